@@ -1,0 +1,187 @@
+import { z } from "zod";
+import type { Queryable } from "./pool.ts";
+
+export const EVIDENCE_KINDS = [
+  "EVALUATION", "PRIOR_IEP", "PROGRESS_NOTE", "TEACHER_OBSERVATION", "PARENT_INPUT", "ASSESSMENT", "OTHER",
+] as const;
+export const EvidenceKind = z.enum(EVIDENCE_KINDS);
+export type EvidenceKind = z.infer<typeof EvidenceKind>;
+export const EvidenceStatus = z.enum(["PENDING", "READY", "FAILED"]);
+export type EvidenceStatus = z.infer<typeof EvidenceStatus>;
+
+const EvidenceRow = z.object({
+  id: z.string(),
+  school_id: z.string(),
+  student_id: z.string(),
+  kind: EvidenceKind,
+  title: z.string(),
+  body: z.string(),
+  status: EvidenceStatus,
+  error: z.string().nullable(),
+  chunk_count: z.number(),
+  created_at: z.date(),
+  updated_at: z.date(),
+});
+export type Evidence = z.infer<typeof EvidenceRow>;
+
+const EvidenceChunkRow = z.object({
+  id: z.string(),
+  school_id: z.string(),
+  student_id: z.string(),
+  evidence_id: z.string(),
+  ordinal: z.number(),
+  text: z.string(),
+});
+export type EvidenceChunk = z.infer<typeof EvidenceChunkRow>;
+
+const EVIDENCE_COLUMNS = "id, school_id, student_id, kind, title, body, status, error, chunk_count, created_at, updated_at";
+const CHUNK_COLUMNS = "id, school_id, student_id, evidence_id, ordinal, text";
+
+export async function insertEvidence(
+  db: Queryable,
+  evidence: { schoolId: string; studentId: string; kind: EvidenceKind; title: string; body: string; createdBy: string | null },
+): Promise<Evidence> {
+  const { rows } = await db.query(
+    `insert into evidence (school_id, student_id, kind, title, body, created_by)
+     values ($1, $2, $3, $4, $5, $6) returning ${EVIDENCE_COLUMNS}`,
+    [evidence.schoolId, evidence.studentId, evidence.kind, evidence.title, evidence.body, evidence.createdBy],
+  );
+  return EvidenceRow.parse(rows[0]);
+}
+
+/** Loads evidence by id without a tenant filter: for tasks, whose payload id came from a scoped mutation. */
+export async function findEvidenceForTask(db: Queryable, id: string): Promise<Evidence | undefined> {
+  const { rows } = await db.query(`select ${EVIDENCE_COLUMNS} from evidence where id = $1`, [id]);
+  return rows[0] ? EvidenceRow.parse(rows[0]) : undefined;
+}
+
+/** Locks one evidence row for the rest of the transaction, so concurrent ingestions of it serialise. */
+export async function lockEvidence(db: Queryable, id: string): Promise<Evidence | undefined> {
+  const { rows } = await db.query(`select ${EVIDENCE_COLUMNS} from evidence where id = $1 for update`, [id]);
+  return rows[0] ? EvidenceRow.parse(rows[0]) : undefined;
+}
+
+export async function findEvidence(db: Queryable, schoolId: string, id: string): Promise<Evidence | undefined> {
+  const { rows } = await db.query(`select ${EVIDENCE_COLUMNS} from evidence where school_id = $1 and id = $2`, [
+    schoolId,
+    id,
+  ]);
+  return rows[0] ? EvidenceRow.parse(rows[0]) : undefined;
+}
+
+export async function listEvidenceForStudent(db: Queryable, schoolId: string, studentId: string): Promise<Evidence[]> {
+  const { rows } = await db.query(
+    `select ${EVIDENCE_COLUMNS} from evidence where school_id = $1 and student_id = $2 order by created_at, id`,
+    [schoolId, studentId],
+  );
+  return rows.map((row) => EvidenceRow.parse(row));
+}
+
+export async function listChunksForEvidence(db: Queryable, schoolId: string, evidenceId: string): Promise<EvidenceChunk[]> {
+  const { rows } = await db.query(
+    `select ${CHUNK_COLUMNS} from evidence_chunks where school_id = $1 and evidence_id = $2 order by ordinal`,
+    [schoolId, evidenceId],
+  );
+  return rows.map((row) => EvidenceChunkRow.parse(row));
+}
+
+/** Replaces an evidence document's chunks and marks it READY, atomically (call inside a transaction). */
+export async function storeChunksAndMarkReady(
+  db: Queryable,
+  evidence: Pick<Evidence, "id" | "school_id" | "student_id">,
+  chunks: readonly { text: string; embedding: readonly number[] }[],
+): Promise<Evidence> {
+  await db.query("delete from evidence_chunks where evidence_id = $1", [evidence.id]);
+  if (chunks.length > 0) {
+    await db.query(
+      `insert into evidence_chunks (school_id, student_id, evidence_id, ordinal, text, embedding)
+       select $1, $2, $3, ordinality - 1, chunk.text, chunk.embedding::vector
+       from unnest($4::text[], $5::text[]) with ordinality as chunk(text, embedding)`,
+      [evidence.school_id, evidence.student_id, evidence.id, chunks.map((c) => c.text),
+        chunks.map((c) => toVectorLiteral(c.embedding))],
+    );
+  }
+  return updateEvidenceStatus(db, evidence.id, "READY", null, chunks.length);
+}
+
+export async function updateEvidenceStatus(
+  db: Queryable,
+  id: string,
+  status: EvidenceStatus,
+  error: string | null,
+  chunkCount?: number,
+): Promise<Evidence> {
+  const { rows } = await db.query(
+    `update evidence set status = $2, error = $3, chunk_count = coalesce($4, chunk_count), updated_at = now()
+     where id = $1 returning ${EVIDENCE_COLUMNS}`,
+    [id, status, error, chunkCount ?? null],
+  );
+  return EvidenceRow.parse(rows[0]);
+}
+
+/** A chunk found by hybrid retrieval with its fused score and the ranks that produced it. */
+export interface RankedChunk {
+  chunk: EvidenceChunk;
+  score: number;
+  semanticRank: number | null;
+  lexicalRank: number | null;
+}
+
+const RankedChunkRow = EvidenceChunkRow.extend({
+  score: z.coerce.number(),
+  semantic_rank: z.coerce.number().nullable(),
+  lexical_rank: z.coerce.number().nullable(),
+});
+
+/**
+ * Hybrid retrieval for one student of one school: pgvector kNN over the HNSW index (cosine) and
+ * Postgres full-text search, each taking `candidates` rows, fused by reciprocal rank
+ * (score = Σ 1 / (rrfK + rank)). Iterative index scans keep the student filter from starving kNN.
+ */
+export async function hybridSearchChunks(
+  db: Queryable,
+  params: { schoolId: string; studentId: string; queryText: string; queryEmbedding: readonly number[]; limit: number;
+    candidates: number; rrfK: number },
+): Promise<RankedChunk[]> {
+  const { rows } = await db.query(
+    `with semantic as (
+       select id, row_number() over (order by distance) as rank
+       from (select id, embedding <=> $3::vector as distance from evidence_chunks
+             where school_id = $1 and student_id = $2
+             order by embedding <=> $3::vector limit $5) nearest
+     ),
+     query as (select replace(plainto_tsquery('english', $4)::text, ' & ', ' | ')::tsquery as q),
+     lexical as (
+       select id, row_number() over (order by ts_rank_cd(tsv, query.q) desc, id) as rank
+       from evidence_chunks, query
+       where school_id = $1 and student_id = $2 and query.q::text <> '' and tsv @@ query.q
+       order by ts_rank_cd(tsv, query.q) desc, id limit $5
+     ),
+     fused as (
+       select coalesce(s.id, l.id) as id, s.rank as semantic_rank, l.rank as lexical_rank,
+              coalesce(1.0 / ($6 + s.rank), 0) + coalesce(1.0 / ($6 + l.rank), 0) as score
+       from semantic s full outer join lexical l on s.id = l.id
+     )
+     select c.id, c.school_id, c.student_id, c.evidence_id, c.ordinal, c.text,
+            fused.score, fused.semantic_rank, fused.lexical_rank
+     from fused join evidence_chunks c on c.id = fused.id
+     order by fused.score desc, c.id limit $7`,
+    [params.schoolId, params.studentId, toVectorLiteral(params.queryEmbedding), params.queryText, params.candidates,
+      params.rrfK, params.limit],
+  );
+  return rows.map((row) => {
+    const parsed = RankedChunkRow.parse(row);
+    return {
+      chunk: { id: parsed.id, school_id: parsed.school_id, student_id: parsed.student_id, evidence_id: parsed.evidence_id,
+        ordinal: parsed.ordinal, text: parsed.text },
+      score: parsed.score,
+      semanticRank: parsed.semantic_rank,
+      lexicalRank: parsed.lexical_rank,
+    };
+  });
+}
+
+/** pgvector's text form of a vector: "[0.1,0.2,…]". */
+export function toVectorLiteral(values: readonly number[]): string {
+  return `[${values.join(",")}]`;
+}

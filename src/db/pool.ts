@@ -1,0 +1,41 @@
+import pg from "pg";
+
+/** Anything that can run a query: the pool, or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
+
+/** Creates the app's connection pool. Errors on idle clients are logged, not fatal. */
+export function createPool(connectionString: string, max = 10, onError?: (error: Error) => void): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: "iepgen" });
+  pool.on("error", (error) => onError?.(error));
+  return pool;
+}
+
+/** Runs `work` inside one transaction on one client; commits on success, rolls back on any throw. */
+export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    const result = await work(client);
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Replaces the database name in a postgres URL (used to reach the maintenance database). */
+export function withDatabaseName(connectionString: string, database: string): string {
+  const url = new URL(connectionString);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return url.toString();
+}
+
+/** The database name a postgres URL points at. */
+export function databaseNameOf(connectionString: string): string {
+  const name = decodeURIComponent(new URL(connectionString).pathname.replace(/^\//, ""));
+  if (!name) throw new Error(`DATABASE_URL names no database: ${connectionString}`);
+  return name;
+}

@@ -1,0 +1,44 @@
+import { z } from "zod";
+import type { Queryable } from "./pool.ts";
+
+export const UserRole = z.enum(["TEACHER", "CASE_MANAGER", "ADMIN"]);
+export type UserRole = z.infer<typeof UserRole>;
+
+const SchoolRow = z.object({ id: z.string(), name: z.string(), created_at: z.date() });
+export type School = z.infer<typeof SchoolRow>;
+
+const UserRow = z.object({
+  id: z.string(),
+  school_id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: UserRole,
+  created_at: z.date(),
+});
+export type User = z.infer<typeof UserRow>;
+
+export async function insertSchool(db: Queryable, name: string): Promise<School> {
+  const { rows } = await db.query("insert into schools (name) values ($1) returning *", [name]);
+  return SchoolRow.parse(rows[0]);
+}
+
+export async function findSchool(db: Queryable, id: string): Promise<School | undefined> {
+  const { rows } = await db.query("select * from schools where id = $1", [id]);
+  return rows[0] ? SchoolRow.parse(rows[0]) : undefined;
+}
+
+export async function insertUser(
+  db: Queryable,
+  user: { schoolId: string; email: string; name: string; role: UserRole },
+): Promise<User> {
+  const { rows } = await db.query(
+    "insert into users (school_id, email, name, role) values ($1, $2, $3, $4) returning *",
+    [user.schoolId, user.email, user.name, user.role],
+  );
+  return UserRow.parse(rows[0]);
+}
+
+export async function findUser(db: Queryable, id: string): Promise<User | undefined> {
+  const { rows } = await db.query("select * from users where id = $1", [id]);
+  return rows[0] ? UserRow.parse(rows[0]) : undefined;
+}
