@@ -1,0 +1,406 @@
+/**
+ * A local SIMULATOR of the Gemini REST API (generativelanguage.googleapis.com), speaking the
+ * protocol exactly as `@google/genai` uses it, for tests and the offline demo. Not Google:
+ * answers are deterministic, built from the request itself (see simulator-generation.ts and
+ * simulator-embedding.ts), and faults can be injected on demand.
+ */
+import http from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { simulatedEmbedding } from "./simulator-embedding.ts";
+import {
+  defaultGeneratedText,
+  estimateTokens,
+  requestTexts,
+  responseSchemaOf,
+  splitIntoChunks,
+  textOfContent,
+} from "./simulator-generation.ts";
+
+export { simulatedEmbedding } from "./simulator-embedding.ts";
+
+/** A failure the simulator plays instead of answering normally. */
+export type SimulatorFault =
+  | { kind: "rate_limit"; retryAfterSeconds: number }
+  | { kind: "server_error" }
+  | { kind: "hang" }
+  | { kind: "malformed" }
+  | { kind: "stream_cut"; afterChunks: number };
+
+/** "embed" covers both embedContent and batchEmbedContents. */
+export type SimulatorOperation = "generate" | "stream" | "embed";
+
+/** One request the simulator received; `model` is the bare model id (no "models/" prefix). */
+export interface RecordedRequest {
+  operation: SimulatorOperation;
+  model: string;
+  path: string;
+  body: unknown;
+  at: Date;
+}
+
+/** What a custom generate handler sees; `promptText` is the text of `contents` (not the system instruction). */
+export interface GenerateRequestInfo {
+  model: string;
+  body: any;
+  promptText: string;
+  responseJsonSchema?: unknown;
+}
+
+/** Builds the model's answer: a string is the text itself, an object is JSON.stringify'd. */
+export type GenerateHandler = (request: GenerateRequestInfo) => string | object;
+
+/** Defaults: host 127.0.0.1, port 0 (random free port), no latency, default generation, no logging. */
+export interface GeminiSimulatorOptions {
+  host?: string;
+  port?: number;
+  latencyMs?: number;
+  generate?: GenerateHandler;
+  log?: (line: string) => void;
+}
+
+/** A running simulator. Give `url` to the SDK as `httpOptions.baseUrl`. */
+export interface GeminiSimulator {
+  readonly url: string;
+  readonly requests: RecordedRequest[];
+  /** The next `times` (default 1; Infinity = until cleared) matching requests fail. stream_cut only matches streams. */
+  injectFault(fault: SimulatorFault, options?: { times?: number; operation?: SimulatorOperation }): void;
+  clearFaults(): void;
+  /** Delay before answering; streams also wait latency/chunks between chunks. */
+  setLatencyMs(ms: number): void;
+  setGenerateHandler(handler: GenerateHandler | undefined): void;
+  /** Stops listening and destroys every open connection, hanging and streaming ones included. */
+  close(): Promise<void>;
+}
+
+/** The `modelVersion` of every simulated response; also prefixes log lines. */
+export const SIMULATOR_MODEL_VERSION = "iepgen-gemini-simulator";
+const DEFAULT_EMBEDDING_DIMENSIONS = 3072;
+const STREAM_CHUNK_COUNT = 6;
+const ROUTE = /^\/(?:v1|v1beta|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents)$/;
+const OPERATIONS: Record<string, SimulatorOperation> = {
+  generateContent: "generate",
+  streamGenerateContent: "stream",
+  embedContent: "embed",
+  batchEmbedContents: "embed",
+};
+
+interface Route {
+  operation: SimulatorOperation;
+  method: string;
+  model: string;
+}
+
+interface PendingFault {
+  fault: SimulatorFault;
+  remaining: number;
+  operation: SimulatorOperation | undefined;
+}
+
+interface SimulatorState {
+  latencyMs: number;
+  generate: GenerateHandler | undefined;
+  faults: PendingFault[];
+  requests: RecordedRequest[];
+  log: (line: string) => void;
+  closing: AbortController;
+  responseCount: number;
+}
+
+/** A request the real API would reject with 400 INVALID_ARGUMENT. */
+class InvalidArgument extends Error {}
+
+/** Starts a simulator; resolves once it is listening. */
+export async function startGeminiSimulator(options: GeminiSimulatorOptions = {}): Promise<GeminiSimulator> {
+  const state: SimulatorState = {
+    latencyMs: validLatency(options.latencyMs ?? 0),
+    generate: options.generate,
+    faults: [],
+    requests: [],
+    log: options.log ?? (() => {}),
+    closing: new AbortController(),
+    responseCount: 0,
+  };
+  const server = http.createServer((req, res) => {
+    handleRequest(state, req, res).catch(() => res.destroy());
+  });
+  const host = options.host ?? "127.0.0.1";
+  await listen(server, options.port ?? 0, host);
+  const { port } = server.address() as AddressInfo;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${hostForUrl(host)}:${port}`,
+    requests: state.requests,
+    injectFault: (fault, faultOptions) => addFault(state, fault, faultOptions),
+    clearFaults: () => {
+      state.faults.length = 0;
+    },
+    setLatencyMs: (ms) => {
+      state.latencyMs = validLatency(ms);
+    },
+    setGenerateHandler: (handler) => {
+      state.generate = handler;
+    },
+    close: () => (closed ??= closeServer(server, state)),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server, state: SimulatorState): Promise<void> {
+  state.closing.abort();
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return stopped;
+}
+
+function hostForUrl(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+function validLatency(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`latency must be a non-negative number of ms, got ${ms}`);
+  return ms;
+}
+
+function addFault(
+  state: SimulatorState,
+  fault: SimulatorFault,
+  options: { times?: number; operation?: SimulatorOperation } = {},
+): void {
+  const times = options.times ?? 1;
+  if (!(times >= 1)) throw new RangeError(`times must be at least 1, got ${times}`);
+  state.faults.push({ fault, remaining: times, operation: options.operation });
+}
+
+function takeFault(state: SimulatorState, operation: SimulatorOperation): SimulatorFault | undefined {
+  const index = state.faults.findIndex(
+    (pending) =>
+      (pending.operation === undefined || pending.operation === operation) &&
+      (pending.fault.kind !== "stream_cut" || operation === "stream"),
+  );
+  const pending = state.faults[index];
+  if (!pending) return undefined;
+  pending.remaining -= 1;
+  if (pending.remaining <= 0) state.faults.splice(index, 1);
+  return pending.fault;
+}
+
+async function handleRequest(state: SimulatorState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = req.url ?? "/";
+  const route = req.method === "POST" ? routeOf(new URL(path, "http://simulator").pathname) : undefined;
+  if (!route) {
+    state.log(`[${SIMULATOR_MODEL_VERSION}] ${req.method} ${path} → 404 (no such method in the simulator)`);
+    return sendGoogleError(res, 404, "NOT_FOUND", `Method not found: ${req.method} ${path} (${SIMULATOR_MODEL_VERSION})`);
+  }
+  const body = await readJsonBody(req);
+  if (body === undefined) return sendGoogleError(res, 400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
+  state.requests.push({ operation: route.operation, model: route.model, path, body, at: new Date() });
+  const fault = takeFault(state, route.operation);
+  state.log(`[${SIMULATOR_MODEL_VERSION}] POST ${path} → ${route.operation}${fault ? ` with fault ${fault.kind}` : ""}`);
+  const signal = AbortSignal.any([state.closing.signal, closeSignal(res)]);
+  try {
+    await respond(state, route, body, fault, res, signal);
+  } catch (error) {
+    if (signal.aborted) return;
+    if (error instanceof InvalidArgument) return sendGoogleError(res, 400, "INVALID_ARGUMENT", error.message);
+    sendGoogleError(res, 500, "INTERNAL", `Simulator failure: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function routeOf(pathname: string): Route | undefined {
+  const match = ROUTE.exec(pathname);
+  const [, model, method] = match ?? [];
+  const operation = method ? OPERATIONS[method] : undefined;
+  return model && method && operation ? { operation, method, model: decodeURIComponent(model) } : undefined;
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString("utf8");
+  try {
+    return text.trim() === "" ? {} : (JSON.parse(text) as unknown);
+  } catch {
+    return undefined;
+  }
+}
+
+function closeSignal(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once("close", () => controller.abort());
+  return controller.signal;
+}
+
+async function respond(
+  state: SimulatorState,
+  route: Route,
+  body: any,
+  fault: SimulatorFault | undefined,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
+  if (fault?.kind === "hang") return;
+  if (route.operation === "stream" && (fault === undefined || fault.kind === "stream_cut")) {
+    return streamGenerated(state, route, body, fault, res, signal);
+  }
+  await pause(state.latencyMs, signal);
+  if (fault) return sendFault(res, fault, route.operation);
+  const answer = route.operation === "embed" ? embedResponse(route, body) : generateResponse(state, route, body);
+  sendJson(res, 200, answer);
+}
+
+async function streamGenerated(
+  state: SimulatorState,
+  route: Route,
+  body: any,
+  fault: SimulatorFault | undefined,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
+  const events = streamEvents(state, route, body);
+  const cutAfter = fault?.kind === "stream_cut" ? fault.afterChunks : Number.POSITIVE_INFINITY;
+  await pause(state.latencyMs, signal);
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  for (const [index, event] of events.entries()) {
+    if (index >= cutAfter) break;
+    if (index > 0) await pause(state.latencyMs / events.length, signal);
+    await write(res, `data: ${JSON.stringify(event)}\r\n\r\n`);
+  }
+  if (cutAfter !== Number.POSITIVE_INFINITY) return void res.destroy();
+  res.end();
+}
+
+function write(res: ServerResponse, data: string): Promise<void> {
+  return new Promise((resolve, reject) => res.write(data, (error) => (error ? reject(error) : resolve())));
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return ms > 0 ? sleep(ms, undefined, { signal }) : Promise.resolve();
+}
+
+function generatedText(state: SimulatorState, route: Route, body: any): string {
+  validateGenerateBody(body);
+  if (!state.generate) return defaultGeneratedText(body);
+  const { promptText } = requestTexts(body);
+  const answer = state.generate({ model: route.model, body, promptText, responseJsonSchema: responseSchemaOf(body) });
+  return typeof answer === "string" ? answer : JSON.stringify(answer);
+}
+
+function validateGenerateBody(body: any): void {
+  if (!Array.isArray(body?.contents) || body.contents.length === 0) {
+    throw new InvalidArgument("* GenerateContentRequest.contents: contents is not specified");
+  }
+}
+
+function generateResponse(state: SimulatorState, route: Route, body: any): object {
+  const text = generatedText(state, route, body);
+  return {
+    candidates: [{ ...candidate(text), finishReason: "STOP" }],
+    usageMetadata: usageMetadata(body, text),
+    modelVersion: SIMULATOR_MODEL_VERSION,
+    responseId: nextResponseId(state),
+  };
+}
+
+function streamEvents(state: SimulatorState, route: Route, body: any): object[] {
+  const text = generatedText(state, route, body);
+  const responseId = nextResponseId(state);
+  const pieces = splitIntoChunks(text, STREAM_CHUNK_COUNT);
+  return pieces.map((piece, index) => {
+    const last = index === pieces.length - 1;
+    return {
+      candidates: [last ? { ...candidate(piece), finishReason: "STOP" } : candidate(piece)],
+      ...(last ? { usageMetadata: usageMetadata(body, text) } : {}),
+      modelVersion: SIMULATOR_MODEL_VERSION,
+      responseId,
+    };
+  });
+}
+
+function candidate(text: string): object {
+  return { content: { role: "model", parts: [{ text }] }, index: 0 };
+}
+
+function usageMetadata(body: any, text: string): object {
+  const { promptText, systemText } = requestTexts(body);
+  const promptTokenCount = estimateTokens(`${systemText}${promptText}`);
+  const candidatesTokenCount = estimateTokens(text);
+  return { promptTokenCount, candidatesTokenCount, totalTokenCount: promptTokenCount + candidatesTokenCount };
+}
+
+function nextResponseId(state: SimulatorState): string {
+  state.responseCount += 1;
+  return `simulated-${state.responseCount}`;
+}
+
+function embedResponse(route: Route, body: any): object {
+  if (route.method === "embedContent") return { embedding: embeddingFor(body) };
+  if (!Array.isArray(body?.requests) || body.requests.length === 0) {
+    throw new InvalidArgument("* BatchEmbedContentsRequest.requests: requests is not specified");
+  }
+  return { embeddings: body.requests.map(embeddingFor) };
+}
+
+function embeddingFor(request: any): { values: number[] } {
+  const dimensions = request?.outputDimensionality ?? DEFAULT_EMBEDDING_DIMENSIONS;
+  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > DEFAULT_EMBEDDING_DIMENSIONS) {
+    throw new InvalidArgument(`outputDimensionality must be between 1 and ${DEFAULT_EMBEDDING_DIMENSIONS}`);
+  }
+  return { values: simulatedEmbedding(textOfContent(request?.content), dimensions) };
+}
+
+function sendFault(res: ServerResponse, fault: SimulatorFault, operation: SimulatorOperation): void {
+  switch (fault.kind) {
+    case "rate_limit":
+      return sendRateLimited(res, fault.retryAfterSeconds);
+    case "server_error":
+      return sendGoogleError(res, 500, "INTERNAL", `An internal error has occurred. (simulated by ${SIMULATOR_MODEL_VERSION})`);
+    case "malformed":
+      return sendMalformed(res, operation);
+    default:
+      return void res.destroy();
+  }
+}
+
+function sendRateLimited(res: ServerResponse, retryAfterSeconds: number): void {
+  const retryDelay = `${retryAfterSeconds}s`;
+  const details = [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay }];
+  const message = `Resource has been exhausted (e.g. check quota). Please retry in ${retryDelay}. (simulated by ${SIMULATOR_MODEL_VERSION})`;
+  sendJson(res, 429, googleError(429, "RESOURCE_EXHAUSTED", message, details), { "retry-after": String(retryAfterSeconds) });
+}
+
+function sendMalformed(res: ServerResponse, operation: SimulatorOperation): void {
+  const broken = `{"candidates": [{"content": <<malformed response from ${SIMULATOR_MODEL_VERSION}>>`;
+  if (operation === "stream") {
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    return void res.end(`data: ${broken}\r\n\r\n`);
+  }
+  res.writeHead(200, { "content-type": "application/json; charset=UTF-8" });
+  res.end(broken);
+}
+
+function googleError(code: number, status: string, message: string, details?: object[]): object {
+  return { error: { code, message, status, ...(details ? { details } : {}) } };
+}
+
+function sendGoogleError(res: ServerResponse, code: number, status: string, message: string): void {
+  sendJson(res, code, googleError(code, status, message));
+}
+
+function sendJson(res: ServerResponse, statusCode: number, body: object, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(statusCode, { "content-type": "application/json; charset=UTF-8", ...headers });
+  res.end(JSON.stringify(body));
+}
