@@ -1,0 +1,58 @@
+import { signToken, type Viewer } from "../auth.ts";
+import { createPool } from "../db/pool.ts";
+import { insertSchool, insertUser } from "../db/schools.ts";
+import { prepareDatabase } from "../db/setup.ts";
+import { env } from "../env.ts";
+import { createGemini } from "../gemini/client.ts";
+import { resolveGemini } from "../gemini/config.ts";
+import { createLogger } from "../logger.ts";
+import { addEvidence } from "../services/evidence.ts";
+import { ingestEvidence } from "../services/ingestion.ts";
+import { createStudent } from "../services/students.ts";
+import { parseCliOptions } from "./args.ts";
+import { DEMO_CASE_MANAGER, DEMO_SCHOOL_NAME_PREFIX, DEMO_STUDENTS } from "./demo-data.ts";
+
+/**
+ * `npm run seed -- --demo`: a new synthetic school (a new tenant every run) with a case manager and
+ * demo students whose evidence is ingested before it returns. Prints one JSON line:
+ * {"token": "<bearer JWT>", "schoolId": "…", "userId": "…", "studentIds": ["…"]}
+ */
+const usage = "npm run seed -- --demo";
+const options = parseCliOptions({ demo: { type: "boolean" } }, usage);
+if (!options.demo) {
+  process.stderr.write(`nothing to do: pass --demo\nusage: ${usage}\n`);
+  process.exit(2);
+}
+
+const settings = env();
+const logger = createLogger(settings.LOG_LEVEL === "info" ? "warn" : settings.LOG_LEVEL, "stderr");
+await prepareDatabase(settings.DATABASE_URL, logger);
+const gemini = await resolveGemini(settings, logger);
+const pool = createPool(settings.DATABASE_URL, 4);
+try {
+  const school = await insertSchool(pool, `${DEMO_SCHOOL_NAME_PREFIX} ${new Date().toISOString().slice(0, 19)}Z`);
+  const user = await insertUser(pool, { schoolId: school.id, ...DEMO_CASE_MANAGER, role: "CASE_MANAGER" });
+  const viewer: Viewer = { userId: user.id, schoolId: school.id, role: user.role };
+  const evidenceIds: string[] = [];
+  const studentIds: string[] = [];
+  for (const { evidence, ...student } of DEMO_STUDENTS) {
+    const created = await createStudent(pool, viewer, student);
+    studentIds.push(created.id);
+    for (const document of evidence) {
+      const stored = await addEvidence(pool, viewer, { studentId: created.id, ...document }, { maxChars: settings.EVIDENCE_MAX_CHARS });
+      evidenceIds.push(stored.id);
+    }
+  }
+  process.stderr.write(`seeded ${studentIds.length} students and ${evidenceIds.length} documents; ingesting…\n`);
+  const deps = { pool, gemini: createGemini(gemini.config, logger), logger };
+  for (const evidenceId of evidenceIds) {
+    const outcome = await ingestEvidence(deps, evidenceId, { isFinalAttempt: true });
+    if (outcome === "FAILED") throw new Error(`evidence ${evidenceId} failed to ingest; see the log above`);
+  }
+  deps.gemini.caller.breaker.shutdown();
+  const token = await signToken(viewer, settings.JWT_SECRET);
+  process.stdout.write(`${JSON.stringify({ token, schoolId: school.id, userId: user.id, studentIds })}\n`);
+} finally {
+  await pool.end();
+  await gemini.simulator?.close();
+}

@@ -1,0 +1,22 @@
+import type pg from "pg";
+import type { Viewer } from "./auth.ts";
+import type { PubSub } from "./events/bus.ts";
+import type { Gemini } from "./gemini/client.ts";
+import type { Logger } from "./logger.ts";
+
+/** Long-lived dependencies shared by every request and job in one process. */
+export interface AppDeps {
+  pool: pg.Pool;
+  gemini: Gemini;
+  pubsub: PubSub;
+  logger: Logger;
+  jwtSecret: string;
+  limits: { evidenceMaxChars: number };
+}
+
+/** Per-request GraphQL context: who is calling (always authenticated) and a request-scoped logger. */
+export interface GraphQLContext {
+  viewer: Viewer;
+  deps: AppDeps;
+  logger: Logger;
+}

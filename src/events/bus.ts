@@ -1,0 +1,89 @@
+import pg from "pg";
+import { createPubSub } from "graphql-yoga";
+import { z } from "zod";
+import type { Logger } from "../logger.ts";
+import type { Queryable } from "../db/pool.ts";
+
+/** The one Postgres channel iepgen publishes on. Payloads carry ids only (NOTIFY payloads are small). */
+export const EVENTS_CHANNEL = "iepgen_events";
+
+export const BusEvent = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("evidence.status"),
+    schoolId: z.string(),
+    studentId: z.string(),
+    evidenceId: z.string(),
+    status: z.enum(["PENDING", "READY", "FAILED"]),
+  }),
+]);
+/** An event crossing processes through Postgres NOTIFY. */
+export type BusEvent = z.infer<typeof BusEvent>;
+export type EvidenceStatusEvent = Extract<BusEvent, { type: "evidence.status" }>;
+
+/** Publishes an event; inside a transaction it is delivered at commit (and never if it rolls back). */
+export async function publishEvent(db: Queryable, event: BusEvent): Promise<void> {
+  await db.query("select pg_notify($1, $2)", [EVENTS_CHANNEL, JSON.stringify(event)]);
+}
+
+export type PubSubTopics = { "evidence.status": [studentId: string, event: EvidenceStatusEvent] };
+export type PubSub = ReturnType<typeof createPubSub<PubSubTopics>>;
+
+/** One LISTEN connection per API process feeding yoga's in-process pubsub. Reconnects on its own. */
+export interface EventBus {
+  readonly pubsub: PubSub;
+  /** Resolves once LISTEN is active (tests wait on it before publishing). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function startEventBus(connectionString: string, logger: Logger): EventBus {
+  const pubsub = createPubSub<PubSubTopics>();
+  const log = logger.child({ component: "event-bus" });
+  let client: pg.Client | undefined;
+  let closed = false;
+  let retryDelayMs = 250;
+  let markReady: () => void = () => undefined;
+  let readyPromise = new Promise<void>((resolve) => (markReady = resolve));
+
+  const dispatch = (payload: string | undefined) => {
+    const parsed = BusEvent.safeParse(JSON.parse(payload ?? "null"));
+    if (!parsed.success) return log.warn({ payload }, "ignored malformed bus event");
+    pubsub.publish(parsed.data.type, parsed.data.studentId, parsed.data);
+  };
+
+  const connect = async (): Promise<void> => {
+    if (closed) return;
+    const next = new pg.Client({ connectionString, application_name: "iepgen-listen" });
+    next.on("notification", (message) => message.channel === EVENTS_CHANNEL && dispatch(message.payload));
+    next.on("error", (error) => log.warn({ err: error }, "LISTEN connection error"));
+    next.on("end", () => {
+      if (closed || client !== next) return;
+      readyPromise = new Promise<void>((resolve) => (markReady = resolve));
+      log.warn("LISTEN connection ended; reconnecting");
+      setTimeout(() => void connect(), retryDelayMs);
+    });
+    try {
+      await next.connect();
+      await next.query(`listen ${EVENTS_CHANNEL}`);
+      client = next;
+      retryDelayMs = 250;
+      markReady();
+      if (closed) await next.end();
+    } catch (error) {
+      log.warn({ err: error, retryDelayMs }, "could not LISTEN; retrying");
+      await next.end().catch(() => undefined);
+      retryDelayMs = Math.min(retryDelayMs * 2, 10_000);
+      setTimeout(() => void connect(), retryDelayMs);
+    }
+  };
+  void connect();
+
+  return {
+    pubsub,
+    ready: () => readyPromise,
+    async close() {
+      closed = true;
+      await client?.end().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { GoogleGenAI } from "@google/genai";
+import type { Logger } from "../logger.ts";
+import { createResilientCaller, type ResilienceOptions, type ResilientCaller } from "./resilience.ts";
+
+/** Output size iepgen stores (evidence_chunks.embedding is vector(768)). */
+export const EMBEDDING_DIMENSIONS = 768;
+/** batchEmbedContents accepts at most 100 texts per request. */
+export const EMBEDDING_BATCH_SIZE = 100;
+
+export type EmbeddingTask = "RETRIEVAL_DOCUMENT" | "RETRIEVAL_QUERY";
+
+export interface GeminiConfig {
+  apiKey: string;
+  /** Where the SDK sends requests; unset means Google. The simulator's URL in tests and offline demos. */
+  baseUrl?: string;
+  model: string;
+  embeddingModel: string;
+  timeoutMs: number;
+  resilience: ResilienceOptions;
+  /** True when baseUrl is iepgen's own simulator (shown in logs and /healthz). */
+  simulated: boolean;
+}
+
+/** Every Gemini call iepgen makes goes through this gateway (official SDK, breaker, bounded retries). */
+export interface Gemini {
+  readonly config: GeminiConfig;
+  readonly sdk: GoogleGenAI;
+  readonly caller: ResilientCaller;
+  /** Embeds texts in batches; returns one L2-normalised 768-dim vector per text, in order. */
+  embed(texts: readonly string[], task: EmbeddingTask, signal?: AbortSignal): Promise<number[][]>;
+}
+
+export function createGemini(config: GeminiConfig, logger: Logger): Gemini {
+  const sdk = new GoogleGenAI({
+    apiKey: config.apiKey,
+    httpOptions: { apiVersion: "v1beta", timeout: config.timeoutMs, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}) },
+  });
+  const caller = createResilientCaller("gemini", config.resilience, logger);
+
+  async function embedBatch(texts: string[], task: EmbeddingTask, signal?: AbortSignal): Promise<number[][]> {
+    const response = await caller.call(
+      "embed",
+      () =>
+        sdk.models.embedContent({
+          model: config.embeddingModel,
+          contents: texts,
+          config: { outputDimensionality: EMBEDDING_DIMENSIONS, taskType: task, ...(signal ? { abortSignal: signal } : {}) },
+        }),
+      signal,
+    );
+    const vectors = (response.embeddings ?? []).map((embedding) => embedding.values ?? []);
+    if (vectors.length !== texts.length || vectors.some((v) => v.length !== EMBEDDING_DIMENSIONS)) {
+      throw new Error(`Gemini returned ${vectors.length} embeddings for ${texts.length} texts, or of the wrong size`);
+    }
+    return vectors.map(normalize);
+  }
+
+  return {
+    config,
+    sdk,
+    caller,
+    async embed(texts, task, signal) {
+      const vectors: number[][] = [];
+      for (let start = 0; start < texts.length; start += EMBEDDING_BATCH_SIZE) {
+        vectors.push(...(await embedBatch(texts.slice(start, start + EMBEDDING_BATCH_SIZE), task, signal)));
+      }
+      return vectors;
+    },
+  };
+}
+
+/** Google recommends normalising gemini-embedding-001 output below 3072 dimensions. */
+function normalize(vector: number[]): number[] {
+  const norm = Math.hypot(...vector);
+  return norm === 0 ? vector : vector.map((value) => value / norm);
+}

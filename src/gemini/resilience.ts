@@ -1,0 +1,109 @@
+import CircuitBreaker from "opossum";
+import { ApiError } from "@google/genai";
+import type { Logger } from "../logger.ts";
+
+/** Gemini is unavailable right now (breaker open, or retries exhausted on a transient fault). Retry later. */
+export class GeminiUnavailableError extends Error {
+  override readonly name = "GeminiUnavailableError";
+}
+
+/** Gemini rejected the request itself (bad request, auth, not found): retrying will not help. */
+export class GeminiRequestError extends Error {
+  override readonly name = "GeminiRequestError";
+}
+
+export interface ResilienceOptions {
+  maxRetries: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  breaker?: { errorThresholdPercentage?: number; resetTimeoutMs?: number; volumeThreshold?: number };
+}
+
+const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+/** Whether an SDK error is worth retrying: rate limits, server errors, timeouts, broken or malformed responses. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof ApiError) return TRANSIENT_STATUSES.has(error.status);
+  if (error instanceof GeminiRequestError) return false;
+  return !(error instanceof Error && error.name === "AbortError" && !/timeout/i.test(error.message));
+}
+
+/** The server's requested wait (Retry-After or RetryInfo.retryDelay in the error body), if any. */
+export function retryAfterMs(error: unknown): number | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  const match = /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"/.exec(error.message);
+  return match ? Math.ceil(Number(match[1]) * 1000) : undefined;
+}
+
+/**
+ * Wraps Gemini calls in one opossum circuit breaker plus bounded retries with exponential backoff
+ * and jitter (honouring the server's retry delay). An open breaker fails fast with
+ * GeminiUnavailableError so that queued jobs back off instead of hammering a dead API.
+ */
+export function createResilientCaller(name: string, options: ResilienceOptions, logger: Logger) {
+  const log = logger.child({ component: "gemini", breaker: name });
+  const breaker = new CircuitBreaker(async (call: () => Promise<unknown>) => call(), {
+    name,
+    timeout: false,
+    errorThresholdPercentage: options.breaker?.errorThresholdPercentage ?? 50,
+    resetTimeout: options.breaker?.resetTimeoutMs ?? 30_000,
+    volumeThreshold: options.breaker?.volumeThreshold ?? 5,
+    errorFilter: (error: unknown) => !isTransient(error),
+  });
+  breaker.on("open", () => log.warn("circuit opened: Gemini calls fail fast until it half-opens"));
+  breaker.on("halfOpen", () => log.info("circuit half-open: trying Gemini again"));
+  breaker.on("close", () => log.info("circuit closed"));
+
+  async function call<T>(operation: string, attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    for (let retry = 0; ; retry++) {
+      signal?.throwIfAborted();
+      try {
+        return (await breaker.fire(attempt)) as T;
+      } catch (error) {
+        if (breaker.opened && isBreakerOpenError(error)) {
+          throw new GeminiUnavailableError(`Gemini ${operation} skipped: circuit breaker is open`, { cause: error });
+        }
+        if (signal?.aborted) throw error;
+        if (!isTransient(error)) throw new GeminiRequestError(`Gemini ${operation} failed: ${messageOf(error)}`, { cause: error });
+        if (retry >= options.maxRetries) {
+          throw new GeminiUnavailableError(`Gemini ${operation} failed after ${retry + 1} attempts: ${messageOf(error)}`, {
+            cause: error,
+          });
+        }
+        const delay = backoffDelay(retry, retryAfterMs(error), options);
+        log.warn({ operation, retry: retry + 1, delayMs: delay, err: messageOf(error) }, "transient Gemini failure; retrying");
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  return { call, breaker };
+}
+
+export type ResilientCaller = ReturnType<typeof createResilientCaller>;
+
+function isBreakerOpenError(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: string }).code === "EOPENBREAKER";
+}
+
+function backoffDelay(retry: number, serverDelayMs: number | undefined, options: ResilienceOptions): number {
+  const base = options.baseDelayMs ?? 500;
+  const max = options.maxDelayMs ?? 30_000;
+  const exponential = Math.min(max, base * 2 ** retry);
+  const jittered = exponential / 2 + Math.random() * (exponential / 2);
+  return Math.min(max, Math.max(jittered, serverDelayMs ?? 0));
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 500) : String(error);
+}

@@ -1,0 +1,145 @@
+import { builder } from "../builder.ts";
+import {
+  EVIDENCE_KINDS,
+  findEvidence,
+  listChunksForEvidence,
+  listEvidenceForStudent,
+  type Evidence,
+  type EvidenceChunk,
+} from "../db/evidence.ts";
+import { findStudent } from "../db/students.ts";
+import { badUserInput, NotFoundError, ValidationError } from "../errors.ts";
+import { addEvidence } from "../services/evidence.ts";
+import { MAX_SEARCH_RESULTS, searchStudentEvidence } from "../services/retrieval.ts";
+import { isUuid, StudentRef } from "./students.ts";
+
+const EvidenceKindEnum = builder.enumType("EvidenceKind", { values: EVIDENCE_KINDS });
+const EvidenceStatusEnum = builder.enumType("EvidenceStatus", {
+  values: {
+    PENDING: { description: "Stored; waiting to be chunked and embedded (retried while Gemini is unavailable)." },
+    READY: { description: "Chunked, embedded and searchable." },
+    FAILED: { description: "Could not be ingested; see `error`." },
+  },
+});
+
+export const EvidenceRef = builder.objectRef<Evidence>("Evidence");
+const EvidenceChunkRef = builder.objectRef<EvidenceChunk>("EvidenceChunk");
+
+EvidenceRef.implement({
+  description: "A document about a student (evaluation, prior IEP, progress note, …) that IEPs cite.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    kind: t.field({ type: EvidenceKindEnum, resolve: (e) => e.kind }),
+    title: t.exposeString("title"),
+    body: t.exposeString("body"),
+    status: t.field({ type: EvidenceStatusEnum, resolve: (e) => e.status }),
+    error: t.exposeString("error", { nullable: true }),
+    chunkCount: t.exposeInt("chunk_count"),
+    createdAt: t.field({ type: "DateTime", resolve: (e) => e.created_at }),
+    updatedAt: t.field({ type: "DateTime", resolve: (e) => e.updated_at }),
+    student: t.field({
+      type: StudentRef,
+      resolve: async (e, _args, ctx) => (await findStudent(ctx.deps.pool, ctx.viewer.schoolId, e.student_id))!,
+    }),
+    chunks: t.field({
+      type: [EvidenceChunkRef],
+      resolve: (e, _args, ctx) => listChunksForEvidence(ctx.deps.pool, ctx.viewer.schoolId, e.id),
+    }),
+  }),
+});
+
+EvidenceChunkRef.implement({
+  description: "An overlapping window of an evidence document, embedded for retrieval; IEPs cite chunk ids.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    ordinal: t.exposeInt("ordinal", { description: "Position within the document, from 0." }),
+    text: t.exposeString("text"),
+    evidence: t.field({
+      type: EvidenceRef,
+      resolve: async (c, _args, ctx) => (await findEvidence(ctx.deps.pool, ctx.viewer.schoolId, c.evidence_id))!,
+    }),
+  }),
+});
+
+const EvidenceMatchRef = builder.objectRef<{ chunk: EvidenceChunk; score: number }>("EvidenceMatch").implement({
+  fields: (t) => ({
+    chunk: t.field({ type: EvidenceChunkRef, resolve: (m) => m.chunk }),
+    score: t.exposeFloat("score", { description: "Reciprocal-rank-fusion score of vector and full-text ranks." }),
+  }),
+});
+
+builder.objectField(StudentRef, "evidence", (t) =>
+  t.field({
+    type: [EvidenceRef],
+    description: "The student's evidence documents, oldest first.",
+    resolve: (s, _args, ctx) => listEvidenceForStudent(ctx.deps.pool, ctx.viewer.schoolId, s.id),
+  }),
+);
+
+builder.queryFields((t) => ({
+  evidence: t.field({
+    type: EvidenceRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => (isUuid(id) ? findEvidence(ctx.deps.pool, ctx.viewer.schoolId, id) : null),
+  }),
+  searchEvidence: t.field({
+    type: [EvidenceMatchRef],
+    description: "Hybrid (vector + full-text) search over one student's READY evidence. Empty for unknown students.",
+    args: {
+      studentId: t.arg.id({ required: true }),
+      query: t.arg.string({ required: true }),
+      first: t.arg.int({ defaultValue: 8 }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const query = args.query.trim();
+      const first = args.first ?? 8;
+      if (query === "") throw badUserInput("query must not be empty", ["query"]);
+      if (query.length > 2000) throw badUserInput("query must be at most 2000 characters", ["query"]);
+      if (first < 1 || first > MAX_SEARCH_RESULTS) throw badUserInput(`first must be between 1 and ${MAX_SEARCH_RESULTS}`, ["first"]);
+      if (!isUuid(args.studentId)) return [];
+      const student = await findStudent(ctx.deps.pool, ctx.viewer.schoolId, args.studentId);
+      if (!student) return [];
+      return searchStudentEvidence(ctx.deps, { schoolId: ctx.viewer.schoolId, studentId: student.id, query, limit: first });
+    },
+  }),
+}));
+
+const AddEvidenceInputRef = builder.inputType("AddEvidenceInput", {
+  fields: (t) => ({
+    studentId: t.id({ required: true }),
+    kind: t.field({ type: EvidenceKindEnum, required: true }),
+    title: t.string({ required: true }),
+    body: t.string({ required: true, description: "Plain text; at most EVIDENCE_MAX_CHARS (default 200,000) characters." }),
+  }),
+});
+
+builder.mutationField("addEvidence", (t) =>
+  t.field({
+    type: EvidenceRef,
+    description: "Stores a document as PENDING and queues its ingestion (chunking + embedding) in the same transaction.",
+    args: { input: t.arg({ type: AddEvidenceInputRef, required: true }) },
+    errors: {
+      types: [ValidationError, NotFoundError],
+      union: { name: "AddEvidencePayload" },
+      result: { name: "AddEvidenceSuccess" },
+      dataField: { name: "evidence" },
+    },
+    resolve: (_root, { input }, ctx) =>
+      addEvidence(ctx.deps.pool, ctx.viewer, input, { maxChars: ctx.deps.limits.evidenceMaxChars }),
+  }),
+);
+
+builder.subscriptionField("evidenceStatusChanged", (t) =>
+  t.field({
+    type: EvidenceRef,
+    description: "Emits a student's evidence document whenever its status changes (PENDING → READY or FAILED).",
+    args: { studentId: t.arg.id({ required: true }) },
+    subscribe: async (_root, { studentId }, ctx) => {
+      const student = isUuid(studentId) ? await findStudent(ctx.deps.pool, ctx.viewer.schoolId, studentId) : undefined;
+      if (!student) throw badUserInput(`Student ${studentId} was not found`, ["studentId"]);
+      return ctx.deps.pubsub.subscribe("evidence.status", student.id);
+    },
+    resolve: async (event, _args, ctx) => (await findEvidence(ctx.deps.pool, ctx.viewer.schoolId, event.evidenceId))!,
+  }),
+);

@@ -1,0 +1,15 @@
+import { lexicographicSortSchema, printSchema } from "graphql";
+import { builder } from "../builder.ts";
+import "./scalars.ts";
+import "./errors.ts";
+import "./viewer.ts";
+import "./students.ts";
+import "./evidence.ts";
+
+/** The executable schema, built once from every domain module. */
+export const schema = builder.toSchema();
+
+/** The SDL checked in as schema.graphql (sorted, so diffs stay stable). */
+export function printSortedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

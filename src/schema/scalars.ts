@@ -1,0 +1,5 @@
+import { DateTimeResolver, LocalDateResolver } from "graphql-scalars";
+import { builder } from "../builder.ts";
+
+builder.addScalarType("DateTime", DateTimeResolver);
+builder.addScalarType("LocalDate", LocalDateResolver);
