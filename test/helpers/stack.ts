@@ -1,0 +1,166 @@
+import { signToken, type Viewer } from "../../src/auth.ts";
+import { insertSchool, insertUser, type UserRole } from "../../src/db/schools.ts";
+import { parseEnv } from "../../src/env.ts";
+import { SIMULATOR_API_KEY } from "../../src/gemini/config.ts";
+import { startGeminiSimulator, type GeminiSimulator } from "../../src/gemini/simulator.ts";
+import { createLogger } from "../../src/logger.ts";
+import { startRuntime, type Runtime } from "../../src/runtime.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
+
+export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+export interface Tenant {
+  schoolId: string;
+  userId: string;
+  token: string;
+}
+
+/** A real iepgen process for one test file: own database, simulator, worker and API on a socket. */
+export interface TestStack {
+  db: TestDatabase;
+  runtime: Runtime;
+  simulator: GeminiSimulator;
+  httpUrl: string;
+  graphqlUrl: string;
+  wsUrl: string;
+  tenant: Tenant;
+  createTenant(role?: UserRole): Promise<Tenant>;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  worker?: boolean;
+  latencyMs?: number;
+  maxRetries?: number;
+  evidenceMaxChars?: number;
+}
+
+export function testLogger() {
+  const level = parseEnv().LOG_LEVEL;
+  return createLogger(level === "info" ? "silent" : level, "stderr");
+}
+
+export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {
+  const db = await createTestDatabase();
+  const simulator = await startGeminiSimulator({ latencyMs: options.latencyMs ?? 0 });
+  const logger = testLogger();
+  const runtime = await startRuntime({
+    databaseUrl: db.url,
+    poolMax: 10,
+    jwtSecret: TEST_JWT_SECRET,
+    evidenceMaxChars: options.evidenceMaxChars ?? 200_000,
+    production: false,
+    logger,
+    gemini: {
+      apiKey: SIMULATOR_API_KEY,
+      baseUrl: simulator.url,
+      model: "gemini-2.5-flash",
+      embeddingModel: "gemini-embedding-001",
+      timeoutMs: 10_000,
+      simulated: true,
+      resilience: { maxRetries: options.maxRetries ?? 2, baseDelayMs: 20, maxDelayMs: 200 },
+    },
+    worker: options.worker === false ? undefined : { concurrency: 2, pollIntervalMs: 200 },
+    api: { host: "127.0.0.1", port: 0 },
+  });
+  const httpUrl = runtime.server!.url;
+  const graphqlUrl = `${httpUrl}/graphql`;
+
+  const createTenant = async (role: UserRole = "CASE_MANAGER"): Promise<Tenant> => {
+    const school = await insertSchool(runtime.pool, `Test school ${Math.random().toString(36).slice(2, 8)}`);
+    const user = await insertUser(runtime.pool, { schoolId: school.id, email: `cm-${school.id}@example.org`, name: "Test User", role });
+    const viewer: Viewer = { userId: user.id, schoolId: school.id, role };
+    return { schoolId: school.id, userId: user.id, token: await signToken(viewer, TEST_JWT_SECRET) };
+  };
+  const tenant = await createTenant();
+
+  return {
+    db, runtime, simulator, httpUrl, graphqlUrl, tenant, createTenant,
+    wsUrl: graphqlUrl.replace(/^http/, "ws"),
+    async gql(query, variables = {}, token = tenant.token) {
+      const response = await fetch(graphqlUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as Omit<GraphQLResponse, "status">;
+      return { status: response.status, ...body };
+    },
+    async close() {
+      await runtime.close();
+      await simulator.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value or the time runs out. */
+export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export const CREATE_STUDENT = /* GraphQL */ `
+  mutation CreateStudent($input: CreateStudentInput!) {
+    createStudent(input: $input) {
+      __typename
+      ... on CreateStudentSuccess { student { id fullName age grade disabilityCategories primaryLanguage } }
+      ... on ValidationError { message fieldErrors { path message } }
+    }
+  }
+`;
+
+export const ADD_EVIDENCE = /* GraphQL */ `
+  mutation AddEvidence($input: AddEvidenceInput!) {
+    addEvidence(input: $input) {
+      __typename
+      ... on AddEvidenceSuccess { evidence { id status title kind } }
+      ... on ValidationError { message fieldErrors { path message } }
+      ... on NotFoundError { message resourceType resourceId }
+    }
+  }
+`;
+
+export const EVIDENCE_STATUS = /* GraphQL */ `
+  query EvidenceStatus($id: ID!) { evidence(id: $id) { id status error chunkCount } }
+`;
+
+/** Creates a student through the API and returns its id. */
+export async function createStudentViaApi(stack: TestStack, input: Record<string, unknown> = {}, token?: string): Promise<string> {
+  const result = await stack.gql(CREATE_STUDENT, {
+    input: { firstName: "Ada", lastName: "Testcase", dateOfBirth: "2016-04-02", grade: "4", ...input },
+  }, token);
+  const student = result.data?.createStudent?.student;
+  if (!student) throw new Error(`createStudent failed: ${JSON.stringify(result)}`);
+  return student.id as string;
+}
+
+/** Adds evidence through the API and waits until the worker has ingested it. */
+export async function addReadyEvidence(
+  stack: TestStack,
+  studentId: string,
+  doc: { kind?: string; title: string; body: string },
+  token?: string,
+): Promise<string> {
+  const result = await stack.gql(ADD_EVIDENCE, { input: { kind: "PROGRESS_NOTE", studentId, ...doc } }, token);
+  const id = result.data?.addEvidence?.evidence?.id as string | undefined;
+  if (!id) throw new Error(`addEvidence failed: ${JSON.stringify(result)}`);
+  await waitFor(async () => {
+    const status = (await stack.gql(EVIDENCE_STATUS, { id }, token)).data?.evidence?.status;
+    if (status === "FAILED") throw new Error(`evidence ${id} FAILED`);
+    return status === "READY";
+  }, 15_000, `evidence ${id} READY`);
+  return id;
+}

@@ -1,0 +1,37 @@
+import { readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { GraphQLInputObjectType, GraphQLObjectType } from "graphql";
+import { printSortedSchema, schema } from "../src/schema/index.ts";
+
+function fieldTypes(typeName: string): Record<string, string> {
+  const type = schema.getType(typeName);
+  if (!(type instanceof GraphQLObjectType || type instanceof GraphQLInputObjectType)) throw new Error(`${typeName} missing`);
+  return Object.fromEntries(Object.values(type.getFields()).map((field) => [field.name, String(field.type)]));
+}
+
+describe("schema.graphql", () => {
+  it("matches the schema Pothos builds (run `npm run schema:print` after changing src/schema)", async () => {
+    const checkedIn = await readFile(new URL("../schema.graphql", import.meta.url), "utf8");
+    expect(checkedIn).toBe(printSortedSchema());
+  });
+
+  it("keeps the fixed contract names clients depend on", () => {
+    const sdl = printSortedSchema();
+    for (const fragment of [
+      "createStudent(input: CreateStudentInput!): CreateStudentPayload!",
+      "addEvidence(input: AddEvidenceInput!): AddEvidencePayload!",
+      "union AddEvidencePayload = AddEvidenceSuccess | NotFoundError | ValidationError",
+      "union CreateStudentPayload = CreateStudentSuccess | ValidationError",
+      "student(id: ID!): Student",
+      "students(after: String, first: Int): StudentConnection!",
+      "searchEvidence(first: Int = 8, query: String!, studentId: ID!): [EvidenceMatch!]!",
+      "interface Error {\n  message: String!\n}",
+    ]) {
+      expect(sdl).toContain(fragment);
+    }
+    expect(fieldTypes("EvidenceMatch")).toEqual({ chunk: "EvidenceChunk!", score: "Float!" });
+    expect(fieldTypes("AddEvidenceInput")).toEqual({ studentId: "ID!", kind: "EvidenceKind!", title: "String!", body: "String!" });
+    expect(fieldTypes("CreateStudentSuccess")).toEqual({ student: "Student!" });
+    expect(fieldTypes("AddEvidenceSuccess")).toEqual({ evidence: "Evidence!" });
+  });
+});
