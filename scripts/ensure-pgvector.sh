@@ -11,6 +11,10 @@
 # Usage: scripts/ensure-pgvector.sh   (reads DATABASE_URL; default: local server, db postgres)
 set -euo pipefail
 
+if [ -z "${DATABASE_URL:-}" ] && [ -f .env ]; then
+  DATABASE_URL="$(sed -n 's/^[[:space:]]*DATABASE_URL[[:space:]]*=[[:space:]]*//p' .env | tail -n 1 | tr -d "\"'")"
+fi
+
 ADMIN_URL="${PGVECTOR_ADMIN_URL:-}"
 if [ -z "$ADMIN_URL" ]; then
   if [ -n "${DATABASE_URL:-}" ]; then
@@ -66,7 +70,7 @@ if [ -n "$candidate" ] && [ "$candidate" != "(none)" ] \
 else
   say "No postgresql-$major-pgvector >= 0.8 package here: building Debian's pgvector source package against Postgres $major."
   src_list=/etc/apt/sources.list.d/iepgen-pgvector-src.sources
-  if ! grep -rqs 'trixie' /etc/apt/sources.list.d/ /etc/apt/sources.list 2>/dev/null || [ ! -f "$src_list" ]; then
+  if [ ! -f "$src_list" ]; then
     cat >"$src_list" <<'EOF'
 # Added by iepgen's scripts/ensure-pgvector.sh: source packages only, to build pgvector.
 Types: deb-src
