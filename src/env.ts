@@ -14,7 +14,10 @@ const EnvSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     DATABASE_URL: z.string().default("postgresql://postgres@127.0.0.1:5432/iepgen"),
     DATABASE_POOL_MAX: z.coerce.number().int().min(2).default(10),
-    JWT_SECRET: optionalString,
+    // Checked on the field (not in the transform below) so it is reported alongside other bad variables.
+    JWT_SECRET: optionalString.refine((value) => value === undefined || value.length >= 32, {
+      message: "JWT_SECRET must be at least 32 characters",
+    }),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
     EVIDENCE_MAX_CHARS: z.coerce.number().int().min(1000).default(200_000),
@@ -27,15 +30,13 @@ const EnvSchema = z
     GEMINI_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
     GEMINI_SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   })
-  .transform((raw, ctx) => {
-    if (raw.NODE_ENV === "production" && !raw.JWT_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "JWT_SECRET is required when NODE_ENV=production" });
-    }
-    if (raw.JWT_SECRET && raw.JWT_SECRET.length < 32) {
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "JWT_SECRET must be at least 32 characters" });
-    }
-    return { ...raw, JWT_SECRET: raw.JWT_SECRET ?? DEV_JWT_SECRET, usingDevJwtSecret: !raw.JWT_SECRET };
-  });
+  // `when` makes this run even when other variables failed, so one error lists every problem.
+  .refine((raw) => !(raw.NODE_ENV === "production" && !raw.JWT_SECRET), {
+    path: ["JWT_SECRET"],
+    message: "JWT_SECRET is required when NODE_ENV=production",
+    when: () => true,
+  })
+  .transform((raw) => ({ ...raw, JWT_SECRET: raw.JWT_SECRET ?? DEV_JWT_SECRET, usingDevJwtSecret: !raw.JWT_SECRET }));
 
 /** Every setting iepgen reads from the environment, parsed and defaulted. See README "Configuration". */
 export type Env = z.infer<typeof EnvSchema>;

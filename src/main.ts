@@ -12,8 +12,8 @@ async function main(mode: Mode): Promise<void> {
   const env = readEnv();
   const logger = createLogger(env.LOG_LEVEL);
   if (env.usingDevJwtSecret) logger.warn("JWT_SECRET is not set: using the built-in development secret (never in production)");
-  await prepareDatabase(env.DATABASE_URL, logger);
   const gemini = await resolveGemini(env, logger);
+  await prepareDatabase(env.DATABASE_URL, logger);
   const runtime = await startRuntime({
     databaseUrl: env.DATABASE_URL,
     poolMax: env.DATABASE_POOL_MAX,

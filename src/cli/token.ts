@@ -7,8 +7,8 @@ import { parseCliOptions } from "./args.ts";
 /** `npm run token -- --user <id> [--expires 12h]`: prints a bearer token for an existing user. */
 const usage = "npm run token -- --user <user id> [--expires 12h]";
 const options = parseCliOptions({ user: { type: "string" }, expires: { type: "string" } }, usage);
-if (!options.user) {
-  process.stderr.write(`--user is required\nusage: ${usage}\n`);
+if (!options.user || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(options.user)) {
+  process.stderr.write(`--user must be a user id (a UUID, e.g. the userId printed by npm run seed -- --demo)\nusage: ${usage}\n`);
   process.exit(2);
 }
 const settings = env();

@@ -1,0 +1,302 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { GoogleGenAI } from "@google/genai";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { verifyToken } from "../src/auth.ts";
+import { adminQuery, createTestDatabase, emptyTestDatabase, type TestDatabase } from "./helpers/database.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SECRET = "cli-test-secret-that-is-long-enough-for-hs256-0123";
+const PROCESS_TIMEOUT_MS = 60_000;
+const SLOW_TEST_MS = 120_000;
+
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A clean environment: PATH, HOME, a fixed secret, quiet logs, plus the test's variables (no inherited GEMINI_*). */
+function cliEnv(vars: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", JWT_SECRET: SECRET, LOG_LEVEL: "warn", ...vars };
+}
+
+/** Runs `node <args>` in the project root to completion; SIGKILLs it after PROCESS_TIMEOUT_MS so a hang fails. */
+function runNode(args: string[], vars: Record<string, string>): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: cliEnv(vars), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const guard = setTimeout(() => child.kill("SIGKILL"), PROCESS_TIMEOUT_MS);
+    child.on("error", (error) => {
+      clearTimeout(guard);
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+interface SeedOutput {
+  token: string;
+  schoolId: string;
+  userId: string;
+  studentIds: string[];
+}
+
+function expectSuccess(result: Finished): void {
+  expect({ code: result.code, signal: result.signal, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, signal: null, stderr: "" });
+}
+
+async function seed(db: TestDatabase): Promise<{ result: Finished; output: SeedOutput }> {
+  const result = await runNode(["src/cli/seed.ts", "--demo"], { DATABASE_URL: db.url });
+  expectSuccess(result);
+  expect(result.stdout.endsWith("\n")).toBe(true);
+  const lines = result.stdout.trimEnd().split("\n");
+  expect(lines).toHaveLength(1);
+  return { result, output: JSON.parse(lines[0]!) as SeedOutput };
+}
+
+const databases: TestDatabase[] = [];
+afterAll(async () => {
+  for (const db of databases) await db.drop();
+});
+
+describe("seed --demo", () => {
+  let db: TestDatabase;
+  let first: { result: Finished; output: SeedOutput };
+  let schoolsBefore: number;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    databases.push(db);
+    schoolsBefore = (await query(db.url, "select id from schools")).length;
+    first = await seed(db);
+  }, SLOW_TEST_MS);
+
+  it("prints one JSON line with a token, the school, the user and the students", () => {
+    const { output } = first;
+    expect(Object.keys(output).sort()).toEqual(["schoolId", "studentIds", "token", "userId"]);
+    expect(output.schoolId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(output.userId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(output.token.split(".")).toHaveLength(3);
+    expect(output.studentIds.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(output.studentIds).size).toBe(output.studentIds.length);
+  });
+
+  it("announces the Gemini simulator on stderr", () => {
+    expect(first.result.stderr).toContain("SIMULATOR");
+    expect(first.result.stdout).not.toContain("SIMULATOR");
+  });
+
+  it("creates one school with a case manager and its students", async () => {
+    const { output } = first;
+    const schools = await query<{ id: string }>(db.url, "select id from schools");
+    expect(schools).toHaveLength(schoolsBefore + 1);
+    expect(schools.map((row) => row.id)).toContain(output.schoolId);
+
+    const users = await query<{ id: string; role: string }>(db.url, "select id, role from users where school_id = $1", [output.schoolId]);
+    expect(users).toEqual([{ id: output.userId, role: "CASE_MANAGER" }]);
+
+    const students = await query<{ id: string; age: number }>(
+      db.url,
+      "select id, extract(year from age(current_date, date_of_birth))::int as age from students where school_id = $1",
+      [output.schoolId],
+    );
+    expect(students.map((row) => row.id).sort()).toEqual([...output.studentIds].sort());
+    expect(students.some((row) => row.age >= 16)).toBe(true);
+  });
+
+  it("gives each student 3-6 evidence documents, all ingested into chunks", async () => {
+    const { output } = first;
+    const perStudent = await query<{ student_id: string; total: number; ready: number; with_chunks: number; chunks: number; recorded: number }>(
+      db.url,
+      `select e.student_id,
+              count(*)::int as total,
+              count(*) filter (where e.status = 'READY')::int as ready,
+              count(*) filter (where e.chunk_count > 0)::int as with_chunks,
+              sum((select count(*) from evidence_chunks c where c.evidence_id = e.id))::int as chunks,
+              sum(e.chunk_count)::int as recorded
+         from evidence e where e.school_id = $1 group by e.student_id`,
+      [output.schoolId],
+    );
+    expect(perStudent.map((row) => row.student_id).sort()).toEqual([...output.studentIds].sort());
+    for (const row of perStudent) {
+      expect(row.total).toBeGreaterThanOrEqual(3);
+      expect(row.total).toBeLessThanOrEqual(6);
+      expect(row.ready).toBe(row.total);
+      expect(row.with_chunks).toBe(row.total);
+      // chunk_count matches the chunks actually stored
+      expect(row.chunks).toBe(row.recorded);
+    }
+    const [dims] = await query<{ bad: number }>(
+      db.url,
+      "select count(*) filter (where vector_dims(embedding) <> 768)::int as bad from evidence_chunks where school_id = $1",
+      [output.schoolId],
+    );
+    expect(dims?.bad).toBe(0);
+  });
+
+  it("prints a token that verifies for that school and user", async () => {
+    const { output } = first;
+    await expect(verifyToken(output.token, SECRET)).resolves.toEqual({ userId: output.userId, schoolId: output.schoolId, role: "CASE_MANAGER" });
+    await expect(verifyToken(output.token, `${SECRET}-other`)).rejects.toThrow();
+  });
+
+  it("creates a new tenant on every run", async () => {
+    const second = await seed(db);
+    expect(second.output.schoolId).not.toBe(first.output.schoolId);
+    expect(second.output.userId).not.toBe(first.output.userId);
+    expect(second.output.studentIds.filter((id) => first.output.studentIds.includes(id))).toEqual([]);
+    expect(await query(db.url, "select id from schools")).toHaveLength(schoolsBefore + 2);
+    await expect(verifyToken(second.output.token, SECRET)).resolves.toMatchObject({ schoolId: second.output.schoolId });
+  }, SLOW_TEST_MS);
+
+  it("exits 2 with usage without --demo, and for unknown options, touching nothing", async () => {
+    const before = (await query(db.url, "select id from schools")).length;
+    for (const args of [[], ["--bogus"]]) {
+      const result = await runNode(["src/cli/seed.ts", ...args], { DATABASE_URL: db.url });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("usage: npm run seed -- --demo");
+      expect(result.stdout).toBe("");
+    }
+    expect(await query(db.url, "select id from schools")).toHaveLength(before);
+  }, SLOW_TEST_MS);
+});
+
+describe("token", () => {
+  let db: TestDatabase;
+  let seeded: SeedOutput;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    databases.push(db);
+    seeded = (await seed(db)).output;
+  }, SLOW_TEST_MS);
+
+  it("prints a token for an existing user", async () => {
+    const result = await runNode(["src/cli/token.ts", "--user", seeded.userId], { DATABASE_URL: db.url });
+    expectSuccess(result);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    await expect(verifyToken(lines[0]!, SECRET)).resolves.toEqual({ userId: seeded.userId, schoolId: seeded.schoolId, role: "CASE_MANAGER" });
+  });
+
+  it("honours --expires", async () => {
+    const result = await runNode(["src/cli/token.ts", "--user", seeded.userId, "--expires", "1h"], { DATABASE_URL: db.url });
+    expectSuccess(result);
+    const payload = JSON.parse(Buffer.from(result.stdout.trim().split(".")[1]!, "base64url").toString()) as { iat: number; exp: number };
+    expect(payload.exp - payload.iat).toBe(3600);
+  });
+
+  it("exits 1 for an unknown user", async () => {
+    const unknown = randomUUID();
+    const result = await runNode(["src/cli/token.ts", "--user", unknown], { DATABASE_URL: db.url });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(`no user ${unknown}`);
+  });
+
+  it.each([[[]], [["--user", "abc"]]])("exits 2 with usage for a missing or malformed --user (%j)", async (args) => {
+    const result = await runNode(["src/cli/token.ts", ...args], { DATABASE_URL: db.url });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("--user must be a user id");
+    expect(result.stderr).toContain("usage: npm run token -- --user <user id>");
+  });
+});
+
+describe("migrate", () => {
+  it("creates and migrates a database that does not exist", async () => {
+    const db = emptyTestDatabase();
+    databases.push(db);
+    expect(await adminQuery("select 1 from pg_database where datname = $1", [db.name])).toHaveLength(0);
+    const result = await runNode(["src/cli/migrate.ts"], { DATABASE_URL: db.url });
+    expectSuccess(result);
+    expect(result.stderr).toContain("database is up to date");
+    expect(await adminQuery("select 1 from pg_database where datname = $1", [db.name])).toHaveLength(1);
+    const migrations = await query(db.url, "select name from pgmigrations");
+    expect(migrations.length).toBeGreaterThan(0);
+    expect(await query(db.url, "select 1 from information_schema.tables where table_schema = 'public' and table_name = 'evidence_chunks'")).toHaveLength(1);
+
+    // A second run is a no-op.
+    const again = await runNode(["src/cli/migrate.ts"], { DATABASE_URL: db.url });
+    expectSuccess(again);
+    expect(await query(db.url, "select name from pgmigrations")).toHaveLength(migrations.length);
+
+    await db.drop();
+    expect(await adminQuery("select 1 from pg_database where datname = $1", [db.name])).toHaveLength(0);
+  }, SLOW_TEST_MS);
+});
+
+describe("gemini simulator", () => {
+  let child: ChildProcess | undefined;
+
+  afterEach(() => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    child = undefined;
+  });
+
+  it("serves the SDK on the port it prints and exits 0 on SIGTERM", async () => {
+    const proc = spawn(process.execPath, ["src/gemini/simulator-main.ts"], {
+      cwd: ROOT,
+      env: cliEnv({ GEMINI_SIMULATOR_PORT: "0" }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child = proc;
+    let stdout = "";
+    let stderr = "";
+    proc.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      proc.on("close", (code, signal) => resolve({ code, signal })),
+    );
+    const guard = setTimeout(() => proc.kill("SIGKILL"), PROCESS_TIMEOUT_MS);
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        proc.stdout!.on("data", (chunk: Buffer) => {
+          stdout += chunk.toString();
+          const match = /listening at (http:\/\/\S+)/.exec(stdout);
+          if (match) resolve(match[1]!);
+        });
+        void exited.then(({ code, signal }) => reject(new Error(`simulator exited early (${code ?? signal}): ${stderr}`)));
+      });
+      expect(stdout).toContain("SIMULATOR (not Google)");
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(url).not.toMatch(/:0$/);
+
+      const ai = new GoogleGenAI({ apiKey: "x", httpOptions: { baseUrl: url, apiVersion: "v1beta" } });
+      const response = await ai.models.embedContent({
+        model: "gemini-embedding-001",
+        contents: ["hello"],
+        config: { outputDimensionality: 768 },
+      });
+      const values = response.embeddings?.[0]?.values ?? [];
+      expect(values).toHaveLength(768);
+      expect(values.every((value) => Number.isFinite(value))).toBe(true);
+      expect(values.some((value) => value !== 0)).toBe(true);
+
+      proc.kill("SIGTERM");
+      expect(await exited).toEqual({ code: 0, signal: null });
+      expect(stdout).toContain("received SIGTERM");
+    } finally {
+      clearTimeout(guard);
+    }
+  }, SLOW_TEST_MS);
+});

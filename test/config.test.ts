@@ -1,0 +1,292 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { GoogleGenAI } from "@google/genai";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { parseEnv } from "../src/env.ts";
+import { resolveGemini, SIMULATOR_API_KEY, type ResolvedGemini } from "../src/gemini/config.ts";
+import { createLogger } from "../src/logger.ts";
+import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SECRET = "config-test-secret-that-is-long-enough-0123456789";
+const PROCESS_TIMEOUT_MS = 60_000;
+const logger = createLogger("silent", "stderr");
+
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A clean environment: PATH and HOME only, plus what the test sets (never the caller's GEMINI_* etc.). */
+function cleanEnv(vars: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...vars };
+}
+
+/** Runs `node <args>` in the project root to completion; SIGKILLs it after PROCESS_TIMEOUT_MS. */
+function runNode(args: string[], vars: Record<string, string>): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: cleanEnv(vars), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const guard = setTimeout(() => child.kill("SIGKILL"), PROCESS_TIMEOUT_MS);
+    child.on("error", (error) => {
+      clearTimeout(guard);
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+describe("parseEnv", () => {
+  it("gives the documented defaults for an empty environment", () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({
+      NODE_ENV: "development",
+      HOST: "0.0.0.0",
+      PORT: 4000,
+      DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/iepgen",
+      DATABASE_POOL_MAX: 10,
+      LOG_LEVEL: "info",
+      WORKER_CONCURRENCY: 4,
+      EVIDENCE_MAX_CHARS: 200_000,
+      GEMINI_MODEL: "gemini-2.5-flash",
+      GEMINI_EMBEDDING_MODEL: "gemini-embedding-001",
+      GEMINI_TIMEOUT_MS: 120_000,
+      GEMINI_MAX_RETRIES: 3,
+      GEMINI_SIMULATOR_PORT: 4010,
+      GEMINI_SIMULATOR_LATENCY_MS: 0,
+      usingDevJwtSecret: true,
+    });
+    expect(env.GEMINI_API_KEY).toBeUndefined();
+    expect(env.GEMINI_BASE_URL).toBeUndefined();
+    // The development secret is usable for HS256 (≥ 32 chars).
+    expect(env.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it("parses numbers and trims optional strings; blank optionals count as unset", () => {
+    const env = parseEnv({
+      PORT: "0",
+      GEMINI_SIMULATOR_PORT: "0",
+      JWT_SECRET: `  ${SECRET}  `,
+      GEMINI_API_KEY: "   ",
+      GEMINI_BASE_URL: " http://127.0.0.1:9/ ",
+      NODE_ENV: "test",
+    });
+    expect(env.PORT).toBe(0);
+    expect(env.GEMINI_SIMULATOR_PORT).toBe(0);
+    expect(env.JWT_SECRET).toBe(SECRET);
+    expect(env.usingDevJwtSecret).toBe(false);
+    expect(env.GEMINI_API_KEY).toBeUndefined();
+    expect(env.GEMINI_BASE_URL).toBe("http://127.0.0.1:9/");
+    expect(env.NODE_ENV).toBe("test");
+  });
+
+  it("throws one error naming every bad variable", () => {
+    let message = "";
+    try {
+      parseEnv({ PORT: "abc", NODE_ENV: "staging", JWT_SECRET: "too-short" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^Invalid environment:/);
+    expect(message).toMatch(/^\s+PORT: /m);
+    expect(message).toMatch(/^\s+NODE_ENV: /m);
+    expect(message).toMatch(/^\s+JWT_SECRET: .*at least 32 characters/m);
+  });
+
+  it("rejects out-of-range values", () => {
+    expect(() => parseEnv({ PORT: "70000" })).toThrow(/PORT/);
+    expect(() => parseEnv({ WORKER_CONCURRENCY: "0" })).toThrow(/WORKER_CONCURRENCY/);
+    expect(() => parseEnv({ LOG_LEVEL: "verbose" })).toThrow(/LOG_LEVEL/);
+  });
+
+  it("requires JWT_SECRET in production", () => {
+    expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/JWT_SECRET.*required when NODE_ENV=production/);
+    expect(() => parseEnv({ NODE_ENV: "production", JWT_SECRET: "   " })).toThrow(/JWT_SECRET/);
+    // ...and reports it alongside other problems.
+    const error = (() => {
+      try {
+        parseEnv({ NODE_ENV: "production", PORT: "abc" });
+      } catch (caught) {
+        return (caught as Error).message;
+      }
+      return "";
+    })();
+    expect(error).toMatch(/PORT/);
+    expect(error).toMatch(/JWT_SECRET/);
+    const env = parseEnv({ NODE_ENV: "production", JWT_SECRET: SECRET });
+    expect(env.usingDevJwtSecret).toBe(false);
+    expect(env.JWT_SECRET).toBe(SECRET);
+  });
+});
+
+describe("resolveGemini", () => {
+  const started: ResolvedGemini[] = [];
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    for (const resolved of started) await resolved.simulator?.close();
+  });
+
+  it("rejects in production without GEMINI_API_KEY, even with GEMINI_BASE_URL", async () => {
+    await expect(resolveGemini(parseEnv({ NODE_ENV: "production", JWT_SECRET: SECRET }), logger)).rejects.toThrow(/GEMINI_API_KEY/);
+    await expect(
+      resolveGemini(parseEnv({ NODE_ENV: "production", JWT_SECRET: SECRET, GEMINI_BASE_URL: "http://127.0.0.1:9" }), logger),
+    ).rejects.toThrow(/GEMINI_API_KEY/);
+  });
+
+  it("targets Google with a key", async () => {
+    const resolved = await resolveGemini(parseEnv({ NODE_ENV: "production", JWT_SECRET: SECRET, GEMINI_API_KEY: "real-key" }), logger);
+    expect(resolved.simulator).toBeUndefined();
+    expect(resolved.config).toMatchObject({ apiKey: "real-key", simulated: false, model: "gemini-2.5-flash", embeddingModel: "gemini-embedding-001" });
+    expect(resolved.config.baseUrl).toBeUndefined();
+  });
+
+  it("uses GEMINI_BASE_URL with a key when it is set", async () => {
+    const resolved = await resolveGemini(parseEnv({ GEMINI_API_KEY: "real-key", GEMINI_BASE_URL: "https://proxy.example.org" }), logger);
+    expect(resolved.simulator).toBeUndefined();
+    expect(resolved.config).toMatchObject({ apiKey: "real-key", baseUrl: "https://proxy.example.org", simulated: false });
+  });
+
+  it("uses GEMINI_BASE_URL as a simulator without a key outside production", async () => {
+    const resolved = await resolveGemini(parseEnv({ GEMINI_BASE_URL: "http://127.0.0.1:4010" }), logger);
+    expect(resolved.simulator).toBeUndefined();
+    expect(resolved.config).toMatchObject({ apiKey: SIMULATOR_API_KEY, baseUrl: "http://127.0.0.1:4010", simulated: true });
+  });
+
+  it("starts an in-process simulator, announced by a banner, without a key or base URL", async () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    const resolved = await resolveGemini(parseEnv({}), logger);
+    started.push(resolved);
+    vi.restoreAllMocks();
+
+    expect(resolved.simulator).toBeDefined();
+    expect(resolved.config.simulated).toBe(true);
+    expect(resolved.config.apiKey).toBe(SIMULATOR_API_KEY);
+    expect(resolved.config.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(resolved.config.baseUrl).toBe(resolved.simulator?.url);
+    expect(writes.join("")).toContain("GEMINI SIMULATOR IN USE");
+    expect(writes.join("")).toContain(resolved.config.baseUrl);
+
+    const ai = new GoogleGenAI({ apiKey: resolved.config.apiKey, httpOptions: { baseUrl: resolved.config.baseUrl, apiVersion: "v1beta" } });
+    const response = await ai.models.embedContent({
+      model: resolved.config.embeddingModel,
+      contents: ["config test"],
+      config: { outputDimensionality: 768 },
+    });
+    expect(response.embeddings?.[0]?.values).toHaveLength(768);
+
+    await resolved.simulator?.close();
+    await expect(fetch(`${resolved.config.baseUrl}/v1beta/models`)).rejects.toThrow();
+  });
+});
+
+describe("node src/main.ts", () => {
+  let db: TestDatabase;
+  let running: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+
+  afterEach(() => {
+    if (running && running.exitCode === null && running.signalCode === null) running.kill("SIGKILL");
+    running = undefined;
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it("exits 2 with usage for an unknown mode", async () => {
+    const result = await runNode(["src/main.ts", "bogus"], { DATABASE_URL: db.url, LOG_LEVEL: "warn" });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("usage: node src/main.ts all|api|worker");
+    expect(result.stdout).toBe("");
+  });
+
+  it("exits 1 naming each bad variable when the environment is invalid", async () => {
+    const result = await runNode(["src/main.ts", "all"], { DATABASE_URL: db.url, PORT: "abc", JWT_SECRET: "short" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("iepgen failed to start: Invalid environment");
+    expect(result.stderr).toMatch(/PORT:/);
+    expect(result.stderr).toMatch(/JWT_SECRET:/);
+  }, 90_000);
+
+  it("refuses to start in production without GEMINI_API_KEY", async () => {
+    const result = await runNode(["src/main.ts", "all"], {
+      NODE_ENV: "production",
+      JWT_SECRET: SECRET,
+      DATABASE_URL: db.url,
+      LOG_LEVEL: "warn",
+      PORT: "0",
+      HOST: "127.0.0.1",
+    });
+    expect(result.signal).toBeNull();
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/iepgen failed to start: .*GEMINI_API_KEY is required when NODE_ENV=production/);
+    expect(result.stderr).not.toContain("iepgen ready");
+    expect(result.stderr).not.toContain("GEMINI SIMULATOR IN USE");
+  }, 90_000);
+
+  it("starts in development on PORT=0 with the simulator, serves /healthz and GraphQL, and stops cleanly on SIGTERM", async () => {
+    const child = spawn(process.execPath, ["src/main.ts", "all"], {
+      cwd: ROOT,
+      env: cleanEnv({ DATABASE_URL: db.url, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", JWT_SECRET: SECRET }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    running = child;
+    let stderr = "";
+    let stdout = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("close", (code, signal) => resolve({ code, signal })),
+    );
+    const guard = setTimeout(() => child.kill("SIGKILL"), PROCESS_TIMEOUT_MS);
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr!.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+          const match = /GraphiQL at (http:\/\/\S+\/graphql)/.exec(stderr);
+          if (match) resolve(match[1]!);
+        });
+        void exited.then(({ code, signal }) => reject(new Error(`main exited early (${code ?? signal}): ${stderr}`)));
+      });
+      expect(stderr).toContain("GEMINI SIMULATOR IN USE");
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+      expect(url).not.toMatch(/:0\//);
+
+      const health = await fetch(url.replace(/\/graphql$/, "/healthz"));
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ ok: true, database: "up", worker: "running", gemini: { mode: "simulator" } });
+      // GraphQL is served, and it demands a token.
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ __typename }" }),
+      });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: "UNAUTHENTICATED" } }] });
+
+      child.kill("SIGTERM");
+      const { code, signal } = await exited;
+      expect({ code, signal, stdout: stdout.slice(-500), stderr: stderr.slice(-500) }).toMatchObject({ code: 0, signal: null });
+    } finally {
+      clearTimeout(guard);
+    }
+  }, 90_000);
+});
