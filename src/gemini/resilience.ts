@@ -58,7 +58,7 @@ export function createResilientCaller(name: string, options: ResilienceOptions, 
     for (let retry = 0; ; retry++) {
       signal?.throwIfAborted();
       try {
-        return (await breaker.fire(attempt)) as T;
+        return (await breaker.fire(() => timeoutAware(operation, attempt, signal))) as T;
       } catch (error) {
         if (breaker.opened && isBreakerOpenError(error)) {
           throw new GeminiUnavailableError(`Gemini ${operation} skipped: circuit breaker is open`, { cause: error });
@@ -81,6 +81,22 @@ export function createResilientCaller(name: string, options: ResilienceOptions, 
 }
 
 export type ResilientCaller = ReturnType<typeof createResilientCaller>;
+
+/**
+ * The SDK enforces `httpOptions.timeout` by aborting the request without a reason, so a timeout
+ * surfaces as a bare AbortError, like a caller's abort. When the caller's signal is not aborted it
+ * was the timeout: report it as such, so that it is retried (and counted by the breaker).
+ */
+async function timeoutAware<T>(operation: string, attempt: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  try {
+    return await attempt();
+  } catch (error) {
+    if (error instanceof Error && error.name === "AbortError" && !signal?.aborted) {
+      throw new Error(`Gemini ${operation} request timed out`, { cause: error });
+    }
+    throw error;
+  }
+}
 
 function isBreakerOpenError(error: unknown): boolean {
   return error instanceof Error && (error as { code?: string }).code === "EOPENBREAKER";

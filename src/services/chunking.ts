@@ -11,12 +11,19 @@ const graphemeSegmenter = new Intl.Segmenter("en", { granularity: "grapheme" });
 
 /**
  * Splits a document into overlapping windows for embedding. Windows break at sentence ends where
- * possible, then at spaces, then between graphemes (never inside a surrogate pair or emoji).
+ * possible, then at spaces, then between graphemes (never inside a surrogate pair or emoji; only a
+ * single grapheme longer than `maxChars`, as in "zalgo" text, is split, between code points).
  * Each window holds at most `maxChars` UTF-16 units; consecutive windows share up to
  * `overlapChars` of trailing sentences. Whitespace-only input gives no chunks.
  */
 export function chunkText(text: string, options: ChunkingOptions = DEFAULT_CHUNKING): string[] {
-  const normalized = text.normalize("NFC").replace(/\r\n?/g, "\n").replace(/[ \t\f\v]+/g, " ").replace(/\n{3,}/g, "\n\n").trim();
+  const normalized = text
+    .normalize("NFC")
+    .replace(/\r\n?/g, "\n")
+    .replace(/[ \t\f\v]+/g, " ")
+    .replace(/ \n/g, "\n") // trailing spaces, so that whitespace-only lines count as blank lines
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
   if (normalized === "") return [];
   const pieces = splitIntoPieces(normalized, options.maxChars);
   return packWindows(pieces, options);
@@ -28,7 +35,7 @@ function splitIntoPieces(text: string, maxChars: number): string[] {
 }
 
 function splitLongSentence(sentence: string, maxChars: number): string[] {
-  const words = sentence.split(/(?<=\s)/);
+  const words = splitIntoWords(sentence);
   const pieces: string[] = [];
   let current = "";
   for (const word of words) {
@@ -47,15 +54,34 @@ function splitLongSentence(sentence: string, maxChars: number): string[] {
   return pieces;
 }
 
+/** Words end after a whitespace grapheme; a space carrying a combining mark is one grapheme and stays whole. */
+function splitIntoWords(sentence: string): string[] {
+  const words: string[] = [];
+  let current = "";
+  for (const { segment } of graphemeSegmenter.segment(sentence)) {
+    current += segment;
+    if (/^\s+$/.test(segment)) {
+      words.push(current);
+      current = "";
+    }
+  }
+  if (current) words.push(current);
+  return words;
+}
+
 function splitByGraphemes(word: string, maxChars: number): string[] {
   const pieces: string[] = [];
   let current = "";
   for (const { segment } of graphemeSegmenter.segment(word)) {
-    if (current.length + segment.length > maxChars && current) {
-      pieces.push(current);
-      current = "";
+    // A single grapheme longer than a window (e.g. "zalgo" text stacking hundreds of combining marks)
+    // cannot stay whole: split it between code points, still never inside a surrogate pair.
+    for (const unit of segment.length > maxChars ? Array.from(segment) : [segment]) {
+      if (current.length + unit.length > maxChars && current) {
+        pieces.push(current);
+        current = "";
+      }
+      current += unit;
     }
-    current += segment;
   }
   if (current) pieces.push(current);
   return pieces;
