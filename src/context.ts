@@ -3,6 +3,7 @@ import type { Viewer } from "./auth.ts";
 import type { PubSub } from "./events/bus.ts";
 import type { Gemini } from "./gemini/client.ts";
 import type { Logger } from "./logger.ts";
+import type { RunningGenerations } from "./services/generation/running.ts";
 
 /** Long-lived dependencies shared by every request and job in one process. */
 export interface AppDeps {
@@ -10,8 +11,10 @@ export interface AppDeps {
   gemini: Gemini;
   pubsub: PubSub;
   logger: Logger;
+  /** Generations running in this process (cancellation reaches them over NOTIFY). */
+  running: RunningGenerations;
   jwtSecret: string;
-  limits: { evidenceMaxChars: number };
+  limits: { evidenceMaxChars: number; workerConcurrency: number };
 }
 
 /** Per-request GraphQL context: who is calling (always authenticated) and a request-scoped logger. */

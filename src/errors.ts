@@ -51,3 +51,14 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
 export function badUserInput(message: string, path: string[]): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", fieldErrors: [{ path, message }] } });
 }
+
+/** Expected failure: the operation does not apply in the record's current state (e.g. cancelling a finished job). */
+export class InvalidStateError extends Error {
+  override readonly name = "InvalidStateError";
+  readonly currentState: string;
+
+  constructor(message: string, currentState: string) {
+    super(message);
+    this.currentState = currentState;
+  }
+}

@@ -23,6 +23,7 @@ async function main(mode: Mode): Promise<void> {
     gemini: gemini.config,
     logger,
     worker: mode === "api" ? undefined : { concurrency: env.WORKER_CONCURRENCY },
+    workerConcurrencyHint: env.WORKER_CONCURRENCY,
     api: mode === "worker" ? undefined : { host: env.HOST, port: env.PORT },
   });
   if (runtime.server) {

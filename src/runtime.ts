@@ -5,6 +5,7 @@ import { startEventBus, type EventBus } from "./events/bus.ts";
 import { createGemini, type Gemini, type GeminiConfig } from "./gemini/client.ts";
 import type { Logger } from "./logger.ts";
 import { listen, type ListeningServer } from "./server.ts";
+import { createRunningGenerations } from "./services/generation/running.ts";
 import { startWorker, type WorkerHandle } from "./worker.ts";
 import { authenticate, createApp, type App, type HealthReport } from "./yoga.ts";
 
@@ -19,6 +20,8 @@ export interface RuntimeConfig {
   logger: Logger;
   /** Run graphile-worker in this process. */
   worker?: { concurrency: number; pollIntervalMs?: number };
+  /** Worker concurrency assumed for queue estimates when the worker runs in another process. */
+  workerConcurrencyHint?: number;
   /** Serve the API in this process. */
   api?: { host: string; port: number };
 }
@@ -42,15 +45,17 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
   const pool = createPool(config.databaseUrl, config.poolMax, (error) => logger.warn({ err: error }, "idle database client error"));
   const gemini = createGemini(config.gemini, logger);
   const bus = startEventBus(config.databaseUrl, logger);
+  const running = createRunningGenerations(bus.pubsub);
   const deps: AppDeps = {
     pool,
     gemini,
     pubsub: bus.pubsub,
     logger,
+    running,
     jwtSecret: config.jwtSecret,
-    limits: { evidenceMaxChars: config.evidenceMaxChars },
+    limits: { evidenceMaxChars: config.evidenceMaxChars, workerConcurrency: config.worker?.concurrency ?? config.workerConcurrencyHint ?? 4 },
   };
-  const worker = config.worker ? await startWorker({ pool, gemini, logger }, config.worker) : undefined;
+  const worker = config.worker ? await startWorker({ pool, gemini, logger, running }, config.worker) : undefined;
   const health = () => checkHealth(pool, gemini, worker);
   const app = createApp(deps, { health, production: config.production });
   const server = config.api
@@ -68,6 +73,7 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
     async close() {
       await server?.close();
       await worker?.stop();
+      await running.close();
       await bus.close();
       gemini.caller.breaker.shutdown();
       await pool.end();

@@ -1,14 +1,18 @@
 import { run, type Runner, type TaskList } from "graphile-worker";
 import type pg from "pg";
+import { createGenerateIepTask } from "../tasks/generate_iep.ts";
 import { createIngestEvidenceTask } from "../tasks/ingest_evidence.ts";
 import type { Gemini } from "./gemini/client.ts";
+import { GENERATE_IEP_TASK } from "./jobs/generate_iep.ts";
 import { INGEST_EVIDENCE_TASK } from "./jobs/ingest_evidence.ts";
 import { graphileWorkerLogger, type Logger } from "./logger.ts";
+import type { RunningGenerations } from "./services/generation/running.ts";
 
 export interface WorkerDeps {
   pool: pg.Pool;
   gemini: Gemini;
   logger: Logger;
+  running: RunningGenerations;
 }
 
 /** A running graphile-worker with iepgen's tasks. */
@@ -21,7 +25,10 @@ export interface WorkerHandle {
 
 /** Every task iepgen runs, by identifier; each comes from its own file in tasks/. */
 export function buildTaskList(deps: WorkerDeps): TaskList {
-  return { [INGEST_EVIDENCE_TASK]: createIngestEvidenceTask(deps) };
+  return {
+    [INGEST_EVIDENCE_TASK]: createIngestEvidenceTask(deps),
+    [GENERATE_IEP_TASK]: createGenerateIepTask(deps),
+  };
 }
 
 export async function startWorker(deps: WorkerDeps, options: { concurrency: number; pollIntervalMs?: number }): Promise<WorkerHandle> {

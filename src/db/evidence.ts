@@ -85,6 +85,14 @@ export async function listChunksForEvidence(db: Queryable, schoolId: string, evi
   return rows.map((row) => EvidenceChunkRow.parse(row));
 }
 
+export async function findChunks(db: Queryable, schoolId: string, ids: readonly string[]): Promise<EvidenceChunk[]> {
+  const { rows } = await db.query(`select ${CHUNK_COLUMNS} from evidence_chunks where school_id = $1 and id = any($2::uuid[])`, [
+    schoolId,
+    ids,
+  ]);
+  return rows.map((row) => EvidenceChunkRow.parse(row));
+}
+
 /** Replaces an evidence document's chunks and marks it READY, atomically (call inside a transaction). */
 export async function storeChunksAndMarkReady(
   db: Queryable,

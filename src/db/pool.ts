@@ -3,10 +3,14 @@ import pg from "pg";
 /** Anything that can run a query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
 
-/** Creates the app's connection pool. Errors on idle clients are logged, not fatal. */
+/**
+ * Creates the app's connection pool. Errors on idle or checked-out clients (the database
+ * restarting, a terminated backend) are reported, never fatal: the pool replaces the client.
+ */
 export function createPool(connectionString: string, max = 10, onError?: (error: Error) => void): pg.Pool {
   const pool = new pg.Pool({ connectionString, max, application_name: "iepgen" });
   pool.on("error", (error) => onError?.(error));
+  pool.on("connect", (client) => client.on("error", (error) => onError?.(error)));
   return pool;
 }
 

@@ -15,18 +15,64 @@ export const BusEvent = z.discriminatedUnion("type", [
     evidenceId: z.string(),
     status: z.enum(["PENDING", "READY", "FAILED"]),
   }),
+  /** A stored generation event (the row is in generation_events; only its key travels). */
+  z.object({
+    type: z.literal("generation.event"),
+    schoolId: z.string(),
+    generationId: z.string(),
+    batchId: z.string().nullable(),
+    seq: z.number(),
+  }),
+  /** Streamed draft text, coalesced; never stored. `seq` is the latest stored event's seq. */
+  z.object({
+    type: z.literal("generation.delta"),
+    schoolId: z.string(),
+    generationId: z.string(),
+    seq: z.number(),
+    text: z.string(),
+  }),
+  /** Asks whichever process runs this generation to abort it. */
+  z.object({ type: z.literal("generation.cancel"), generationId: z.string() }),
 ]);
 /** An event crossing processes through Postgres NOTIFY. */
 export type BusEvent = z.infer<typeof BusEvent>;
 export type EvidenceStatusEvent = Extract<BusEvent, { type: "evidence.status" }>;
+export type GenerationStoredEvent = Extract<BusEvent, { type: "generation.event" }>;
+export type GenerationDeltaEvent = Extract<BusEvent, { type: "generation.delta" }>;
+export type GenerationCancelEvent = Extract<BusEvent, { type: "generation.cancel" }>;
 
 /** Publishes an event; inside a transaction it is delivered at commit (and never if it rolls back). */
 export async function publishEvent(db: Queryable, event: BusEvent): Promise<void> {
   await db.query("select pg_notify($1, $2)", [EVENTS_CHANNEL, JSON.stringify(event)]);
 }
 
-export type PubSubTopics = { "evidence.status": [studentId: string, event: EvidenceStatusEvent] };
+export type PubSubTopics = {
+  "evidence.status": [studentId: string, event: EvidenceStatusEvent];
+  generation: [generationId: string, event: GenerationStoredEvent | GenerationDeltaEvent];
+  batch: [batchId: string, event: GenerationStoredEvent];
+  "generation.cancel": [event: GenerationCancelEvent];
+};
 export type PubSub = ReturnType<typeof createPubSub<PubSubTopics>>;
+
+function routeEvent(pubsub: PubSub, event: BusEvent): void {
+  switch (event.type) {
+    case "evidence.status":
+      return pubsub.publish("evidence.status", event.studentId, event);
+    case "generation.event":
+      pubsub.publish("generation", event.generationId, event);
+      if (event.batchId) pubsub.publish("batch", event.batchId, event);
+      return;
+    case "generation.delta":
+      return pubsub.publish("generation", event.generationId, event);
+    case "generation.cancel":
+      return pubsub.publish("generation.cancel", event);
+  }
+}
+
+/** SQL that NOTIFYs a stored generation event for each row of a CTE named `updated` (delivered at commit). */
+export const NOTIFY_GENERATION_EVENT_SQL = `pg_notify('${EVENTS_CHANNEL}', json_build_object(
+  'type', 'generation.event', 'schoolId', updated.school_id, 'generationId', updated.id,
+  'batchId', updated.batch_id, 'seq', updated.last_seq)::text)`;
 
 /** One LISTEN connection per API process feeding yoga's in-process pubsub. Reconnects on its own. */
 export interface EventBus {
@@ -48,7 +94,7 @@ export function startEventBus(connectionString: string, logger: Logger): EventBu
   const dispatch = (payload: string | undefined) => {
     const parsed = BusEvent.safeParse(JSON.parse(payload ?? "null"));
     if (!parsed.success) return log.warn({ payload }, "ignored malformed bus event");
-    pubsub.publish(parsed.data.type, parsed.data.studentId, parsed.data);
+    routeEvent(pubsub, parsed.data);
   };
 
   const connect = async (): Promise<void> => {

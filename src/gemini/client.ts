@@ -21,6 +21,18 @@ export interface GeminiConfig {
   simulated: boolean;
 }
 
+/** A structured-output request streamed from the drafting model. */
+export interface StreamJsonRequest {
+  systemInstruction: string;
+  prompt: string;
+  responseJsonSchema: object;
+  /** Each piece of text as it arrives. */
+  onDelta: (text: string) => void;
+  /** Called before a retry re-streams from the start, so partial text can be discarded. */
+  onRestart?: (attempt: number, reason: string) => void;
+  signal?: AbortSignal;
+}
+
 /** Every Gemini call iepgen makes goes through this gateway (official SDK, breaker, bounded retries). */
 export interface Gemini {
   readonly config: GeminiConfig;
@@ -28,6 +40,8 @@ export interface Gemini {
   readonly caller: ResilientCaller;
   /** Embeds texts in batches; returns one L2-normalised 768-dim vector per text, in order. */
   embed(texts: readonly string[], task: EmbeddingTask, signal?: AbortSignal): Promise<number[][]>;
+  /** Streams a JSON answer constrained by `responseJsonSchema`; resolves with the whole text. */
+  streamJson(request: StreamJsonRequest): Promise<{ text: string; model: string }>;
 }
 
 export function createGemini(config: GeminiConfig, logger: Logger): Gemini {
@@ -55,10 +69,43 @@ export function createGemini(config: GeminiConfig, logger: Logger): Gemini {
     return vectors.map(normalize);
   }
 
+  async function streamJson(request: StreamJsonRequest): Promise<{ text: string; model: string }> {
+    let attempt = 0;
+    const text = await caller.call(
+      "draft",
+      async () => {
+        attempt += 1;
+        if (attempt > 1) request.onRestart?.(attempt, "transient Gemini failure");
+        const stream = await sdk.models.generateContentStream({
+          model: config.model,
+          contents: request.prompt,
+          config: {
+            systemInstruction: request.systemInstruction,
+            responseMimeType: "application/json",
+            responseJsonSchema: request.responseJsonSchema,
+            temperature: 0.2,
+            ...(request.signal ? { abortSignal: request.signal } : {}),
+          },
+        });
+        let whole = "";
+        for await (const chunk of stream) {
+          const piece = chunk.text ?? "";
+          if (piece === "") continue;
+          whole += piece;
+          request.onDelta(piece);
+        }
+        return whole;
+      },
+      request.signal,
+    );
+    return { text, model: config.model };
+  }
+
   return {
     config,
     sdk,
     caller,
+    streamJson,
     async embed(texts, task, signal) {
       const vectors: number[][] = [];
       for (let start = 0; start < texts.length; start += EMBEDDING_BATCH_SIZE) {

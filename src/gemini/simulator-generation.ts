@@ -75,7 +75,7 @@ export function defaultGeneratedText(body: any): string {
   const schema = responseSchemaOf(body);
   if (schema !== undefined) {
     const chunkIds = chunkIdsIn(`${systemText}\n${promptText}`);
-    return JSON.stringify(instanceOfSchema(schema, { promptText, chunkIds }));
+    return JSON.stringify(instanceOfSchema(schema, { promptText, chunkIds, systemText }));
   }
   const answer = plainAnswer(promptText);
   return body?.generationConfig?.responseMimeType === "application/json" ? JSON.stringify({ text: answer }) : answer;
@@ -114,6 +114,7 @@ interface InstanceState {
   snippets: string[];
   chunkIds: string[];
   citationsUsed: number;
+  promptDates: string[];
 }
 
 /**
@@ -122,7 +123,7 @@ interface InstanceState {
  * chunk ids / citations / source ids get the chunk ids given. `pattern` is not honoured
  * unless the generated value happens to match (formats date, date-time, time, email, uri, uuid are).
  */
-export function instanceOfSchema(schema: unknown, source: { promptText: string; chunkIds: string[] }): unknown {
+export function instanceOfSchema(schema: unknown, source: { promptText: string; chunkIds: string[]; systemText?: string }): unknown {
   const root: JsonSchema = isObject(schema) ? schema : {};
   const state: InstanceState = {
     root,
@@ -130,6 +131,7 @@ export function instanceOfSchema(schema: unknown, source: { promptText: string; 
     snippets: snippetsFrom(source.promptText),
     chunkIds: source.chunkIds,
     citationsUsed: 0,
+    promptDates: datesIn(source.systemText ?? "").length > 0 ? datesIn(source.systemText ?? "") : datesIn(source.promptText),
   };
   return instanceOf(schema, "$", "", state, 0);
 }
@@ -225,8 +227,21 @@ function arrayLength(schema: JsonSchema, name: string, state: InstanceState, ref
 
 function stringFor(schema: JsonSchema, path: string, name: string, state: InstanceState): string {
   const hash = hashOf(state, path);
-  const value = citedChunkId(name, state) ?? formattedString(schema.format, hash) ?? pick(state.snippets, hash);
+  const value = citedChunkId(name, state) ?? promptDate(schema.format, name, state) ?? formattedString(schema.format, hash) ?? pick(state.snippets, hash);
   return fitLength(value, schema.minLength, schema.maxLength);
+}
+
+function datesIn(text: string): string[] {
+  return [...new Set(text.match(/\b\d{4}-\d{2}-\d{2}\b/g) ?? [])].sort();
+}
+
+/**
+ * Dates come from the instructions (else the prompt) when they have any (e.g. an IEP period): the earliest for names like
+ * start/begin/from, the latest for end/until, so ranges the prompt asks for stay ordered and inside it.
+ */
+function promptDate(format: unknown, name: string, state: InstanceState): string | undefined {
+  if (format !== "date" || state.promptDates.length === 0) return undefined;
+  return /end|until|through/i.test(name) ? state.promptDates.at(-1) : state.promptDates[0];
 }
 
 function citedChunkId(name: string, state: InstanceState): string | undefined {

@@ -1,5 +1,5 @@
 import { builder } from "../builder.ts";
-import { NotFoundError, ValidationError, type FieldError } from "../errors.ts";
+import { InvalidStateError, NotFoundError, ValidationError, type FieldError } from "../errors.ts";
 
 /** Every expected failure in a payload union implements Error. */
 export const ErrorInterface = builder.interfaceRef<Error>("Error").implement({
@@ -30,3 +30,28 @@ builder.objectType(NotFoundError, {
     resourceId: t.exposeString("resourceId"),
   }),
 });
+
+builder.objectType(InvalidStateError, {
+  name: "InvalidStateError",
+  description: "The operation does not apply in the record's current state; nothing was changed.",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ currentState: t.exposeString("currentState") }),
+});
+
+type ErrorClass = new (...args: never[]) => Error;
+
+/**
+ * Runs a resolver and returns (rather than throws) the expected, typed errors listed, so a payload
+ * union can carry them; anything else is thrown on and masked by yoga.
+ */
+export async function returningErrors<T, const E extends readonly ErrorClass[]>(
+  expected: E,
+  work: () => Promise<T>,
+): Promise<T | InstanceType<E[number]>> {
+  try {
+    return await work();
+  } catch (error) {
+    if (expected.some((errorClass) => error instanceof errorClass)) return error as InstanceType<E[number]>;
+    throw error;
+  }
+}

@@ -23,7 +23,7 @@ const EvidenceStatusEnum = builder.enumType("EvidenceStatus", {
 });
 
 export const EvidenceRef = builder.objectRef<Evidence>("Evidence");
-const EvidenceChunkRef = builder.objectRef<EvidenceChunk>("EvidenceChunk");
+export const EvidenceChunkRef = builder.objectRef<EvidenceChunk>("EvidenceChunk");
 
 EvidenceRef.implement({
   description: "A document about a student (evaluation, prior IEP, progress note, …) that IEPs cite.",

@@ -5,6 +5,8 @@ import "./errors.ts";
 import "./viewer.ts";
 import "./students.ts";
 import "./evidence.ts";
+import "./ieps.ts";
+import "./generations.ts";
 
 /** The executable schema, built once from every domain module. */
 export const schema = builder.toSchema();

@@ -1,5 +1,6 @@
-import { DateTimeResolver, LocalDateResolver } from "graphql-scalars";
+import { DateTimeResolver, JSONResolver, LocalDateResolver } from "graphql-scalars";
 import { builder } from "../builder.ts";
 
 builder.addScalarType("DateTime", DateTimeResolver);
 builder.addScalarType("LocalDate", LocalDateResolver);
+builder.addScalarType("JSON", JSONResolver);

@@ -1,0 +1,341 @@
+import { builder } from "../builder.ts";
+import type { GraphQLContext } from "../context.ts";
+import { findGeneration, listGenerationEvents, listGenerations, type Generation } from "../db/generations.ts";
+import { findIep } from "../db/ieps.ts";
+import { findStudent } from "../db/students.ts";
+import { badUserInput, InvalidStateError, NotFoundError, ValidationError } from "../errors.ts";
+import { estimateGeneration } from "../services/generation/estimate.ts";
+import {
+  cancelGeneration,
+  requestBatchGeneration,
+  requestIepGeneration,
+  requestSectionGeneration,
+  retryGeneration,
+  type RequestedGeneration,
+} from "../services/generation/request.ts";
+import { runGeneration } from "../services/generation/run.ts";
+import {
+  loadBatchProgress,
+  streamBatchProgress,
+  streamGenerationEvents,
+  type BatchProgressView,
+  type GenerationEventView,
+} from "../services/generation/stream.ts";
+import { returningErrors } from "./errors.ts";
+import { IepRef, IepSectionKindEnum } from "./ieps.ts";
+import { isUuid, StudentRef } from "./students.ts";
+
+const GenerationStatusEnum = builder.enumType("GenerationStatus", {
+  values: {
+    QUEUED: { description: "Waiting for a worker (also between attempts after a transient failure)." },
+    RUNNING: { description: "A worker is retrieving evidence, drafting, validating or saving." },
+    SUCCEEDED: { description: "The IEP draft is saved; see `iep`." },
+    FAILED: { description: "Gave up; see `error`. retryGeneration queues it again." },
+    CANCELLED: { description: "Cancelled on request. retryGeneration queues it again." },
+  },
+});
+const GenerationKindEnum = builder.enumType("GenerationKind", {
+  values: {
+    FULL_IEP: { description: "Drafts a whole IEP." },
+    SECTION: { description: "Redrafts one section of an existing IEP into a new version." },
+  },
+});
+
+export const GenerationRef = builder.objectRef<Generation>("Generation");
+const GenerationEventRef = builder.objectRef<GenerationEventView>("GenerationEvent");
+
+GenerationRef.implement({
+  description: "An IEP generation job as the product sees it (the source of truth for status and progress).",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    kind: t.field({ type: GenerationKindEnum, resolve: (g) => g.kind }),
+    status: t.field({ type: GenerationStatusEnum, resolve: (g) => g.status }),
+    progress: t.exposeFloat("progress", { description: "0 to 1." }),
+    stage: t.exposeString("stage", { nullable: true, description: "starting, retrieving, drafting, validating, saving, done, …" }),
+    message: t.exposeString("message", { nullable: true, description: "What is happening, for people." }),
+    attempts: t.exposeInt("attempts"),
+    maxAttempts: t.exposeInt("max_attempts"),
+    error: t.exposeString("error", { nullable: true }),
+    priority: t.exposeInt("priority", { description: "graphile-worker priority: smaller runs first." }),
+    academicYear: t.exposeString("academic_year"),
+    instructions: t.exposeString("instructions", { nullable: true }),
+    section: t.field({ type: IepSectionKindEnum, nullable: true, resolve: (g) => g.section_kind as never }),
+    batchId: t.exposeID("batch_id", { nullable: true }),
+    lastSeq: t.exposeInt("last_seq", { description: "The seq of the latest stored event (resume subscriptions from here)." }),
+    createdAt: t.field({ type: "DateTime", resolve: (g) => g.created_at }),
+    startedAt: t.field({ type: "DateTime", nullable: true, resolve: (g) => g.started_at }),
+    finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (g) => g.finished_at }),
+    queuePosition: t.int({
+      nullable: true,
+      description: "1 = next to run. Only while QUEUED.",
+      resolve: async (g, _args, ctx) => (await estimate(ctx, g)).queuePosition,
+    }),
+    estimatedCompletionAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "Estimated completion, from recent run times. Only while QUEUED or RUNNING.",
+      resolve: async (g, _args, ctx) => (await estimate(ctx, g)).estimatedCompletionAt,
+    }),
+    student: t.field({
+      type: StudentRef,
+      resolve: async (g, _args, ctx) => (await findStudent(ctx.deps.pool, ctx.viewer.schoolId, g.student_id))!,
+    }),
+    iep: t.field({
+      type: IepRef,
+      nullable: true,
+      description: "The IEP this generation saved (once SUCCEEDED).",
+      resolve: (g, _args, ctx) => (g.iep_id ? findIep(ctx.deps.pool, ctx.viewer.schoolId, g.iep_id) : null),
+    }),
+    baseIep: t.field({
+      type: IepRef,
+      nullable: true,
+      description: "For SECTION generations: the IEP whose section is redrafted.",
+      resolve: (g, _args, ctx) => (g.base_iep_id ? findIep(ctx.deps.pool, ctx.viewer.schoolId, g.base_iep_id) : null),
+    }),
+    events: t.field({
+      type: [GenerationEventRef],
+      description: "Stored events after `afterSeq`, in seq order (text deltas are live only).",
+      args: { afterSeq: t.arg.int() },
+      resolve: async (g, args, ctx) =>
+        (await listGenerationEvents(ctx.deps.pool, ctx.viewer.schoolId, g.id, args.afterSeq ?? 0)).map((e) => ({
+          generationId: e.generation_id, seq: e.seq, status: e.status, progress: e.progress, stage: e.stage,
+          message: e.message, textDelta: null, at: e.created_at,
+        })),
+    }),
+  }),
+});
+
+const estimates = new WeakMap<Generation, ReturnType<typeof estimateGeneration>>();
+function estimate(ctx: GraphQLContext, generation: Generation) {
+  if (!estimates.has(generation)) estimates.set(generation, estimateGeneration(ctx.deps.pool, generation, ctx.deps.limits.workerConcurrency));
+  return estimates.get(generation)!;
+}
+
+GenerationEventRef.implement({
+  description: "One step of a generation. Stored events have strictly increasing seq; a text delta repeats the latest stored seq.",
+  fields: (t) => ({
+    seq: t.exposeInt("seq"),
+    status: t.field({ type: GenerationStatusEnum, resolve: (e) => e.status }),
+    progress: t.exposeFloat("progress"),
+    stage: t.exposeString("stage", { nullable: true }),
+    message: t.exposeString("message", { nullable: true }),
+    textDelta: t.exposeString("textDelta", { nullable: true, description: "Streamed draft text (live only, never stored)." }),
+    at: t.field({ type: "DateTime", resolve: (e) => e.at }),
+    generation: t.field({
+      type: GenerationRef,
+      resolve: async (e, _args, ctx) => (await findGeneration(ctx.deps.pool, ctx.viewer.schoolId, e.generationId))!,
+    }),
+  }),
+});
+
+builder.objectField(IepRef, "generation", (t) =>
+  t.field({
+    type: GenerationRef,
+    nullable: true,
+    resolve: (iep, _args, ctx) => (iep.generation_id ? findGeneration(ctx.deps.pool, ctx.viewer.schoolId, iep.generation_id) : null),
+  }),
+);
+
+const BatchProgressRef = builder.objectRef<BatchProgressView>("BatchProgress").implement({
+  description: "Counts of a batch's generations by status.",
+  fields: (t) => ({
+    batchId: t.exposeID("batchId"),
+    total: t.exposeInt("total"),
+    queued: t.exposeInt("queued"),
+    running: t.exposeInt("running"),
+    succeeded: t.exposeInt("succeeded"),
+    failed: t.exposeInt("failed"),
+    cancelled: t.exposeInt("cancelled"),
+    done: t.exposeBoolean("done", { description: "True once every generation is SUCCEEDED, FAILED or CANCELLED." }),
+  }),
+});
+
+const GenerateIepSuccess = builder.objectRef<RequestedGeneration>("GenerateIepSuccess").implement({
+  isTypeOf: (value) => typeof value === "object" && value !== null && "generation" in value && "created" in value,
+  fields: (t) => ({
+    generation: t.field({ type: GenerationRef, resolve: (r) => r.generation }),
+    created: t.exposeBoolean("created", { description: "False when an idempotency key returned an existing generation." }),
+  }),
+});
+
+const GENERATE_ERRORS = [ValidationError, NotFoundError, InvalidStateError] as const;
+const CANCEL_ERRORS = [NotFoundError, InvalidStateError] as const;
+const BATCH_ERRORS = [ValidationError, NotFoundError] as const;
+
+const GenerateIepPayload = builder.unionType("GenerateIepPayload", {
+  types: [GenerateIepSuccess, ...GENERATE_ERRORS],
+});
+
+const CancelGenerationSuccess = builder.objectRef<{ cancelled: Generation }>("CancelGenerationSuccess").implement({
+  isTypeOf: (value) => typeof value === "object" && value !== null && "cancelled" in value,
+  fields: (t) => ({ generation: t.field({ type: GenerationRef, resolve: (r) => r.cancelled }) }),
+});
+const CancelGenerationPayload = builder.unionType("CancelGenerationPayload", {
+  types: [CancelGenerationSuccess, ...CANCEL_ERRORS],
+});
+
+const GenerationBatchRef = builder.objectRef<{ batchId: string; generations: Generation[] }>("GenerationBatch").implement({
+  fields: (t) => ({
+    id: t.exposeID("batchId"),
+    generations: t.field({ type: [GenerationRef], resolve: (b) => b.generations }),
+    progress: t.field({
+      type: BatchProgressRef,
+      resolve: async (b, _args, ctx) => (await loadBatchProgress(ctx.deps.pool, ctx.viewer.schoolId, b.batchId))!,
+    }),
+  }),
+});
+const GenerateIepsSuccess = builder.objectRef<{ batch: { batchId: string; generations: Generation[] } }>("GenerateIepsSuccess").implement({
+  isTypeOf: (value) => typeof value === "object" && value !== null && "batch" in value,
+  fields: (t) => ({ batch: t.field({ type: GenerationBatchRef, resolve: (r) => r.batch }) }),
+});
+const GenerateIepsPayload = builder.unionType("GenerateIepsPayload", {
+  types: [GenerateIepsSuccess, ...BATCH_ERRORS],
+});
+
+const GenerateIepInputRef = builder.inputType("GenerateIepInput", {
+  fields: (t) => ({
+    studentId: t.id({ required: true }),
+    academicYear: t.string({ description: "e.g. 2026-2027; defaults to the current school year." }),
+    instructions: t.string({ description: "Extra guidance for the drafter (at most 2,000 characters)." }),
+    idempotencyKey: t.string({ description: "The same key from the same user returns the existing generation." }),
+    priority: t.int({ description: "graphile-worker priority, -100..100: smaller runs first (default 0)." }),
+  }),
+});
+const RegenerateIepSectionInputRef = builder.inputType("RegenerateIepSectionInput", {
+  fields: (t) => ({
+    iepId: t.id({ required: true }),
+    section: t.field({ type: IepSectionKindEnum, required: true }),
+    instructions: t.string(),
+    idempotencyKey: t.string(),
+    priority: t.int(),
+  }),
+});
+const GenerateIepsInputRef = builder.inputType("GenerateIepsInput", {
+  fields: (t) => ({
+    studentIds: t.idList({ required: true }),
+    academicYear: t.string(),
+    instructions: t.string(),
+    priority: t.int(),
+  }),
+});
+const GenerationFilterRef = builder.inputType("GenerationFilter", {
+  fields: (t) => ({
+    status: t.field({ type: [GenerationStatusEnum] }),
+    studentId: t.id(),
+    batchId: t.id(),
+  }),
+});
+
+/** Runs a just-created generation inline (async: false): the same function the task runs. */
+async function runInline(ctx: GraphQLContext, requested: RequestedGeneration): Promise<RequestedGeneration> {
+  if (!requested.created) return requested;
+  const finished = await runGeneration(ctx.deps, requested.generation.id, { isFinalAttempt: true });
+  return { ...requested, generation: finished ?? requested.generation };
+}
+
+builder.mutationFields((t) => ({
+  generateIep: t.field({
+    type: GenerateIepPayload,
+    description: "Asks for an IEP draft. async (default): queued in the same transaction, returns at once. async: false: runs inline and returns the finished (or failed) generation.",
+    args: { input: t.arg({ type: GenerateIepInputRef, required: true }), async: t.arg.boolean({ defaultValue: true }) },
+    resolve: (_root, args, ctx) =>
+      returningErrors(GENERATE_ERRORS, async () => {
+        const enqueue = args.async !== false;
+        const requested = await requestIepGeneration(ctx.deps.pool, ctx.viewer, args.input, { enqueue });
+        return enqueue ? requested : runInline(ctx, requested);
+      }),
+  }),
+  regenerateIepSection: t.field({
+    type: GenerateIepPayload,
+    description: "Redrafts one section of an IEP, keeping the others, as a new IEP version.",
+    args: { input: t.arg({ type: RegenerateIepSectionInputRef, required: true }), async: t.arg.boolean({ defaultValue: true }) },
+    resolve: (_root, args, ctx) =>
+      returningErrors(GENERATE_ERRORS, async () => {
+        const enqueue = args.async !== false;
+        const requested = await requestSectionGeneration(ctx.deps.pool, ctx.viewer, args.input, { enqueue });
+        return enqueue ? requested : runInline(ctx, requested);
+      }),
+  }),
+  generateIeps: t.field({
+    type: GenerateIepsPayload,
+    description: "Queues one FULL_IEP generation per student (a caseload) in one transaction; follow it with batchProgress.",
+    args: { input: t.arg({ type: GenerateIepsInputRef, required: true }) },
+    resolve: (_root, args, ctx) =>
+      returningErrors(BATCH_ERRORS, async () => ({ batch: await requestBatchGeneration(ctx.deps.pool, ctx.viewer, args.input) })),
+  }),
+  cancelGeneration: t.field({
+    type: CancelGenerationPayload,
+    description: "Cancels a QUEUED (removed from the queue) or RUNNING (stopped within ~2 s) generation.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) =>
+      returningErrors(CANCEL_ERRORS, async () => ({ cancelled: await cancelGeneration(ctx.deps.pool, ctx.viewer, args.id) })),
+  }),
+  retryGeneration: t.field({
+    type: GenerateIepPayload,
+    description: "Queues a FAILED or CANCELLED generation again.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) =>
+      returningErrors(GENERATE_ERRORS, async () => ({ generation: await retryGeneration(ctx.deps.pool, ctx.viewer, args.id), created: false })),
+  }),
+}));
+
+const GenerationConnection = builder.connectionObject({ type: GenerationRef, name: "GenerationConnection" }, { name: "GenerationEdge" });
+
+builder.queryFields((t) => ({
+  generation: t.field({
+    type: GenerationRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => (isUuid(id) ? findGeneration(ctx.deps.pool, ctx.viewer.schoolId, id) : null),
+  }),
+  generations: t.field({
+    type: GenerationConnection,
+    description: "The school's generations, newest first. `first` is 1–100 (default 20).",
+    args: { filter: t.arg({ type: GenerationFilterRef }), first: t.arg.int(), after: t.arg.string() },
+    resolve: async (_root, args, ctx) => {
+      const first = args.first ?? 20;
+      if (first < 1 || first > 100) throw badUserInput("first must be between 1 and 100", ["first"]);
+      if (args.after && !isUuid(args.after)) throw badUserInput("after is not a cursor from this list", ["after"]);
+      for (const key of ["studentId", "batchId"] as const) {
+        const value = args.filter?.[key];
+        if (value && !isUuid(value)) throw badUserInput(`${key} must be an id`, ["filter", key]);
+      }
+      const rows = await listGenerations(ctx.deps.pool, ctx.viewer.schoolId, {
+        statuses: args.filter?.status ?? null, studentId: args.filter?.studentId ?? null, batchId: args.filter?.batchId ?? null,
+      }, first + 1, args.after ?? null);
+      const page = rows.slice(0, first);
+      return {
+        edges: page.map((g) => ({ node: g, cursor: g.id })),
+        pageInfo: { hasNextPage: rows.length > first, hasPreviousPage: Boolean(args.after),
+          startCursor: page[0]?.id ?? null, endCursor: page.at(-1)?.id ?? null },
+      };
+    },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  generationEvents: t.field({
+    type: GenerationEventRef,
+    description: "A generation's events after `afterSeq` (stored ones replayed, then live, text deltas included); completes after the terminal event. Reconnect with the last seq you saw to miss nothing.",
+    args: { id: t.arg.id({ required: true }), afterSeq: t.arg.int({ defaultValue: 0 }) },
+    subscribe: async (_root, args, ctx) => {
+      const generation = isUuid(args.id) ? await findGeneration(ctx.deps.pool, ctx.viewer.schoolId, args.id) : undefined;
+      if (!generation) throw badUserInput(`Generation ${args.id} was not found`, ["id"]);
+      if ((args.afterSeq ?? 0) < 0) throw badUserInput("afterSeq must be 0 or more", ["afterSeq"]);
+      return streamGenerationEvents(ctx.deps.pool, ctx.deps.pubsub, { schoolId: ctx.viewer.schoolId, generationId: generation.id }, args.afterSeq ?? 0);
+    },
+    resolve: (event) => event,
+  }),
+  batchProgress: t.field({
+    type: BatchProgressRef,
+    description: "A batch's counts by status: now, then on every change, until all are terminal.",
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: async (_root, args, ctx) => {
+      const exists = isUuid(args.id) && (await loadBatchProgress(ctx.deps.pool, ctx.viewer.schoolId, args.id));
+      if (!exists) throw badUserInput(`Batch ${args.id} was not found`, ["id"]);
+      return streamBatchProgress(ctx.deps.pool, ctx.deps.pubsub, ctx.viewer.schoolId, args.id);
+    },
+    resolve: (progress) => progress,
+  }),
+}));
+

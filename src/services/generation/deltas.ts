@@ -1,0 +1,54 @@
+import { publishEvent } from "../../events/bus.ts";
+import type { Queryable } from "../../db/pool.ts";
+
+/** NOTIFY payloads must stay under 8,000 bytes; JSON escaping and UTF-8 can grow text 4×. */
+const MAX_PIECE_CHARS = 1500;
+
+/**
+ * Publishes streamed draft text as `generation.delta` events, coalesced (at most one NOTIFY per
+ * piece every `intervalMs`) so a fast stream cannot flood the NOTIFY queue. Deltas are live only,
+ * never stored; each carries the seq of the latest stored event.
+ */
+export function createDeltaPublisher(db: Queryable, target: { schoolId: string; generationId: string }, intervalMs = 50) {
+  let buffer = "";
+  let latestSeq = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let sending: Promise<void> = Promise.resolve();
+
+  const flush = () => {
+    timer = undefined;
+    const text = buffer;
+    buffer = "";
+    if (text === "") return sending;
+    const seq = latestSeq;
+    sending = sending.then(async () => {
+      for (let start = 0; start < text.length; start += MAX_PIECE_CHARS) {
+        await publishEvent(db, { type: "generation.delta", ...target, seq, text: text.slice(start, start + MAX_PIECE_CHARS) });
+      }
+    }).catch(() => undefined);
+    return sending;
+  };
+
+  return {
+    push(text: string) {
+      buffer += text;
+      timer ??= setTimeout(flush, intervalMs);
+    },
+    /** Sends what is buffered now (before a stored event, so deltas keep their order). */
+    async flushNow() {
+      clearTimeout(timer);
+      await flush();
+    },
+    /** Drops buffered text (the draft restarted). */
+    discard() {
+      clearTimeout(timer);
+      timer = undefined;
+      buffer = "";
+    },
+    setLatestSeq(seq: number) {
+      latestSeq = seq;
+    },
+  };
+}
+
+export type DeltaPublisher = ReturnType<typeof createDeltaPublisher>;

@@ -1,0 +1,183 @@
+import type pg from "pg";
+import { z } from "zod";
+import type { Viewer } from "../../auth.ts";
+import {
+  changeGeneration,
+  findGeneration,
+  findGenerationByIdempotencyKey,
+  insertBatch,
+  insertGeneration,
+  TERMINAL_STATUSES,
+  type Generation,
+  type NewGeneration,
+} from "../../db/generations.ts";
+import { findIep } from "../../db/ieps.ts";
+import { withTransaction, type Queryable } from "../../db/pool.ts";
+import { findStudent, findStudentsByIds } from "../../db/students.ts";
+import { InvalidStateError, NotFoundError, parseInput } from "../../errors.ts";
+import { publishEvent } from "../../events/bus.ts";
+import { IEP_SECTION_KINDS } from "../../iep/content.ts";
+import { defaultAcademicYear, iepPeriod } from "../../iep/rules.ts";
+import { dequeueGenerateIep, enqueueGenerateIep, enqueueGenerateIeps, GENERATE_IEP_MAX_ATTEMPTS } from "../../jobs/generate_iep.ts";
+
+const academicYear = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      iepPeriod(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "must look like 2026-2027 (two consecutive years)");
+const instructions = z.string().trim().max(2000, "must be at most 2000 characters").nullish();
+const priority = z.number().int().min(-100, "must be between -100 and 100").max(100, "must be between -100 and 100").nullish();
+
+/** What generateIep accepts. Priority follows graphile-worker: smaller numbers run first (default 0). */
+export const GenerateIepInput = z.object({
+  studentId: z.uuid("must be a student id"),
+  academicYear: academicYear.nullish(),
+  instructions,
+  idempotencyKey: z.string().trim().min(1).max(200, "must be at most 200 characters").nullish(),
+  priority,
+});
+
+export const RegenerateIepSectionInput = z.object({
+  iepId: z.uuid("must be an IEP id"),
+  section: z.enum(IEP_SECTION_KINDS),
+  instructions,
+  idempotencyKey: GenerateIepInput.shape.idempotencyKey,
+  priority,
+});
+
+export const GenerateIepsInput = z.object({
+  studentIds: z.array(z.uuid("must be student ids")).min(1, "must name at least one student").max(200, "at most 200 students at once")
+    .refine((ids) => new Set(ids).size === ids.length, "must not repeat a student"),
+  academicYear: academicYear.nullish(),
+  instructions,
+  priority,
+});
+
+/** A created (or, for a repeated idempotency key, the existing) generation. */
+export interface RequestedGeneration {
+  generation: Generation;
+  created: boolean;
+}
+
+/**
+ * Creates a QUEUED FULL_IEP generation. With `enqueue`, its graphile-worker job is added on the same
+ * client in the same transaction (both exist or neither); without, the caller runs it inline.
+ * The same idempotency key from the same user returns the existing generation instead.
+ */
+export async function requestIepGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, options: { enqueue: boolean }): Promise<RequestedGeneration> {
+  const valid = parseInput(GenerateIepInput, input);
+  return withTransaction(pool, async (client) => {
+    const student = await findStudent(client, viewer.schoolId, valid.studentId);
+    if (!student) throw new NotFoundError("Student", valid.studentId);
+    return createGeneration(client, viewer, options.enqueue, {
+      studentId: student.id, kind: "FULL_IEP", sectionKind: null, baseIepId: null,
+      academicYear: valid.academicYear ?? defaultAcademicYear(new Date()),
+      instructions: valid.instructions ?? null, idempotencyKey: valid.idempotencyKey ?? null, priority: valid.priority ?? 0,
+      message: options.enqueue ? "Queued" : "Starting now (synchronous)",
+    });
+  });
+}
+
+/** Creates a SECTION generation that redrafts one section of an existing IEP into a new version. */
+export async function requestSectionGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, options: { enqueue: boolean }): Promise<RequestedGeneration> {
+  const valid = parseInput(RegenerateIepSectionInput, input);
+  return withTransaction(pool, async (client) => {
+    const iep = await findIep(client, viewer.schoolId, valid.iepId);
+    if (!iep) throw new NotFoundError("Iep", valid.iepId);
+    const ageDependent = valid.section === "TRANSITION" || valid.section === "TRANSFER_OF_RIGHTS";
+    const field = valid.section === "TRANSITION" ? "transition" : "transferOfRights";
+    if (ageDependent && iep.content[field] == null) {
+      throw new InvalidStateError(`This IEP has no ${valid.section} section: it does not apply to this student's age`, valid.section);
+    }
+    return createGeneration(client, viewer, options.enqueue, {
+      studentId: iep.student_id, kind: "SECTION", sectionKind: valid.section, baseIepId: iep.id, academicYear: iep.academic_year,
+      instructions: valid.instructions ?? null, idempotencyKey: valid.idempotencyKey ?? null, priority: valid.priority ?? 0,
+      message: options.enqueue ? `Queued: redraft ${valid.section}` : `Redrafting ${valid.section} now (synchronous)`,
+    });
+  });
+}
+
+type GenerationRequest = Omit<NewGeneration, "schoolId" | "requestedBy" | "batchId" | "maxAttempts">;
+
+async function createGeneration(client: pg.PoolClient, viewer: Viewer, enqueue: boolean, request: GenerationRequest): Promise<RequestedGeneration> {
+  const inserted = await insertGeneration(client, {
+    ...request, schoolId: viewer.schoolId, requestedBy: viewer.userId, batchId: null, maxAttempts: GENERATE_IEP_MAX_ATTEMPTS,
+  });
+  if (!inserted) {
+    const existing = await findGenerationByIdempotencyKey(client, viewer.userId, request.idempotencyKey!);
+    return { generation: existing!, created: false };
+  }
+  if (enqueue) await enqueueGenerateIep(client, { generationId: inserted.id }, inserted.priority);
+  return { generation: inserted, created: true };
+}
+
+/** Queues a FULL_IEP generation per student in one transaction with one `add_jobs` call. */
+export async function requestBatchGeneration(pool: pg.Pool, viewer: Viewer, input: unknown): Promise<{ batchId: string; generations: Generation[] }> {
+  const valid = parseInput(GenerateIepsInput, input);
+  return withTransaction(pool, async (client) => {
+    const students = await findStudentsByIds(client, viewer.schoolId, valid.studentIds);
+    const found = new Set(students.map((s) => s.id));
+    const missing = valid.studentIds.find((id) => !found.has(id));
+    if (missing) throw new NotFoundError("Student", missing);
+    const batchId = await insertBatch(client, viewer.schoolId, viewer.userId, valid.studentIds.length);
+    const generations: Generation[] = [];
+    for (const studentId of valid.studentIds) {
+      generations.push((await insertGeneration(client, {
+        schoolId: viewer.schoolId, studentId, batchId, kind: "FULL_IEP", maxAttempts: GENERATE_IEP_MAX_ATTEMPTS,
+        priority: valid.priority ?? 0, idempotencyKey: null, requestedBy: viewer.userId,
+        academicYear: valid.academicYear ?? defaultAcademicYear(new Date()), instructions: valid.instructions ?? null,
+        sectionKind: null, baseIepId: null, message: "Queued (batch)",
+      }))!);
+    }
+    await enqueueGenerateIeps(client, generations.map((g) => ({ payload: { generationId: g.id }, priority: g.priority })));
+    return { batchId, generations };
+  });
+}
+
+/**
+ * Cancels a QUEUED generation (its job is removed) or a RUNNING one (marked CANCELLED at once; the
+ * process running it is told over NOTIFY and aborts its Gemini call). A finished one is an
+ * InvalidStateError.
+ */
+export async function cancelGeneration(pool: pg.Pool, viewer: Viewer, id: string): Promise<Generation> {
+  return withTransaction(pool, async (client) => {
+    const generation = await lockGeneration(client, viewer, id);
+    if (TERMINAL_STATUSES.includes(generation.status)) {
+      throw new InvalidStateError(`Generation is already ${generation.status} and cannot be cancelled`, generation.status);
+    }
+    await dequeueGenerateIep(client, generation.id);
+    const cancelled = await changeGeneration(client, generation.id, {
+      status: "CANCELLED", stage: "cancelled", message: "Cancelled on request", markFinished: true,
+    });
+    await publishEvent(client, { type: "generation.cancel", generationId: generation.id });
+    return cancelled!;
+  });
+}
+
+/** Re-queues a FAILED or CANCELLED generation (attempts start again); other states are an InvalidStateError. */
+export async function retryGeneration(pool: pg.Pool, viewer: Viewer, id: string): Promise<Generation> {
+  return withTransaction(pool, async (client) => {
+    const generation = await lockGeneration(client, viewer, id);
+    if (generation.status !== "FAILED" && generation.status !== "CANCELLED") {
+      throw new InvalidStateError(`Only FAILED or CANCELLED generations can be retried; this one is ${generation.status}`, generation.status);
+    }
+    const requeued = await changeGeneration(client, generation.id, {
+      status: "QUEUED", resetForRetry: true, stage: null, error: null, message: "Queued again (retry requested)",
+    });
+    await enqueueGenerateIep(client, { generationId: generation.id }, generation.priority);
+    return requeued!;
+  });
+}
+
+async function lockGeneration(client: Queryable, viewer: Viewer, id: string): Promise<Generation> {
+  const generation = /^[0-9a-f-]{36}$/i.test(id) ? await findGeneration(client, viewer.schoolId, id) : undefined;
+  if (!generation) throw new NotFoundError("Generation", id);
+  await client.query("select 1 from generations where id = $1 for update", [generation.id]);
+  return (await findGeneration(client, viewer.schoolId, id))!;
+}
