@@ -26,6 +26,18 @@ describe("schema.graphql", () => {
       "students(after: String, first: Int): StudentConnection!",
       "searchEvidence(first: Int = 8, query: String!, studentId: ID!): [EvidenceMatch!]!",
       "interface Error {\n  message: String!\n}",
+      "generateIep(async: Boolean = true, input: GenerateIepInput!): GenerateIepPayload!",
+      "regenerateIepSection(async: Boolean = true, input: RegenerateIepSectionInput!): GenerateIepPayload!",
+      "generateIeps(input: GenerateIepsInput!): GenerateIepsPayload!",
+      "cancelGeneration(id: ID!): CancelGenerationPayload!",
+      "retryGeneration(id: ID!): GenerateIepPayload!",
+      "generation(id: ID!): Generation",
+      "generations(after: String, filter: GenerationFilter, first: Int): GenerationConnection!",
+      "iep(id: ID!): Iep",
+      "generationEvents(afterSeq: Int = 0, id: ID!): GenerationEvent!",
+      "batchProgress(id: ID!): BatchProgress!",
+      "union GenerateIepPayload = GenerateIepSuccess | InvalidStateError | NotFoundError | ValidationError",
+      "enum GenerationStatus {",
     ]) {
       expect(sdl).toContain(fragment);
     }
@@ -33,5 +45,20 @@ describe("schema.graphql", () => {
     expect(fieldTypes("AddEvidenceInput")).toEqual({ studentId: "ID!", kind: "EvidenceKind!", title: "String!", body: "String!" });
     expect(fieldTypes("CreateStudentSuccess")).toEqual({ student: "Student!" });
     expect(fieldTypes("AddEvidenceSuccess")).toEqual({ evidence: "Evidence!" });
+    expect(fieldTypes("GenerateIepInput")).toEqual({
+      studentId: "ID!", academicYear: "String", instructions: "String", idempotencyKey: "String", priority: "Int",
+    });
+    expect(fieldTypes("Generation")).toMatchObject({
+      id: "ID!", kind: "GenerationKind!", status: "GenerationStatus!", progress: "Float!", stage: "String", message: "String",
+      attempts: "Int!", error: "String", iep: "Iep", student: "Student!", createdAt: "DateTime!", startedAt: "DateTime",
+      finishedAt: "DateTime", events: "[GenerationEvent!]!",
+    });
+    expect(fieldTypes("GenerationEvent")).toEqual({
+      seq: "Int!", status: "GenerationStatus!", progress: "Float!", stage: "String", message: "String", textDelta: "String",
+      at: "DateTime!", generation: "Generation!",
+    });
+    expect(fieldTypes("Iep")).toMatchObject({ id: "ID!", student: "Student!", status: "IepStatus!", version: "Int!",
+      sections: "[IepSection!]!", generation: "Generation" });
+    expect(fieldTypes("IepSection")).toEqual({ kind: "IepSectionKind!", content: "JSON!", citations: "[Citation!]!" });
   });
 });

@@ -37,21 +37,3 @@ builder.objectType(InvalidStateError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({ currentState: t.exposeString("currentState") }),
 });
-
-type ErrorClass = new (...args: never[]) => Error;
-
-/**
- * Runs a resolver and returns (rather than throws) the expected, typed errors listed, so a payload
- * union can carry them; anything else is thrown on and masked by yoga.
- */
-export async function returningErrors<T, const E extends readonly ErrorClass[]>(
-  expected: E,
-  work: () => Promise<T>,
-): Promise<T | InstanceType<E[number]>> {
-  try {
-    return await work();
-  } catch (error) {
-    if (expected.some((errorClass) => error instanceof errorClass)) return error as InstanceType<E[number]>;
-    throw error;
-  }
-}

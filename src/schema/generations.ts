@@ -21,7 +21,6 @@ import {
   type BatchProgressView,
   type GenerationEventView,
 } from "../services/generation/stream.ts";
-import { returningErrors } from "./errors.ts";
 import { IepRef, IepSectionKindEnum } from "./ieps.ts";
 import { isUuid, StudentRef } from "./students.ts";
 
@@ -151,27 +150,24 @@ const BatchProgressRef = builder.objectRef<BatchProgressView>("BatchProgress").i
 });
 
 const GenerateIepSuccess = builder.objectRef<RequestedGeneration>("GenerateIepSuccess").implement({
-  isTypeOf: (value) => typeof value === "object" && value !== null && "generation" in value && "created" in value,
   fields: (t) => ({
     generation: t.field({ type: GenerationRef, resolve: (r) => r.generation }),
     created: t.exposeBoolean("created", { description: "False when an idempotency key returned an existing generation." }),
   }),
 });
 
-const GENERATE_ERRORS = [ValidationError, NotFoundError, InvalidStateError] as const;
-const CANCEL_ERRORS = [NotFoundError, InvalidStateError] as const;
-const BATCH_ERRORS = [ValidationError, NotFoundError] as const;
-
-const GenerateIepPayload = builder.unionType("GenerateIepPayload", {
-  types: [GenerateIepSuccess, ...GENERATE_ERRORS],
+/** Shared by generateIep, regenerateIepSection and retryGeneration; listed errors are returned as members. */
+const GenerateIepPayload = builder.errorUnion("GenerateIepPayload", {
+  types: [GenerateIepSuccess, ValidationError, NotFoundError, InvalidStateError],
+  resolveType: () => "GenerateIepSuccess",
 });
 
 const CancelGenerationSuccess = builder.objectRef<{ cancelled: Generation }>("CancelGenerationSuccess").implement({
-  isTypeOf: (value) => typeof value === "object" && value !== null && "cancelled" in value,
   fields: (t) => ({ generation: t.field({ type: GenerationRef, resolve: (r) => r.cancelled }) }),
 });
-const CancelGenerationPayload = builder.unionType("CancelGenerationPayload", {
-  types: [CancelGenerationSuccess, ...CANCEL_ERRORS],
+const CancelGenerationPayload = builder.errorUnion("CancelGenerationPayload", {
+  types: [CancelGenerationSuccess, NotFoundError, InvalidStateError],
+  resolveType: () => "CancelGenerationSuccess",
 });
 
 const GenerationBatchRef = builder.objectRef<{ batchId: string; generations: Generation[] }>("GenerationBatch").implement({
@@ -185,11 +181,11 @@ const GenerationBatchRef = builder.objectRef<{ batchId: string; generations: Gen
   }),
 });
 const GenerateIepsSuccess = builder.objectRef<{ batch: { batchId: string; generations: Generation[] } }>("GenerateIepsSuccess").implement({
-  isTypeOf: (value) => typeof value === "object" && value !== null && "batch" in value,
   fields: (t) => ({ batch: t.field({ type: GenerationBatchRef, resolve: (r) => r.batch }) }),
 });
-const GenerateIepsPayload = builder.unionType("GenerateIepsPayload", {
-  types: [GenerateIepsSuccess, ...BATCH_ERRORS],
+const GenerateIepsPayload = builder.errorUnion("GenerateIepsPayload", {
+  types: [GenerateIepsSuccess, ValidationError, NotFoundError],
+  resolveType: () => "GenerateIepsSuccess",
 });
 
 const GenerateIepInputRef = builder.inputType("GenerateIepInput", {
@@ -238,44 +234,39 @@ builder.mutationFields((t) => ({
     type: GenerateIepPayload,
     description: "Asks for an IEP draft. async (default): queued in the same transaction, returns at once. async: false: runs inline and returns the finished (or failed) generation.",
     args: { input: t.arg({ type: GenerateIepInputRef, required: true }), async: t.arg.boolean({ defaultValue: true }) },
-    resolve: (_root, args, ctx) =>
-      returningErrors(GENERATE_ERRORS, async () => {
-        const enqueue = args.async !== false;
-        const requested = await requestIepGeneration(ctx.deps.pool, ctx.viewer, args.input, { enqueue });
-        return enqueue ? requested : runInline(ctx, requested);
-      }),
+    resolve: async (_root, args, ctx) => {
+      const enqueue = args.async !== false;
+      const requested = await requestIepGeneration(ctx.deps.pool, ctx.viewer, args.input, { enqueue });
+      return enqueue ? requested : runInline(ctx, requested);
+    },
   }),
   regenerateIepSection: t.field({
     type: GenerateIepPayload,
     description: "Redrafts one section of an IEP, keeping the others, as a new IEP version.",
     args: { input: t.arg({ type: RegenerateIepSectionInputRef, required: true }), async: t.arg.boolean({ defaultValue: true }) },
-    resolve: (_root, args, ctx) =>
-      returningErrors(GENERATE_ERRORS, async () => {
-        const enqueue = args.async !== false;
-        const requested = await requestSectionGeneration(ctx.deps.pool, ctx.viewer, args.input, { enqueue });
-        return enqueue ? requested : runInline(ctx, requested);
-      }),
+    resolve: async (_root, args, ctx) => {
+      const enqueue = args.async !== false;
+      const requested = await requestSectionGeneration(ctx.deps.pool, ctx.viewer, args.input, { enqueue });
+      return enqueue ? requested : runInline(ctx, requested);
+    },
   }),
   generateIeps: t.field({
     type: GenerateIepsPayload,
     description: "Queues one FULL_IEP generation per student (a caseload) in one transaction; follow it with batchProgress.",
     args: { input: t.arg({ type: GenerateIepsInputRef, required: true }) },
-    resolve: (_root, args, ctx) =>
-      returningErrors(BATCH_ERRORS, async () => ({ batch: await requestBatchGeneration(ctx.deps.pool, ctx.viewer, args.input) })),
+    resolve: async (_root, args, ctx) => ({ batch: await requestBatchGeneration(ctx.deps.pool, ctx.viewer, args.input) }),
   }),
   cancelGeneration: t.field({
     type: CancelGenerationPayload,
     description: "Cancels a QUEUED (removed from the queue) or RUNNING (stopped within ~2 s) generation.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      returningErrors(CANCEL_ERRORS, async () => ({ cancelled: await cancelGeneration(ctx.deps.pool, ctx.viewer, args.id) })),
+    resolve: async (_root, args, ctx) => ({ cancelled: await cancelGeneration(ctx.deps.pool, ctx.viewer, args.id) }),
   }),
   retryGeneration: t.field({
     type: GenerateIepPayload,
     description: "Queues a FAILED or CANCELLED generation again.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      returningErrors(GENERATE_ERRORS, async () => ({ generation: await retryGeneration(ctx.deps.pool, ctx.viewer, args.id), created: false })),
+    resolve: async (_root, args, ctx) => ({ generation: await retryGeneration(ctx.deps.pool, ctx.viewer, args.id), created: false }),
   }),
 }));
 
