@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { z } from "zod";
 
 const DEV_JWT_SECRET = "iepgen-development-secret-do-not-use-in-production";
@@ -53,8 +54,14 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
 
 let cached: Env | undefined;
 
-/** The process environment, parsed once. The only place in iepgen that reads process.env. */
+/**
+ * The process environment, parsed once; a `.env` file in the working directory fills in variables
+ * the environment does not set. The only place in iepgen that reads process.env.
+ */
 export function env(): Env {
-  cached ??= parseEnv();
+  if (!cached) {
+    if (existsSync(".env")) process.loadEnvFile(".env");
+    cached = parseEnv();
+  }
   return cached;
 }
