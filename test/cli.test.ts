@@ -5,54 +5,15 @@ import { GoogleGenAI } from "@google/genai";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { verifyToken } from "../src/auth.ts";
-import { adminQuery, createTestDatabase, emptyTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { adminQuery, createTestDatabase, emptyTestDatabase, queryDatabase, type TestDatabase } from "./helpers/database.ts";
+import { cleanEnv, PROCESS_TIMEOUT_MS, ROOT, runNode, type Finished } from "./helpers/process.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SECRET = "cli-test-secret-that-is-long-enough-for-hs256-0123";
-const PROCESS_TIMEOUT_MS = 60_000;
 const SLOW_TEST_MS = 120_000;
 
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
-/** A clean environment: PATH, HOME, a fixed secret, quiet logs, plus the test's variables (no inherited GEMINI_*). */
-function cliEnv(vars: Record<string, string>): Record<string, string> {
-  return { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", JWT_SECRET: SECRET, LOG_LEVEL: "warn", ...vars };
-}
 
-/** Runs `node <args>` in the project root to completion; SIGKILLs it after PROCESS_TIMEOUT_MS so a hang fails. */
-function runNode(args: string[], vars: Record<string, string>): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: cliEnv(vars), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const guard = setTimeout(() => child.kill("SIGKILL"), PROCESS_TIMEOUT_MS);
-    child.on("error", (error) => {
-      clearTimeout(guard);
-      reject(error);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(guard);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
-async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<R>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 interface SeedOutput {
   token: string;
@@ -66,7 +27,7 @@ function expectSuccess(result: Finished): void {
 }
 
 async function seed(db: TestDatabase): Promise<{ result: Finished; output: SeedOutput }> {
-  const result = await runNode(["src/cli/seed.ts", "--demo"], { DATABASE_URL: db.url });
+  const result = await runNode(["src/cli/seed.ts", "--demo"], { JWT_SECRET: SECRET, LOG_LEVEL: "warn",  DATABASE_URL: db.url });
   expectSuccess(result);
   expect(result.stdout.endsWith("\n")).toBe(true);
   const lines = result.stdout.trimEnd().split("\n");
@@ -87,7 +48,7 @@ describe("seed --demo", () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     databases.push(db);
-    schoolsBefore = (await query(db.url, "select id from schools")).length;
+    schoolsBefore = (await queryDatabase(db.url, "select id from schools")).length;
     first = await seed(db);
   }, SLOW_TEST_MS);
 
@@ -108,14 +69,14 @@ describe("seed --demo", () => {
 
   it("creates one school with a case manager and its students", async () => {
     const { output } = first;
-    const schools = await query<{ id: string }>(db.url, "select id from schools");
+    const schools = await queryDatabase<{ id: string }>(db.url, "select id from schools");
     expect(schools).toHaveLength(schoolsBefore + 1);
     expect(schools.map((row) => row.id)).toContain(output.schoolId);
 
-    const users = await query<{ id: string; role: string }>(db.url, "select id, role from users where school_id = $1", [output.schoolId]);
+    const users = await queryDatabase<{ id: string; role: string }>(db.url, "select id, role from users where school_id = $1", [output.schoolId]);
     expect(users).toEqual([{ id: output.userId, role: "CASE_MANAGER" }]);
 
-    const students = await query<{ id: string; age: number }>(
+    const students = await queryDatabase<{ id: string; age: number }>(
       db.url,
       "select id, extract(year from age(current_date, date_of_birth))::int as age from students where school_id = $1",
       [output.schoolId],
@@ -126,7 +87,7 @@ describe("seed --demo", () => {
 
   it("gives each student 3-6 evidence documents, all ingested into chunks", async () => {
     const { output } = first;
-    const perStudent = await query<{ student_id: string; total: number; ready: number; with_chunks: number; chunks: number; recorded: number }>(
+    const perStudent = await queryDatabase<{ student_id: string; total: number; ready: number; with_chunks: number; chunks: number; recorded: number }>(
       db.url,
       `select e.student_id,
               count(*)::int as total,
@@ -146,7 +107,7 @@ describe("seed --demo", () => {
       // chunk_count matches the chunks actually stored
       expect(row.chunks).toBe(row.recorded);
     }
-    const [dims] = await query<{ bad: number }>(
+    const [dims] = await queryDatabase<{ bad: number }>(
       db.url,
       "select count(*) filter (where vector_dims(embedding) <> 768)::int as bad from evidence_chunks where school_id = $1",
       [output.schoolId],
@@ -165,19 +126,19 @@ describe("seed --demo", () => {
     expect(second.output.schoolId).not.toBe(first.output.schoolId);
     expect(second.output.userId).not.toBe(first.output.userId);
     expect(second.output.studentIds.filter((id) => first.output.studentIds.includes(id))).toEqual([]);
-    expect(await query(db.url, "select id from schools")).toHaveLength(schoolsBefore + 2);
+    expect(await queryDatabase(db.url, "select id from schools")).toHaveLength(schoolsBefore + 2);
     await expect(verifyToken(second.output.token, SECRET)).resolves.toMatchObject({ schoolId: second.output.schoolId });
   }, SLOW_TEST_MS);
 
   it("exits 2 with usage without --demo, and for unknown options, touching nothing", async () => {
-    const before = (await query(db.url, "select id from schools")).length;
+    const before = (await queryDatabase(db.url, "select id from schools")).length;
     for (const args of [[], ["--bogus"]]) {
-      const result = await runNode(["src/cli/seed.ts", ...args], { DATABASE_URL: db.url });
+      const result = await runNode(["src/cli/seed.ts", ...args], { JWT_SECRET: SECRET, LOG_LEVEL: "warn",  DATABASE_URL: db.url });
       expect(result.code).toBe(2);
       expect(result.stderr).toContain("usage: npm run seed -- --demo");
       expect(result.stdout).toBe("");
     }
-    expect(await query(db.url, "select id from schools")).toHaveLength(before);
+    expect(await queryDatabase(db.url, "select id from schools")).toHaveLength(before);
   }, SLOW_TEST_MS);
 });
 
@@ -192,7 +153,7 @@ describe("token", () => {
   }, SLOW_TEST_MS);
 
   it("prints a token for an existing user", async () => {
-    const result = await runNode(["src/cli/token.ts", "--user", seeded.userId], { DATABASE_URL: db.url });
+    const result = await runNode(["src/cli/token.ts", "--user", seeded.userId], { JWT_SECRET: SECRET, LOG_LEVEL: "warn",  DATABASE_URL: db.url });
     expectSuccess(result);
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(1);
@@ -200,7 +161,7 @@ describe("token", () => {
   });
 
   it("honours --expires", async () => {
-    const result = await runNode(["src/cli/token.ts", "--user", seeded.userId, "--expires", "1h"], { DATABASE_URL: db.url });
+    const result = await runNode(["src/cli/token.ts", "--user", seeded.userId, "--expires", "1h"], { JWT_SECRET: SECRET, LOG_LEVEL: "warn",  DATABASE_URL: db.url });
     expectSuccess(result);
     const payload = JSON.parse(Buffer.from(result.stdout.trim().split(".")[1]!, "base64url").toString()) as { iat: number; exp: number };
     expect(payload.exp - payload.iat).toBe(3600);
@@ -208,14 +169,14 @@ describe("token", () => {
 
   it("exits 1 for an unknown user", async () => {
     const unknown = randomUUID();
-    const result = await runNode(["src/cli/token.ts", "--user", unknown], { DATABASE_URL: db.url });
+    const result = await runNode(["src/cli/token.ts", "--user", unknown], { JWT_SECRET: SECRET, LOG_LEVEL: "warn",  DATABASE_URL: db.url });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain(`no user ${unknown}`);
   });
 
   it.each([[[]], [["--user", "abc"]]])("exits 2 with usage for a missing or malformed --user (%j)", async (args) => {
-    const result = await runNode(["src/cli/token.ts", ...args], { DATABASE_URL: db.url });
+    const result = await runNode(["src/cli/token.ts", ...args], { JWT_SECRET: SECRET, LOG_LEVEL: "warn",  DATABASE_URL: db.url });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("--user must be a user id");
@@ -228,18 +189,18 @@ describe("migrate", () => {
     const db = emptyTestDatabase();
     databases.push(db);
     expect(await adminQuery("select 1 from pg_database where datname = $1", [db.name])).toHaveLength(0);
-    const result = await runNode(["src/cli/migrate.ts"], { DATABASE_URL: db.url });
+    const result = await runNode(["src/cli/migrate.ts"], { JWT_SECRET: SECRET, LOG_LEVEL: "warn",  DATABASE_URL: db.url });
     expectSuccess(result);
     expect(result.stderr).toContain("database is up to date");
     expect(await adminQuery("select 1 from pg_database where datname = $1", [db.name])).toHaveLength(1);
-    const migrations = await query(db.url, "select name from pgmigrations");
+    const migrations = await queryDatabase(db.url, "select name from pgmigrations");
     expect(migrations.length).toBeGreaterThan(0);
-    expect(await query(db.url, "select 1 from information_schema.tables where table_schema = 'public' and table_name = 'evidence_chunks'")).toHaveLength(1);
+    expect(await queryDatabase(db.url, "select 1 from information_schema.tables where table_schema = 'public' and table_name = 'evidence_chunks'")).toHaveLength(1);
 
     // A second run is a no-op.
-    const again = await runNode(["src/cli/migrate.ts"], { DATABASE_URL: db.url });
+    const again = await runNode(["src/cli/migrate.ts"], { JWT_SECRET: SECRET, LOG_LEVEL: "warn",  DATABASE_URL: db.url });
     expectSuccess(again);
-    expect(await query(db.url, "select name from pgmigrations")).toHaveLength(migrations.length);
+    expect(await queryDatabase(db.url, "select name from pgmigrations")).toHaveLength(migrations.length);
 
     await db.drop();
     expect(await adminQuery("select 1 from pg_database where datname = $1", [db.name])).toHaveLength(0);
@@ -257,7 +218,7 @@ describe("gemini simulator", () => {
   it("serves the SDK on the port it prints and exits 0 on SIGTERM", async () => {
     const proc = spawn(process.execPath, ["src/gemini/simulator-main.ts"], {
       cwd: ROOT,
-      env: cliEnv({ GEMINI_SIMULATOR_PORT: "0" }),
+      env: cleanEnv({ JWT_SECRET: SECRET, LOG_LEVEL: "warn", GEMINI_SIMULATOR_PORT: "0" }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     child = proc;

@@ -6,43 +6,13 @@ import { parseEnv } from "../src/env.ts";
 import { resolveGemini, SIMULATOR_API_KEY, type ResolvedGemini } from "../src/gemini/config.ts";
 import { createLogger } from "../src/logger.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { cleanEnv, PROCESS_TIMEOUT_MS, ROOT, runNode } from "./helpers/process.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SECRET = "config-test-secret-that-is-long-enough-0123456789";
-const PROCESS_TIMEOUT_MS = 60_000;
 const logger = createLogger("silent", "stderr");
 
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
-/** A clean environment: PATH and HOME only, plus what the test sets (never the caller's GEMINI_* etc.). */
-function cleanEnv(vars: Record<string, string>): Record<string, string> {
-  return { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...vars };
-}
 
-/** Runs `node <args>` in the project root to completion; SIGKILLs it after PROCESS_TIMEOUT_MS. */
-function runNode(args: string[], vars: Record<string, string>): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: cleanEnv(vars), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const guard = setTimeout(() => child.kill("SIGKILL"), PROCESS_TIMEOUT_MS);
-    child.on("error", (error) => {
-      clearTimeout(guard);
-      reject(error);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(guard);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 describe("parseEnv", () => {
   it("gives the documented defaults for an empty environment", () => {

@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prepareDatabase } from "../src/db/setup.ts";
 import { createLogger } from "../src/logger.ts";
-import { adminQuery, emptyTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { adminQuery, emptyTestDatabase, queryDatabase, type TestDatabase } from "./helpers/database.ts";
 
 const TABLES = ["schools", "users", "students", "evidence", "evidence_chunks"];
 const TENANT_TABLES = ["users", "students", "evidence", "evidence_chunks"];
@@ -23,22 +23,13 @@ function fresh(): TestDatabase {
   return db;
 }
 
-async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<R>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function databaseExists(name: string): Promise<boolean> {
   return (await adminQuery("select 1 from pg_database where datname = $1", [name])).length === 1;
 }
 
 async function migrationRows(url: string): Promise<{ name: string; run_on: Date }[]> {
-  return query(url, "select name, run_on from pgmigrations order by id");
+  return queryDatabase(url, "select name, run_on from pgmigrations order by id");
 }
 
 afterAll(async () => {
@@ -60,10 +51,10 @@ describe("prepareDatabase on a database that does not exist", () => {
   });
 
   it("installs the vector extension", async () => {
-    const rows = await query<{ extname: string }>(db.url, "select extname from pg_extension where extname = 'vector'");
+    const rows = await queryDatabase<{ extname: string }>(db.url, "select extname from pg_extension where extname = 'vector'");
     expect(rows).toHaveLength(1);
     // The extension actually works: 768-dimension vectors and the cosine operator.
-    const [row] = await query<{ distance: number }>(
+    const [row] = await queryDatabase<{ distance: number }>(
       db.url,
       "select (array_fill(1::real, array[768])::vector(768) <=> array_fill(1::real, array[768])::vector(768)) as distance",
     );
@@ -71,7 +62,7 @@ describe("prepareDatabase on a database that does not exist", () => {
   });
 
   it("creates every table in the public schema", async () => {
-    const rows = await query<{ table_name: string }>(
+    const rows = await queryDatabase<{ table_name: string }>(
       db.url,
       "select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'",
     );
@@ -80,14 +71,14 @@ describe("prepareDatabase on a database that does not exist", () => {
   });
 
   it("installs graphile-worker's schema", async () => {
-    const rows = await query<{ proname: string }>(
+    const rows = await queryDatabase<{ proname: string }>(
       db.url,
       `select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
         where n.nspname = 'graphile_worker' and p.proname = 'add_job'`,
     );
     expect(rows.length).toBeGreaterThanOrEqual(1);
     // and it is usable: a job can be queued.
-    const [job] = await query<{ id: string }>(db.url, "select (graphile_worker.add_job('migrations-test-task', '{}'::json)).id::text as id");
+    const [job] = await queryDatabase<{ id: string }>(db.url, "select (graphile_worker.add_job('migrations-test-task', '{}'::json)).id::text as id");
     expect(job?.id).toMatch(/^\d+$/);
   });
 
@@ -115,7 +106,7 @@ describe("concurrent prepareDatabase calls on one fresh database", () => {
     expect(await databaseExists(db.name)).toBe(true);
     const rows = await migrationRows(db.url);
     expect(rows.map((row) => row.name)).toEqual(MIGRATION_NAMES);
-    const graphile = await query(db.url, "select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'graphile_worker' and p.proname = 'add_job'");
+    const graphile = await queryDatabase(db.url, "select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'graphile_worker' and p.proname = 'add_job'");
     expect(graphile.length).toBeGreaterThanOrEqual(1);
   });
 });
@@ -129,7 +120,7 @@ describe("schema integrity", () => {
   });
 
   it("gives every foreign key in the public schema an ON DELETE action", async () => {
-    const rows = await query<{ conname: string; table: string; confdeltype: string }>(
+    const rows = await queryDatabase<{ conname: string; table: string; confdeltype: string }>(
       db.url,
       `select conname, conrelid::regclass::text as table, confdeltype
          from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace`,
@@ -141,7 +132,7 @@ describe("schema integrity", () => {
   });
 
   it("gives every tenant table a NOT NULL school_id referencing schools", async () => {
-    const rows = await query<{ table_name: string; is_nullable: string; data_type: string }>(
+    const rows = await queryDatabase<{ table_name: string; is_nullable: string; data_type: string }>(
       db.url,
       `select table_name, is_nullable, data_type from information_schema.columns
         where table_schema = 'public' and column_name = 'school_id'`,

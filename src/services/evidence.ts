@@ -2,7 +2,7 @@ import type pg from "pg";
 import { z } from "zod";
 import type { Viewer } from "../auth.ts";
 import { EvidenceKind, insertEvidence, type Evidence } from "../db/evidence.ts";
-import { withTransaction } from "../db/pool.ts";
+import { withTransaction, type Queryable } from "../db/pool.ts";
 import { findStudent } from "../db/students.ts";
 import { NotFoundError, parseInput } from "../errors.ts";
 import { publishEvent } from "../events/bus.ts";
@@ -39,13 +39,18 @@ export async function addEvidence(
     if (!student) throw new NotFoundError("Student", valid.studentId);
     const evidence = await insertEvidence(client, { ...valid, schoolId: viewer.schoolId, createdBy: viewer.userId });
     await enqueueIngestEvidence(client, { evidenceId: evidence.id });
-    await publishEvent(client, {
-      type: "evidence.status",
-      schoolId: evidence.school_id,
-      studentId: evidence.student_id,
-      evidenceId: evidence.id,
-      status: evidence.status,
-    });
+    await publishEvidenceStatus(client, evidence);
     return evidence;
+  });
+}
+
+/** Announces an evidence document's status to subscribers (at commit, when inside a transaction). */
+export async function publishEvidenceStatus(db: Queryable, evidence: Evidence): Promise<void> {
+  await publishEvent(db, {
+    type: "evidence.status",
+    schoolId: evidence.school_id,
+    studentId: evidence.student_id,
+    evidenceId: evidence.id,
+    status: evidence.status,
   });
 }

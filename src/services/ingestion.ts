@@ -1,17 +1,11 @@
 import type pg from "pg";
-import {
-  findEvidenceForTask,
-  lockEvidence,
-  storeChunksAndMarkReady,
-  updateEvidenceStatus,
-  type Evidence,
-} from "../db/evidence.ts";
+import { findEvidenceForTask, lockEvidence, storeChunksAndMarkReady, updateEvidenceStatus } from "../db/evidence.ts";
 import { withTransaction } from "../db/pool.ts";
-import { publishEvent } from "../events/bus.ts";
 import type { Gemini } from "../gemini/client.ts";
 import { GeminiRequestError, messageOf } from "../gemini/resilience.ts";
 import type { Logger } from "../logger.ts";
 import { chunkText } from "./chunking.ts";
+import { publishEvidenceStatus } from "./evidence.ts";
 
 export interface IngestionDeps {
   pool: pg.Pool;
@@ -46,7 +40,7 @@ export async function ingestEvidence(
         evidence,
         chunks.map((text, i) => ({ text, embedding: embeddings[i]! })),
       );
-      await publishStatus(client, stored);
+      await publishEvidenceStatus(client, stored);
       return "READY" as const;
     });
     deps.logger.info({ evidenceId, chunks: chunks.length, outcome }, "evidence ingestion finished");
@@ -55,19 +49,9 @@ export async function ingestEvidence(
     const permanent = error instanceof GeminiRequestError;
     if (!permanent && !options.isFinalAttempt) throw error;
     await withTransaction(deps.pool, async (client) => {
-      await publishStatus(client, await updateEvidenceStatus(client, evidence.id, "FAILED", messageOf(error)));
+      await publishEvidenceStatus(client, await updateEvidenceStatus(client, evidence.id, "FAILED", messageOf(error)));
     });
     deps.logger.warn({ evidenceId, err: messageOf(error) }, "evidence ingestion failed");
     return "FAILED";
   }
-}
-
-async function publishStatus(client: pg.PoolClient, evidence: Evidence): Promise<void> {
-  await publishEvent(client, {
-    type: "evidence.status",
-    schoolId: evidence.school_id,
-    studentId: evidence.student_id,
-    evidenceId: evidence.id,
-    status: evidence.status,
-  });
 }

@@ -56,3 +56,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export function emptyTestDatabase(): TestDatabase {
   return describeDatabase(testDatabaseName("empty"));
 }
+
+/** Runs one query against any database URL on a short-lived connection. */
+export async function queryDatabase<R extends pg.QueryResultRow = pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
