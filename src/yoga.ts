@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
-import { createYoga, maskError, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
+import { createYoga, maskError, type GraphiQLOptions, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { bearerToken, verifyToken, type Viewer } from "./auth.ts";
 import type { AppDeps, GraphQLContext } from "./context.ts";
 import { findUser } from "./db/schools.ts";
@@ -45,8 +46,9 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
       title: "iepgen",
       defaultQuery: GRAPHIQL_DEFAULT_QUERY,
       headers: JSON.stringify({ Authorization: "Bearer <token from npm run seed -- --demo>" }, null, 2),
-      subscriptionsProtocol: "WS",
+      subscriptionsProtocol: "SSE",
     },
+    renderGraphiQL: renderGraphiQLOnce,
     logging: {
       debug: (...args) => deps.logger.debug({ args }, "yoga"),
       info: (...args) => deps.logger.info({ args }, "yoga"),
@@ -64,6 +66,17 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
     context: (initial) => buildContext(deps, initial),
     plugins: [healthzPlugin(options.health)],
   });
+}
+
+let graphiqlPage: string | undefined;
+
+/**
+ * GraphiQL with its assets inlined (no CDN: works offline and behind strict networks), rendered
+ * once. SSE subscriptions carry the Headers pane (the bearer token) like queries do.
+ */
+function renderGraphiQLOnce(options?: GraphiQLOptions): string {
+  graphiqlPage ??= renderGraphiQL(options);
+  return graphiqlPage;
 }
 
 async function buildContext(

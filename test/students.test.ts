@@ -103,7 +103,10 @@ describe("students and authentication", () => {
   it("serves GraphiQL to browsers and answers GET queries per GraphQL-over-HTTP", async () => {
     const page = await fetch(stack.graphqlUrl, { headers: { accept: "text/html" } });
     expect(page.status).toBe(200);
-    expect(await page.text()).toMatch(/<title>iepgen<\/title>/);
+    const html = await page.text();
+    expect(html).toMatch(/<title>iepgen<\/title>/);
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=["']?https?:/);
+    expect(html).toContain('"subscriptionsProtocol":"SSE"');
     const get = await fetch(`${stack.graphqlUrl}?query=${encodeURIComponent("{ me { name } }")}`, {
       headers: { accept: "application/graphql-response+json", authorization: `Bearer ${stack.tenant.token}` },
     });
