@@ -102,7 +102,8 @@ describe("IEP generation", () => {
       const chunkId = /chunk: ([0-9a-f-]{36})/.exec(request.promptText)?.[1];
       return { goals: [{ area: "Math problem solving", baseline: "Solves 12 of 20 two-step word problems (60%).",
         condition: "Given a two-step word problem and manipulatives", behavior: "will solve it", criterion: "with 80% accuracy across 3 consecutive probes",
-        measurementMethod: "Curriculum-based measurement probes", timeframe: "By the end of the IEP year", citations: [chunkId], shortTermObjectives: [] }] };
+        measurementMethod: "Curriculum-based measurement probes", timeframe: "By the end of the IEP year", citations: [chunkId],
+        shortTermObjectives: ["By the first progress report, solves one-step word problems with 80% accuracy."] }] };
     });
     try {
       const result = await stack.gql(REGENERATE_SECTION, { input: { iepId: first.iep.id, section: "ANNUAL_GOALS", instructions: "One math goal only." } });

@@ -313,6 +313,10 @@ builder.subscriptionFields((t) => ({
       const generation = isUuid(args.id) ? await findGeneration(ctx.deps.pool, ctx.viewer.schoolId, args.id) : undefined;
       if (!generation) throw badUserInput(`Generation ${args.id} was not found`, ["id"]);
       if ((args.afterSeq ?? 0) < 0) throw badUserInput("afterSeq must be 0 or more", ["afterSeq"]);
+      // Past the latest stored event nothing could ever match (not even the terminal one): it would never complete.
+      if ((args.afterSeq ?? 0) > generation.last_seq) {
+        throw badUserInput(`afterSeq must be at most the generation's lastSeq (${generation.last_seq})`, ["afterSeq"]);
+      }
       return streamGenerationEvents(ctx.deps.pool, ctx.deps.pubsub, { schoolId: ctx.viewer.schoolId, generationId: generation.id }, args.afterSeq ?? 0);
     },
     resolve: (event) => event,

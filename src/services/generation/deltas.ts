@@ -12,11 +12,13 @@ const MAX_PIECE_CHARS = 1500;
 export function createDeltaPublisher(db: Queryable, target: { schoolId: string; generationId: string }, intervalMs = 50) {
   let buffer = "";
   let latestSeq = 0;
+  let holding = false;
   let timer: NodeJS.Timeout | undefined;
   let sending: Promise<void> = Promise.resolve();
 
   const flush = () => {
     timer = undefined;
+    if (holding) return sending;
     const text = buffer;
     buffer = "";
     if (text === "") return sending;
@@ -34,7 +36,22 @@ export function createDeltaPublisher(db: Queryable, target: { schoolId: string; 
       buffer += text;
       timer ??= setTimeout(flush, intervalMs);
     },
-    /** Sends what is buffered now (before a stored event, so deltas keep their order). */
+    /**
+     * Sends what is buffered and holds further text until `release`, while a stored event is
+     * written: text sent meanwhile would carry the old seq after the new event and be dropped.
+     */
+    async holdForStoredEvent() {
+      clearTimeout(timer);
+      await flush();
+      holding = true;
+    },
+    /** Resumes sending after a stored event, labelling text with that event's seq. */
+    release(seq: number) {
+      latestSeq = seq;
+      holding = false;
+      if (buffer !== "") timer ??= setTimeout(flush, intervalMs);
+    },
+    /** Sends what is buffered now. */
     async flushNow() {
       clearTimeout(timer);
       await flush();
@@ -44,9 +61,6 @@ export function createDeltaPublisher(db: Queryable, target: { schoolId: string; 
       clearTimeout(timer);
       timer = undefined;
       buffer = "";
-    },
-    setLatestSeq(seq: number) {
-      latestSeq = seq;
     },
   };
 }

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { listEvidenceForStudent } from "../../db/evidence.ts";
-import { changeGeneration, findGenerationForTask, type Generation, type GenerationChange } from "../../db/generations.ts";
+import { changeGeneration, findGenerationForTask, type Generation } from "../../db/generations.ts";
 import { findIep, insertIep } from "../../db/ieps.ts";
 import { withTransaction } from "../../db/pool.ts";
 import { findStudent, type Student } from "../../db/students.ts";
@@ -84,7 +84,7 @@ class GenerationRun {
     this.signal = signal;
     this.logger = logger;
     this.deltas = createDeltaPublisher(deps.pool, { schoolId: generation.school_id, generationId: generation.id }, deps.deltaIntervalMs);
-    this.deltas.setLatestSeq(generation.last_seq);
+    this.deltas.release(generation.last_seq);
   }
 
   async execute(): Promise<Generation> {
@@ -234,16 +234,14 @@ class GenerationRun {
   /** Stores a stage event while the generation is still RUNNING; throws if it was cancelled. */
   private async step(stage: string, progress: number, message: string): Promise<void> {
     this.signal.throwIfAborted();
-    await this.deltas.flushNow();
-    await this.apply({ stage, progress, message }, ["RUNNING"]);
-  }
-
-  private async apply(change: GenerationChange, onlyFrom: Generation["status"][]): Promise<Generation> {
-    const updated = await changeGeneration(this.deps.pool, this.latest.id, change, onlyFrom);
-    if (!updated) throw new GenerationCancelledError(this.latest.id);
-    this.latest = updated;
-    this.deltas.setLatestSeq(updated.last_seq);
-    return updated;
+    await this.deltas.holdForStoredEvent();
+    try {
+      const updated = await changeGeneration(this.deps.pool, this.latest.id, { stage, progress, message }, ["RUNNING"]);
+      if (!updated) throw new GenerationCancelledError(this.latest.id);
+      this.latest = updated;
+    } finally {
+      this.deltas.release(this.latest.last_seq);
+    }
   }
 
   async handleFailure(error: unknown, isFinalAttempt: boolean): Promise<Generation | undefined> {

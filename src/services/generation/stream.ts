@@ -36,8 +36,14 @@ export async function* streamGenerationEvents(
   let lastSeq = afterSeq;
   let latest: GenerationEventView | undefined;
   const isFinished = () => latest !== undefined && TERMINAL_STATUSES.includes(latest.status);
-  const catchUp = async function* () {
+  /**
+   * Yields stored events after lastSeq, up to `upTo`. In the live loop `upTo` is the seq of the live
+   * event being handled: reading past it would overtake text deltas still queued behind it (published
+   * before the next stored event), and those would then be dropped as stale.
+   */
+  const catchUp = async function* (upTo = Number.POSITIVE_INFINITY) {
     for (const event of await listGenerationEvents(pool, target.schoolId, target.generationId, lastSeq)) {
+      if (event.seq > upTo) break;
       latest = storedView(event);
       lastSeq = event.seq;
       yield latest;
@@ -51,7 +57,7 @@ export async function* streamGenerationEvents(
     for (let item = await live.next(); !item.done; item = await live.next()) {
       const event = item.value;
       if (event.seq > lastSeq) {
-        yield* catchUp();
+        yield* catchUp(event.seq);
         if (isFinished()) return;
       }
       if (event.type === "generation.delta" && event.seq === lastSeq && latest) {
