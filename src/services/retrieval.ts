@@ -22,15 +22,38 @@ export async function searchStudentEvidence(
   params: { schoolId: string; studentId: string; query: string; limit: number; signal?: AbortSignal },
 ): Promise<RankedChunk[]> {
   const [queryEmbedding] = await deps.gemini.embed([params.query], "RETRIEVAL_QUERY", params.signal);
+  return searchWithEmbedding(deps.pool, { ...params, queryEmbedding: queryEmbedding! });
+}
+
+/**
+ * Several searches over one student's evidence with their query embeddings fetched in one batch
+ * call (IEP generation asks one query per section).
+ */
+export async function searchStudentEvidenceMany(
+  deps: RetrievalDeps,
+  params: { schoolId: string; studentId: string; queries: string[]; limit: number; signal?: AbortSignal },
+): Promise<RankedChunk[][]> {
+  const embeddings = await deps.gemini.embed(params.queries, "RETRIEVAL_QUERY", params.signal);
+  const results: RankedChunk[][] = [];
+  for (const [i, query] of params.queries.entries()) {
+    results.push(await searchWithEmbedding(deps.pool, { ...params, query, queryEmbedding: embeddings[i]! }));
+  }
+  return results;
+}
+
+async function searchWithEmbedding(
+  pool: pg.Pool,
+  params: { schoolId: string; studentId: string; query: string; queryEmbedding: number[]; limit: number },
+): Promise<RankedChunk[]> {
   const candidates = Math.max(40, params.limit * 4);
-  return withTransaction(deps.pool, async (client) => {
+  return withTransaction(pool, async (client) => {
     await client.query("set local hnsw.iterative_scan = relaxed_order");
     await client.query("set local hnsw.ef_search = 100");
     return hybridSearchChunks(client, {
       schoolId: params.schoolId,
       studentId: params.studentId,
       queryText: params.query,
-      queryEmbedding: queryEmbedding!,
+      queryEmbedding: params.queryEmbedding,
       limit: params.limit,
       candidates,
       rrfK: RRF_K,

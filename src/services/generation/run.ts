@@ -19,7 +19,7 @@ import {
   type IepPeriod,
   type SectionRequirements,
 } from "../../iep/rules.ts";
-import { searchStudentEvidence } from "../retrieval.ts";
+import { searchStudentEvidenceMany } from "../retrieval.ts";
 import { createDeltaPublisher, type DeltaPublisher } from "./deltas.ts";
 import { DraftRejectedError, GenerationCancelledError, PermanentGenerationError } from "./errors.ts";
 import type { RunningGenerations } from "./running.ts";
@@ -138,11 +138,11 @@ class GenerationRun {
     const ready = new Map(evidence.filter((e) => e.status === "READY").map((e) => [e.id, e]));
     if (ready.size === 0) throw new PermanentGenerationError("The student has no READY evidence yet: add evidence and wait for it to be ingested");
     const chunks = new Map<string, PromptChunk>();
-    for (const section of sections) {
-      const query = [SECTION_RETRIEVAL_QUERIES[section], this.latest.instructions].filter(Boolean).join(" ");
-      const matches = await searchStudentEvidence(this.deps, {
-        schoolId: student.school_id, studentId: student.id, query, limit: CHUNKS_PER_SECTION, signal: this.signal,
-      });
+    const queries = sections.map((section) => [SECTION_RETRIEVAL_QUERIES[section], this.latest.instructions].filter(Boolean).join(" "));
+    const perSection = await searchStudentEvidenceMany(this.deps, {
+      schoolId: student.school_id, studentId: student.id, queries, limit: CHUNKS_PER_SECTION, signal: this.signal,
+    });
+    for (const matches of perSection) {
       for (const { chunk } of matches) {
         const source = ready.get(chunk.evidence_id);
         if (source && !chunks.has(chunk.id)) {
@@ -157,6 +157,14 @@ class GenerationRun {
     let received = 0;
     let checkpoint = 0;
     let pendingCheckpoint: Promise<void> = Promise.resolve();
+    // Checkpoint events are stored in the background while the stream goes on. If the stream fails
+    // (cancelled, transient error), a queued checkpoint rejects too (the generation is no longer
+    // RUNNING) and nothing awaits it: mark each as handled at once, so it cannot become an
+    // unhandled rejection (which would crash the worker process), and let it settle before rethrowing.
+    const queueCheckpoint = (store: () => Promise<void>) => {
+      pendingCheckpoint = pendingCheckpoint.then(store);
+      pendingCheckpoint.catch(() => undefined);
+    };
     const result = await this.deps.gemini.streamJson({
       systemInstruction,
       prompt,
@@ -168,16 +176,19 @@ class GenerationRun {
         const next = DRAFT_PROGRESS.checkpoints[checkpoint];
         if (next !== undefined && progressFor(received) >= next) {
           checkpoint += 1;
-          pendingCheckpoint = pendingCheckpoint.then(() => this.step("drafting", next, `Drafting… about ${received} characters so far`));
+          queueCheckpoint(() => this.step("drafting", next, `Drafting… about ${received} characters so far`));
         }
       },
       onRestart: (attempt, reason) => {
         this.deltas.discard();
         received = 0;
         checkpoint = 0;
-        pendingCheckpoint = pendingCheckpoint.then(() =>
+        queueCheckpoint(() =>
           this.step("drafting", DRAFT_PROGRESS.start, `Restarting the draft (try ${attempt}) after a ${reason}; discard partial text`));
       },
+    }).catch(async (error: unknown) => {
+      await pendingCheckpoint.catch(() => undefined);
+      throw error;
     });
     await pendingCheckpoint;
     await this.deltas.flushNow();
