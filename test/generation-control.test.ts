@@ -1,0 +1,707 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Client as WsClient } from "graphql-ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signToken } from "../src/auth.ts";
+import { insertUser } from "../src/db/schools.ts";
+import { defaultGeneratedText } from "../src/gemini/simulator-generation.ts";
+import type { GeminiSimulator } from "../src/gemini/simulator.ts";
+import { cancelGeneration, requestIepGeneration } from "../src/services/generation/request.ts";
+import { runGeneration } from "../src/services/generation/run.ts";
+import {
+  EVIDENCE_DOCS,
+  GENERATE_IEP,
+  GENERATION,
+  GENERATION_EVENTS,
+  generate,
+  storedEvents,
+  studentWithEvidence,
+  waitForStatus,
+  wsClient,
+  type StreamedEvent,
+} from "./helpers/generation.ts";
+import {
+  addReadyEvidence,
+  createStudentViaApi,
+  startTestStack,
+  TEST_JWT_SECRET,
+  waitFor,
+  type TestStack,
+} from "./helpers/stack.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+const CANCEL = /* GraphQL */ `
+  mutation Cancel($id: ID!) {
+    cancelGeneration(id: $id) {
+      __typename
+      ... on CancelGenerationSuccess { generation { id status stage message finishedAt lastSeq iep { id } } }
+      ... on InvalidStateError { message currentState }
+      ... on NotFoundError { message resourceType resourceId }
+    }
+  }
+`;
+
+const RETRY = /* GraphQL */ `
+  mutation Retry($id: ID!) {
+    retryGeneration(id: $id) {
+      __typename
+      ... on GenerateIepSuccess { created generation { id status attempts error stage message lastSeq finishedAt startedAt queuePosition } }
+      ... on InvalidStateError { message currentState }
+      ... on NotFoundError { message resourceType resourceId }
+    }
+  }
+`;
+
+const QUEUE_VIEW = /* GraphQL */ `
+  query Queue($id: ID!) { generation(id: $id) { id status priority queuePosition } }
+`;
+
+interface JobRow {
+  id: string;
+  key: string | null;
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  locked_at: Date | null;
+  locked_by: string | null;
+  generation_id: string;
+}
+
+/** Every generate_iep job for a generation (by payload, so jobs whose key was cleared by remove_job count too). */
+async function jobsFor(stack: TestStack, generationId: string): Promise<JobRow[]> {
+  const { rows } = await stack.runtime.pool.query<JobRow>(
+    `select j.id::text as id, j.key, j.priority, j.attempts, j.max_attempts, j.locked_at, j.locked_by,
+            j.payload->>'generationId' as generation_id
+     from graphile_worker._private_jobs j
+     join graphile_worker._private_tasks t on t.id = j.task_id
+     where t.identifier = 'generate_iep' and j.payload->>'generationId' = $1`,
+    [generationId],
+  );
+  return rows;
+}
+
+async function jobExists(stack: TestStack, jobId: string): Promise<boolean> {
+  const { rows } = await stack.runtime.pool.query("select 1 from graphile_worker._private_jobs where id = $1", [jobId]);
+  return rows.length > 0;
+}
+
+async function iepCount(stack: TestStack, generationId: string): Promise<number> {
+  const { rows } = await stack.runtime.pool.query<{ n: number }>("select count(*)::int as n from ieps where generation_id = $1", [generationId]);
+  return rows[0]!.n;
+}
+
+async function storedSeqs(stack: TestStack, generationId: string): Promise<number[]> {
+  const { rows } = await stack.runtime.pool.query<{ seq: number }>(
+    "select seq from generation_events where generation_id = $1 order by seq", [generationId]);
+  return rows.map((r) => r.seq);
+}
+
+async function cancel(stack: TestStack, id: string, token?: string) {
+  const result = await stack.gql(CANCEL, { id }, token);
+  expect(result.errors).toBeUndefined();
+  return result.data.cancelGeneration;
+}
+
+async function retry(stack: TestStack, id: string, token?: string) {
+  const result = await stack.gql(RETRY, { id }, token);
+  expect(result.errors).toBeUndefined();
+  return result.data.retryGeneration;
+}
+
+async function view(stack: TestStack, id: string, token?: string) {
+  const result = await stack.gql(GENERATION, { id }, token);
+  expect(result.errors).toBeUndefined();
+  return result.data.generation;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Opens a generationEvents subscription and collects until it completes. `first` resolves on the
+ * first event (by then the live listener is attached: the server listens before replaying).
+ */
+function openEvents(client: WsClient, id: string, afterSeq = 0, timeoutMs = 30_000) {
+  const events: StreamedEvent[] = [];
+  let markFirst: () => void = () => undefined;
+  const first = new Promise<void>((resolve) => (markFirst = resolve));
+  let timedOut = false;
+  const iterator = client.iterate<{ generationEvents: StreamedEvent }>({ query: GENERATION_EVENTS, variables: { id, afterSeq } });
+  const done = (async () => {
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void iterator.return?.();
+    }, timeoutMs);
+    try {
+      for await (const result of iterator) {
+        if (result.errors) throw new Error(JSON.stringify(result.errors));
+        events.push(result.data!.generationEvents);
+        markFirst();
+      }
+    } finally {
+      clearTimeout(timer);
+      markFirst();
+    }
+    return { events, timedOut };
+  })();
+  return { first, done, events };
+}
+
+/** Stored seqs must be 1..n with no gap and no repeat; deltas repeat the latest stored seq. */
+function expectStrictSeqs(seqs: number[]): void {
+  expect(seqs.length).toBeGreaterThan(0);
+  for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]!);
+}
+
+/**
+ * Makes the next streamed draft slow: the simulator's latency is raised the moment the stream
+ * request arrives (so the retrieval embeddings before it stay fast), and the stream's headers come
+ * only after `latencyMs`.
+ */
+function slowNextStream(simulator: GeminiSimulator, latencyMs: number): () => void {
+  simulator.setGenerateHandler((request) => {
+    simulator.setLatencyMs(latencyMs);
+    return defaultGeneratedText(request.body);
+  });
+  return () => {
+    simulator.setGenerateHandler(undefined);
+    simulator.setLatencyMs(0);
+  };
+}
+
+const streamRequests = (simulator: GeminiSimulator) => simulator.requests.filter((r) => r.operation === "stream").length;
+
+describe("generation control: queued, without a worker", () => {
+  let stack: TestStack;
+  let studentId: string;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ worker: false });
+    studentId = await createStudentViaApi(stack, { firstName: "Queued" });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  async function queuedCount(): Promise<number> {
+    const { rows } = await stack.runtime.pool.query<{ n: number }>("select count(*)::int as n from generations where status = 'QUEUED'");
+    return rows[0]!.n;
+  }
+
+  it("cancels a QUEUED generation: its job is removed, CANCELLED is the latest event, a second cancel is an InvalidStateError", async () => {
+    const generation = await generate(stack, { studentId });
+    expect(generation.status).toBe("QUEUED");
+    const [job, ...others] = await jobsFor(stack, generation.id);
+    expect(others).toEqual([]);
+    expect(job).toMatchObject({ key: `generate_iep:${generation.id}`, generation_id: generation.id, locked_at: null, priority: 0, max_attempts: 3 });
+
+    // Another school cannot see (or cancel) it.
+    const outsider = await stack.createTenant();
+    expect(await cancel(stack, generation.id, outsider.token)).toMatchObject({ __typename: "NotFoundError", resourceType: "Generation", resourceId: generation.id });
+    expect(await jobsFor(stack, generation.id)).toHaveLength(1);
+
+    const cancelled = await cancel(stack, generation.id);
+    expect(cancelled.__typename).toBe("CancelGenerationSuccess");
+    expect(cancelled.generation).toMatchObject({ id: generation.id, status: "CANCELLED", stage: "cancelled", iep: null });
+    expect(cancelled.generation.finishedAt).not.toBeNull();
+    expect(await jobsFor(stack, generation.id)).toEqual([]);
+    expect(await jobExists(stack, job!.id)).toBe(false);
+
+    const after = await view(stack, generation.id);
+    expect(after.status).toBe("CANCELLED");
+    expect(after.queuePosition).toBeNull();
+    expect(after.events.at(-1)).toMatchObject({ seq: after.lastSeq, status: "CANCELLED" });
+    expect(after.events.map((e: { status: string }) => e.status)).toEqual(["QUEUED", "CANCELLED"]);
+    expect(await storedSeqs(stack, generation.id)).toEqual([1, 2]);
+
+    const again = await cancel(stack, generation.id);
+    expect(again).toMatchObject({ __typename: "InvalidStateError", currentState: "CANCELLED" });
+    expect(again.message).toMatch(/already CANCELLED/);
+    expect((await view(stack, generation.id)).lastSeq).toBe(after.lastSeq);
+
+    // Retrying the CANCELLED one queues it again with a fresh job under the same key.
+    const retried = await retry(stack, generation.id);
+    expect(retried.__typename).toBe("GenerateIepSuccess");
+    expect(retried.created).toBe(false);
+    expect(retried.generation).toMatchObject({ id: generation.id, status: "QUEUED", attempts: 0, error: null, finishedAt: null });
+    expect(retried.generation.queuePosition).toBeGreaterThanOrEqual(1);
+    const requeued = await jobsFor(stack, generation.id);
+    expect(requeued).toHaveLength(1);
+    expect(requeued[0]).toMatchObject({ key: `generate_iep:${generation.id}`, locked_at: null });
+    expect(requeued[0]!.id).not.toBe(job!.id);
+
+    // A QUEUED generation cannot be retried.
+    const notRetryable = await retry(stack, generation.id);
+    expect(notRetryable).toMatchObject({ __typename: "InvalidStateError", currentState: "QUEUED" });
+    expect(await jobsFor(stack, generation.id)).toHaveLength(1);
+
+    expect((await cancel(stack, generation.id)).generation.status).toBe("CANCELLED");
+    expect(await jobsFor(stack, generation.id)).toEqual([]);
+    expect(await storedSeqs(stack, generation.id)).toEqual([1, 2, 3, 4]);
+  });
+
+  it("orders the queue by priority (smaller first) and gives the jobs those priorities", async () => {
+    expect(await queuedCount()).toBe(0);
+    const low = await generate(stack, { studentId, priority: 5 });
+    const normal = await generate(stack, { studentId, priority: 0 });
+    const urgent = await generate(stack, { studentId, priority: -5 });
+    try {
+      const positions: Record<string, number> = {};
+      for (const [name, g] of [["low", low], ["normal", normal], ["urgent", urgent]] as const) {
+        const { data } = await stack.gql(QUEUE_VIEW, { id: g.id });
+        positions[name] = data.generation.queuePosition;
+      }
+      expect(positions).toEqual({ urgent: 1, normal: 2, low: 3 });
+      for (const [g, priority] of [[low, 5], [normal, 0], [urgent, -5]] as const) {
+        const jobs = await jobsFor(stack, g.id);
+        expect(jobs).toHaveLength(1);
+        expect(jobs[0]).toMatchObject({ priority, key: `generate_iep:${g.id}` });
+      }
+      // graphile-worker itself would pick them in the same order.
+      const { rows } = await stack.runtime.pool.query<{ generation_id: string }>(
+        `select payload->>'generationId' as generation_id from graphile_worker._private_jobs order by priority, run_at, id`);
+      expect(rows.map((r) => r.generation_id)).toEqual([urgent.id, normal.id, low.id]);
+
+      // Out-of-range priorities are a typed ValidationError and write nothing.
+      const invalid = await stack.gql(GENERATE_IEP, { input: { studentId, priority: 101 } });
+      expect(invalid.data.generateIep).toMatchObject({ __typename: "ValidationError" });
+      expect(invalid.data.generateIep.fieldErrors.map((f: { path: string[] }) => f.path)).toContainEqual(["priority"]);
+      expect(await queuedCount()).toBe(3);
+    } finally {
+      for (const g of [low, normal, urgent]) await cancel(stack, g.id);
+    }
+    expect(await queuedCount()).toBe(0);
+  });
+
+  it("returns one generation for a repeated idempotency key, even for concurrent requests; another user gets their own", async () => {
+    const key = `idem-${Math.random().toString(36).slice(2)}`;
+    const input = { studentId, idempotencyKey: key };
+    const [a, b] = await Promise.all([
+      stack.gql(GENERATE_IEP, { input, async: true }),
+      stack.gql(GENERATE_IEP, { input, async: true }),
+    ]);
+    expect(a.errors).toBeUndefined();
+    expect(b.errors).toBeUndefined();
+    const first = a.data.generateIep;
+    const second = b.data.generateIep;
+    expect(first.__typename).toBe("GenerateIepSuccess");
+    expect(second.__typename).toBe("GenerateIepSuccess");
+    expect(first.generation.id).toBe(second.generation.id);
+    expect([first.created, second.created].sort()).toEqual([false, true]);
+    const id = first.generation.id as string;
+
+    const third = (await stack.gql(GENERATE_IEP, { input, async: true })).data.generateIep;
+    expect(third).toMatchObject({ __typename: "GenerateIepSuccess", created: false, generation: { id, status: "QUEUED" } });
+
+    const { rows } = await stack.runtime.pool.query<{ n: number }>("select count(*)::int as n from generations where idempotency_key = $1", [key]);
+    expect(rows[0]!.n).toBe(1);
+    expect(await jobsFor(stack, id)).toHaveLength(1);
+    expect(await storedSeqs(stack, id)).toEqual([1]);
+
+    // A colleague in the same school with the same key gets a generation of their own.
+    const colleague = await insertUser(stack.runtime.pool, {
+      schoolId: stack.tenant.schoolId, email: `colleague-${key}@example.org`, name: "Colleague", role: "TEACHER",
+    });
+    const colleagueToken = await signToken({ userId: colleague.id, schoolId: stack.tenant.schoolId, role: "TEACHER" }, TEST_JWT_SECRET);
+    const theirs = (await stack.gql(GENERATE_IEP, { input, async: true }, colleagueToken)).data.generateIep;
+    expect(theirs.__typename).toBe("GenerateIepSuccess");
+    expect(theirs.created).toBe(true);
+    expect(theirs.generation.id).not.toBe(id);
+    expect(await jobsFor(stack, theirs.generation.id)).toHaveLength(1);
+    const both = await stack.runtime.pool.query<{ n: number }>("select count(*)::int as n from generations where idempotency_key = $1", [key]);
+    expect(both.rows[0]!.n).toBe(2);
+
+    for (const g of [id, theirs.generation.id as string]) await cancel(stack, g);
+    expect(await queuedCount()).toBe(0);
+  });
+
+  it("rolls back the generation and its event when its job cannot be added in the same transaction", async () => {
+    const pool = stack.runtime.pool;
+    const counts = async () =>
+      (await pool.query<{ generations: number; events: number; jobs: number }>(
+        `select (select count(*)::int from generations) as generations,
+                (select count(*)::int from generation_events) as events,
+                (select count(*)::int from graphile_worker._private_jobs) as jobs`,
+      )).rows[0]!;
+    await pool.query(`create function fail_generation_job_insert() returns trigger language plpgsql as $$
+      begin raise exception 'simulated queue failure'; end $$`);
+    await pool.query(`create trigger fail_generation_job_insert before insert on graphile_worker._private_jobs
+      for each row execute function fail_generation_job_insert()`);
+    try {
+      const before = await counts();
+      const result = await stack.gql(GENERATE_IEP, { input: { studentId, instructions: "doomed" }, async: true });
+      expect(result.data?.generateIep ?? null).toBeNull();
+      expect(result.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
+      expect(result.errors?.[0]?.message).toBe("Unexpected error.");
+      expect(await counts()).toEqual(before);
+      const { rows } = await pool.query<{ n: number }>("select count(*)::int as n from generations where instructions = 'doomed'");
+      expect(rows[0]!.n).toBe(0);
+    } finally {
+      await pool.query("drop trigger fail_generation_job_insert on graphile_worker._private_jobs");
+      await pool.query("drop function fail_generation_job_insert()");
+    }
+    // The queue works again once the trigger is gone.
+    const ok = await generate(stack, { studentId });
+    expect(await jobsFor(stack, ok.id)).toHaveLength(1);
+    await cancel(stack, ok.id);
+  });
+});
+
+describe("generation control: with the worker", () => {
+  let stack: TestStack;
+  let studentId: string;
+  const clients: WsClient[] = [];
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    studentId = await studentWithEvidence(stack);
+  });
+  afterAll(async () => {
+    for (const client of clients) await client.dispose();
+    await stack?.close();
+  });
+
+  it("cancels a RUNNING generation within 2 s: the Gemini stream is aborted, no IEP is saved, the job finishes", async () => {
+    const restore = slowNextStream(stack.simulator, 8000);
+    let cancelledId: string;
+    try {
+      const streamsBefore = streamRequests(stack.simulator);
+      const generation = await generate(stack, { studentId });
+      cancelledId = generation.id;
+      await waitFor(async () => {
+        const g = (await stack.gql(QUEUE_VIEW, { id: generation.id })).data.generation;
+        return g.status === "RUNNING" && streamRequests(stack.simulator) > streamsBefore;
+      }, 10_000, "the draft stream to be in flight");
+      const running = await view(stack, generation.id);
+      expect(running).toMatchObject({ status: "RUNNING", stage: "drafting", attempts: 1 });
+      const [job] = await jobsFor(stack, generation.id);
+      expect(job?.locked_at).not.toBeNull();
+
+      // A RUNNING generation cannot be retried.
+      expect(await retry(stack, generation.id)).toMatchObject({ __typename: "InvalidStateError", currentState: "RUNNING" });
+
+      const client = wsClient(stack);
+      clients.push(client);
+      const subscription = openEvents(client, generation.id);
+      await subscription.first;
+
+      const started = performance.now();
+      const cancelled = await cancel(stack, generation.id);
+      expect(cancelled).toMatchObject({ __typename: "CancelGenerationSuccess", generation: { id: generation.id, status: "CANCELLED" } });
+      await waitForStatus(stack, generation.id, ["CANCELLED"], 2000);
+      const cancelledWithinMs = performance.now() - started;
+      expect(cancelledWithinMs).toBeLessThan(2000);
+
+      // The worker's run ends: the aborted stream does not wait out the simulator's 8 s latency.
+      await waitFor(async () => !(await jobExists(stack, job!.id)), 5000, "the cancelled job to finish");
+      const jobFinishedMs = performance.now() - started;
+      expect(jobFinishedMs).toBeLessThan(3000);
+
+      const { events, timedOut } = await subscription.done;
+      expect(timedOut).toBe(false);
+      const stored = storedEvents(events);
+      expect(stored.at(-1)).toMatchObject({ status: "CANCELLED", seq: cancelled.generation.lastSeq });
+      expect(stored.filter((e) => e.status === "CANCELLED")).toHaveLength(1);
+      expectStrictSeqs(stored.map((e) => e.seq));
+
+      // It stays cancelled: nothing more is stored, no IEP, and the stream was not retried.
+      await sleep(2000);
+      const after = await view(stack, generation.id);
+      expect(after).toMatchObject({ status: "CANCELLED", lastSeq: cancelled.generation.lastSeq, iep: null });
+      expect(after.events.at(-1)).toMatchObject({ status: "CANCELLED", stage: "cancelled" });
+      expect(after.events.some((e: { stage: string }) => e.stage === "validating" || e.stage === "saving")).toBe(false);
+      expect(await iepCount(stack, generation.id)).toBe(0);
+      expect(streamRequests(stack.simulator)).toBe(streamsBefore + 1);
+      expect(await jobsFor(stack, generation.id)).toEqual([]);
+      console.info(`[generation-control] in-process cancel: CANCELLED after ${cancelledWithinMs.toFixed(0)} ms, job finished after ${jobFinishedMs.toFixed(0)} ms (stream latency 8000 ms)`);
+    } finally {
+      restore();
+    }
+
+    // A CANCELLED generation can be retried to completion.
+    const retried = await retry(stack, cancelledId);
+    expect(retried).toMatchObject({ __typename: "GenerateIepSuccess", created: false, generation: { status: "QUEUED", attempts: 0 } });
+    const done = await waitForStatus(stack, cancelledId, ["SUCCEEDED", "FAILED"], 20_000);
+    expect(done).toMatchObject({ status: "SUCCEEDED", attempts: 1, error: null });
+    expect(done.iep?.id).toBeTruthy();
+    expect(await iepCount(stack, cancelledId)).toBe(1);
+    expectStrictSeqs(await storedSeqs(stack, cancelledId));
+    expect(await storedSeqs(stack, cancelledId)).toEqual(done.events.map((e: { seq: number }) => e.seq));
+  });
+
+  it("a draft that fails while a progress checkpoint is still being stored leaves no unhandled rejection", async () => {
+    // Regression: checkpoint events were chained on a promise nobody awaited once the stream threw,
+    // so a checkpoint rejecting because the generation was cancelled (or put back to QUEUED) was an
+    // unhandled rejection, which crashes a worker process.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const viewer = { userId: stack.tenant.userId, schoolId: stack.tenant.schoolId, role: "CASE_MANAGER" as const };
+      const { generation } = await requestIepGeneration(stack.runtime.pool, viewer, { studentId }, { enqueue: false });
+      const real = stack.runtime.gemini;
+      const gemini: typeof real = {
+        config: real.config, sdk: real.sdk, caller: real.caller, embed: real.embed,
+        async streamJson(request) {
+          await cancelGeneration(stack.runtime.pool, viewer, generation.id);
+          request.onDelta("x".repeat(4000)); // crosses a progress checkpoint: its event is stored in the background
+          throw new Error("stream broke");
+        },
+      };
+      const ended = await runGeneration({ ...stack.runtime.deps, gemini }, generation.id, { isFinalAttempt: true });
+      expect(ended?.status).toBe("CANCELLED");
+      await sleep(200);
+      expect(unhandled.map(String)).toEqual([]);
+      const after = await view(stack, generation.id);
+      expect(after).toMatchObject({ status: "CANCELLED", iep: null });
+      expect(after.events.at(-1)).toMatchObject({ status: "CANCELLED", stage: "cancelled" });
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
+  it("retries a FAILED generation (no READY evidence) after evidence is added, without reusing event seqs", async () => {
+    const bare = await createStudentViaApi(stack, { firstName: "Bare" });
+    const generation = await generate(stack, { studentId: bare });
+    const failed = await waitForStatus(stack, generation.id, ["FAILED", "SUCCEEDED"], 15_000);
+    expect(failed).toMatchObject({ status: "FAILED", attempts: 1, stage: "failed", iep: null });
+    expect(failed.error).toMatch(/no READY evidence/);
+    expect(failed.finishedAt).not.toBeNull();
+    // A permanent failure is not retried by the queue: the job is done.
+    await waitFor(async () => (await jobsFor(stack, generation.id)).length === 0, 5000, "the failed job to be removed");
+    const failedSeqs = failed.events.map((e: { seq: number }) => e.seq);
+    expect(failedSeqs.at(-1)).toBe(failed.lastSeq);
+
+    for (const doc of EVIDENCE_DOCS.slice(0, 3)) await addReadyEvidence(stack, bare, doc);
+
+    const retried = await retry(stack, generation.id);
+    expect(retried.__typename).toBe("GenerateIepSuccess");
+    expect(retried.created).toBe(false);
+    expect(retried.generation).toMatchObject({ id: generation.id, status: "QUEUED", attempts: 0, error: null, finishedAt: null, startedAt: null });
+    expect(retried.generation.lastSeq).toBe(failed.lastSeq + 1);
+
+    const client = wsClient(stack);
+    clients.push(client);
+    const { events, timedOut } = await openEvents(client, generation.id, failed.lastSeq).done;
+    expect(timedOut).toBe(false);
+    const stored = storedEvents(events);
+    expect(stored[0]).toMatchObject({ seq: failed.lastSeq + 1, status: "QUEUED" });
+    expect(stored.at(-1)?.status).toBe("SUCCEEDED");
+    expect(stored.every((e) => e.seq > failed.lastSeq)).toBe(true);
+    expectStrictSeqs(stored.map((e) => e.seq));
+
+    const succeeded = await view(stack, generation.id);
+    expect(succeeded).toMatchObject({ status: "SUCCEEDED", attempts: 1, error: null, stage: "done" });
+    expect(succeeded.iep?.id).toBeTruthy();
+    expect(await iepCount(stack, generation.id)).toBe(1);
+    const seqs = await storedSeqs(stack, generation.id);
+    expect(seqs).toEqual(Array.from({ length: succeeded.lastSeq }, (_, i) => i + 1));
+    expect(succeeded.events.map((e: { status: string }) => e.status)).toEqual(expect.arrayContaining(["FAILED", "QUEUED", "RUNNING", "SUCCEEDED"]));
+    const failedAt = succeeded.events.findIndex((e: { status: string }) => e.status === "FAILED");
+    expect(succeeded.events[failedAt + 1]).toMatchObject({ status: "QUEUED", message: "Queued again (retry requested)" });
+
+    // A SUCCEEDED generation cannot be retried (or cancelled).
+    expect(await retry(stack, generation.id)).toMatchObject({ __typename: "InvalidStateError", currentState: "SUCCEEDED" });
+    expect(await cancel(stack, generation.id)).toMatchObject({ __typename: "InvalidStateError", currentState: "SUCCEEDED" });
+    expect((await view(stack, generation.id)).lastSeq).toBe(succeeded.lastSeq);
+  });
+
+  it("puts a generation back to QUEUED after a transient Gemini failure and succeeds on the queue's retry", async () => {
+    const streamsBefore = streamRequests(stack.simulator);
+    // maxRetries 2 → 3 stream calls per attempt: all three fail, so the first job attempt fails.
+    stack.simulator.injectFault({ kind: "server_error" }, { times: 3, operation: "stream" });
+    // Retrieval is one embed call per attempt, so 3 failed streams are ≥ 50% of the breaker's window
+    // and it could open (30 s) and fail the queue's retries fast. This tests the queue's retries.
+    stack.runtime.gemini.caller.breaker.disable();
+    try {
+      const started = performance.now();
+      const generation = await generate(stack, { studentId });
+      const waiting = await waitFor(async () => {
+        const g = (await stack.gql(GENERATION, { id: generation.id })).data.generation;
+        if (g.status === "SUCCEEDED" || g.status === "FAILED") throw new Error(`ended ${g.status} without a visible retry`);
+        return g.status === "QUEUED" && g.attempts === 1 ? g : undefined;
+      }, 10_000, "QUEUED after a failed attempt");
+      expect(waiting.message).toMatch(/Attempt 1 of 3 failed; retrying/);
+      expect(waiting.stage).toBe("waiting to retry");
+      expect(waiting.error).toMatch(/Gemini draft failed after 3 attempts/);
+      expect(waiting.iep).toBeNull();
+      const [job] = await jobsFor(stack, generation.id);
+      expect(job).toMatchObject({ attempts: 1, locked_at: null });
+
+      const done = await waitForStatus(stack, generation.id, ["SUCCEEDED", "FAILED"], 15_000);
+      const elapsed = performance.now() - started;
+      expect(done).toMatchObject({ status: "SUCCEEDED", attempts: 2, maxAttempts: 3, error: null });
+      expect(await iepCount(stack, generation.id)).toBe(1);
+      expect(streamRequests(stack.simulator) - streamsBefore).toBe(4);
+      // graphile-worker's backoff after the first failure is e^1 ≈ 2.7 s.
+      expect(elapsed).toBeGreaterThan(2500);
+      expect(await jobsFor(stack, generation.id)).toEqual([]);
+      expectStrictSeqs(await storedSeqs(stack, generation.id));
+    } finally {
+      stack.simulator.clearFaults();
+      stack.runtime.gemini.caller.breaker.enable();
+    }
+  });
+
+  it("marks a generation FAILED once every attempt has failed (3 attempts, ~10 s of backoff)", async () => {
+    const streamsBefore = streamRequests(stack.simulator);
+    stack.simulator.injectFault({ kind: "server_error" }, { times: Infinity, operation: "stream" });
+    stack.runtime.gemini.caller.breaker.disable(); // as above: every attempt must reach Gemini
+    try {
+      const generation = await generate(stack, { studentId });
+      const failed = await waitForStatus(stack, generation.id, ["FAILED", "SUCCEEDED"], 25_000);
+      expect(failed).toMatchObject({ status: "FAILED", attempts: 3, maxAttempts: 3, stage: "failed", iep: null });
+      expect(failed.error).toMatch(/Gemini draft failed after 3 attempts/);
+      expect(streamRequests(stack.simulator) - streamsBefore).toBe(9);
+      const retryWaits = failed.events.filter((e: { stage: string }) => e.stage === "waiting to retry");
+      expect(retryWaits.map((e: { message: string }) => e.message)).toEqual([
+        "Attempt 1 of 3 failed; retrying shortly",
+        "Attempt 2 of 3 failed; retrying shortly",
+      ]);
+      await waitFor(async () => (await jobsFor(stack, generation.id)).length === 0, 5000, "the last job attempt to complete");
+      expect(await iepCount(stack, generation.id)).toBe(0);
+    } finally {
+      stack.simulator.clearFaults();
+      stack.runtime.gemini.caller.breaker.enable();
+    }
+  }, 40_000);
+});
+
+describe("generation control: the worker in a separate process", () => {
+  let stack: TestStack;
+  let child: ChildProcess | undefined;
+  let childExit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  let childStderr = "";
+  let exited = false;
+  let studentId: string;
+  const clients: WsClient[] = [];
+
+  async function listeners(): Promise<number> {
+    const { rows } = await stack.runtime.pool.query<{ n: number }>(
+      "select count(*)::int as n from pg_stat_activity where datname = $1 and application_name = 'iepgen-listen'",
+      [stack.db.name],
+    );
+    return rows[0]!.n;
+  }
+
+  beforeAll(async () => {
+    stack = await startTestStack({ worker: false });
+    child = spawn(process.execPath, ["src/main.ts", "worker"], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        DATABASE_URL: stack.db.url,
+        GEMINI_BASE_URL: stack.simulator.url,
+        JWT_SECRET: TEST_JWT_SECRET,
+        LOG_LEVEL: "warn",
+        WORKER_CONCURRENCY: "2",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    child.stderr!.on("data", (chunk: Buffer) => (childStderr += chunk.toString()));
+    childExit = new Promise((resolve) => child!.once("exit", (code, signal) => {
+      exited = true;
+      resolve({ code, signal });
+    }));
+    // Ready once the worker process LISTENs too (the API process is the other listener).
+    await waitFor(async () => {
+      if (exited) throw new Error(`worker process exited early:\n${childStderr}`);
+      return (await listeners()) >= 2;
+    }, 30_000, "the worker process to start");
+    // Ingestion runs in the worker process as well.
+    studentId = await studentWithEvidence(stack);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const client of clients) await client.dispose();
+    let graceful: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    if (child && !exited) {
+      const stopping = performance.now();
+      child.kill("SIGTERM");
+      graceful = await Promise.race([childExit!, sleep(10_000).then(() => undefined)]);
+      if (!graceful) {
+        child.kill("SIGKILL");
+        await childExit;
+      }
+      console.info(`[generation-control] worker process after SIGTERM: ${graceful ? `exited ${JSON.stringify(graceful)} in ${(performance.now() - stopping).toFixed(0)} ms` : "killed after 10 s"}`);
+    }
+    await stack?.close();
+    // SIGTERM stops the worker gracefully: it exits by itself, successfully.
+    expect(graceful).toEqual({ code: 0, signal: null });
+  }, 30_000);
+
+  it("streams a generation run by the other process live to an API-process subscriber, text deltas included", async () => {
+    expect(stack.runtime.worker).toBeUndefined();
+    expect(exited).toBe(false);
+    stack.simulator.setLatencyMs(300);
+    try {
+      const generation = await generate(stack, { studentId });
+      const client = wsClient(stack);
+      clients.push(client);
+      const { events, timedOut } = await openEvents(client, generation.id).done;
+      expect(timedOut).toBe(false);
+      const stored = storedEvents(events);
+      expect(stored[0]).toMatchObject({ seq: 1, status: "QUEUED" });
+      expect(stored.at(-1)).toMatchObject({ status: "SUCCEEDED", stage: "done", progress: 1 });
+      expectStrictSeqs(stored.map((e) => e.seq));
+      expect(stored.map((e) => e.stage)).toEqual(expect.arrayContaining(["starting", "retrieving", "drafting", "validating", "saving", "done"]));
+      const deltas = events.filter((e) => e.textDelta !== null);
+      expect(deltas.length).toBeGreaterThanOrEqual(1);
+      // Deltas arrive while drafting, between the drafting and validating events.
+      for (const delta of deltas) expect(delta).toMatchObject({ status: "RUNNING", stage: "drafting" });
+      const text = deltas.map((d) => d.textDelta).join("");
+      expect(() => JSON.parse(text)).not.toThrow();
+
+      const done = await view(stack, generation.id);
+      expect(done.status).toBe("SUCCEEDED");
+      expect(done.iep.model).toMatch(/simulator/);
+      expect(done.events.map((e: { seq: number }) => e.seq)).toEqual(stored.map((e) => e.seq));
+      expect(await iepCount(stack, generation.id)).toBe(1);
+    } finally {
+      stack.simulator.setLatencyMs(0);
+    }
+  });
+
+  it("cancels a generation RUNNING in the other process: it aborts its Gemini stream within 2 s and saves nothing", async () => {
+    const restore = slowNextStream(stack.simulator, 8000);
+    try {
+      const streamsBefore = streamRequests(stack.simulator);
+      const generation = await generate(stack, { studentId });
+      await waitFor(async () => {
+        const g = (await stack.gql(QUEUE_VIEW, { id: generation.id })).data.generation;
+        return g.status === "RUNNING" && streamRequests(stack.simulator) > streamsBefore;
+      }, 15_000, "the draft stream to be in flight");
+      expect(await view(stack, generation.id)).toMatchObject({ status: "RUNNING", stage: "drafting" });
+      const [job] = await jobsFor(stack, generation.id);
+      expect(job?.locked_by).toBeTruthy();
+
+      const client = wsClient(stack);
+      clients.push(client);
+      const subscription = openEvents(client, generation.id);
+      await subscription.first;
+
+      const started = performance.now();
+      const cancelled = await cancel(stack, generation.id);
+      expect(cancelled).toMatchObject({ __typename: "CancelGenerationSuccess", generation: { status: "CANCELLED" } });
+      await waitForStatus(stack, generation.id, ["CANCELLED"], 2000);
+      await waitFor(async () => !(await jobExists(stack, job!.id)), 5000, "the worker process to finish the cancelled job");
+      const jobFinishedMs = performance.now() - started;
+      expect(jobFinishedMs).toBeLessThan(2000);
+
+      const { events, timedOut } = await subscription.done;
+      expect(timedOut).toBe(false);
+      expect(storedEvents(events).at(-1)).toMatchObject({ status: "CANCELLED", seq: cancelled.generation.lastSeq });
+
+      await sleep(1500);
+      const after = await view(stack, generation.id);
+      expect(after).toMatchObject({ status: "CANCELLED", lastSeq: cancelled.generation.lastSeq, iep: null });
+      expect(await iepCount(stack, generation.id)).toBe(0);
+      expect(streamRequests(stack.simulator)).toBe(streamsBefore + 1);
+      expect(exited).toBe(false);
+      console.info(`[generation-control] cross-process cancel: worker process finished the job ${jobFinishedMs.toFixed(0)} ms after cancel (stream latency 8000 ms)`);
+    } finally {
+      restore();
+    }
+  });
+});
