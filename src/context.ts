@@ -13,6 +13,8 @@ export interface AppDeps {
   logger: Logger;
   /** Generations running in this process (cancellation reaches them over NOTIFY). */
   running: RunningGenerations;
+  /** How long a generation waits after a Gemini outage before trying again (default 30 s). */
+  outageRetryDelayMs?: number;
   jwtSecret: string;
   limits: { evidenceMaxChars: number; workerConcurrency: number };
 }

@@ -20,6 +20,8 @@ export interface RuntimeConfig {
   logger: Logger;
   /** Run graphile-worker in this process. */
   worker?: { concurrency: number; pollIntervalMs?: number };
+  /** How long a generation waits after a Gemini outage before trying again (default 30 s). */
+  outageRetryDelayMs?: number;
   /** Worker concurrency assumed for queue estimates when the worker runs in another process. */
   workerConcurrencyHint?: number;
   /** Serve the API in this process. */
@@ -52,10 +54,11 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
     pubsub: bus.pubsub,
     logger,
     running,
+    outageRetryDelayMs: config.outageRetryDelayMs,
     jwtSecret: config.jwtSecret,
     limits: { evidenceMaxChars: config.evidenceMaxChars, workerConcurrency: config.worker?.concurrency ?? config.workerConcurrencyHint ?? 4 },
   };
-  const worker = config.worker ? await startWorker({ pool, gemini, logger, running }, config.worker) : undefined;
+  const worker = config.worker ? await startWorker(deps, config.worker) : undefined;
   const health = () => checkHealth(pool, gemini, worker);
   const app = createApp(deps, { health, production: config.production });
   const server = config.api

@@ -13,6 +13,7 @@ export interface WorkerDeps {
   gemini: Gemini;
   logger: Logger;
   running: RunningGenerations;
+  outageRetryDelayMs?: number;
 }
 
 /** A running graphile-worker with iepgen's tasks. */

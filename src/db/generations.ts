@@ -117,6 +117,8 @@ export interface GenerationChange {
   error?: string | null;
   iepId?: string;
   incrementAttempts?: boolean;
+  /** The attempt did not count (Gemini was unavailable): give it back. */
+  refundAttempt?: boolean;
   markStarted?: boolean;
   markFinished?: boolean;
   resetForRetry?: boolean;
@@ -142,7 +144,7 @@ export async function changeGeneration(
          message = case when $6 then $7 else message end,
          error = case when $8 then $9 else error end,
          iep_id = coalesce($10::uuid, iep_id),
-         attempts = case when $12 then 0 when $11 then attempts + 1 else attempts end,
+         attempts = case when $12 then 0 when $11 then attempts + 1 when $16 then greatest(attempts - 1, 0) else attempts end,
          started_at = case when $12 then null when $13 then now() else started_at end,
          finished_at = case when $12 then null when $14 then now() else finished_at end,
          last_seq = last_seq + 1,
@@ -160,7 +162,7 @@ export async function changeGeneration(
       change.message !== undefined, change.message ?? null,
       change.error !== undefined, change.error ?? null,
       change.iepId ?? null, change.incrementAttempts ?? false, change.resetForRetry ?? false,
-      change.markStarted ?? false, change.markFinished ?? false, onlyFrom ?? null,
+      change.markStarted ?? false, change.markFinished ?? false, onlyFrom ?? null, change.refundAttempt ?? false,
     ],
   );
   return rows[0] ? parseGeneration(rows[0]) : undefined;

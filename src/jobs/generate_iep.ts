@@ -32,6 +32,18 @@ export async function enqueueGenerateIeps(db: Queryable, jobs: readonly { payloa
   );
 }
 
+/**
+ * Queues a generation's job again to run at `runAt` (e.g. after a Gemini outage). Called from
+ * inside the running job: graphile-worker then gives the new job the key and lets the old finish.
+ */
+export async function rescheduleGenerateIep(db: Queryable, payload: GenerateIepPayload, priority: number, runAt: Date): Promise<void> {
+  const valid = GenerateIepPayload.parse(payload);
+  await db.query(
+    `select graphile_worker.add_job($1, $2::json, run_at => $3, max_attempts => $4, job_key => $5, priority => $6)`,
+    [GENERATE_IEP_TASK, JSON.stringify(valid), runAt, GENERATE_IEP_MAX_ATTEMPTS, generateIepJobKey(valid.generationId), priority],
+  );
+}
+
 /** Removes a generation's queued job; a job already running is kept but will not be retried. */
 export async function dequeueGenerateIep(db: Queryable, generationId: string): Promise<void> {
   await db.query("select graphile_worker.remove_job($1)", [generateIepJobKey(generationId)]);

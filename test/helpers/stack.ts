@@ -8,6 +8,8 @@ import { startRuntime, type Runtime } from "../../src/runtime.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
+/** Tests wait 1 s after a Gemini outage (30 s in production) and reset the breaker as fast. */
+export const OUTAGE_RETRY_DELAY_MS = 1000;
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -65,8 +67,12 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
       embeddingModel: "gemini-embedding-001",
       timeoutMs: 10_000,
       simulated: true,
-      resilience: { maxRetries: options.maxRetries ?? 2, baseDelayMs: 20, maxDelayMs: 200 },
+      resilience: {
+        maxRetries: options.maxRetries ?? 2, baseDelayMs: 20, maxDelayMs: 200,
+        breaker: { resetTimeoutMs: OUTAGE_RETRY_DELAY_MS },
+      },
     },
+    outageRetryDelayMs: OUTAGE_RETRY_DELAY_MS,
     worker: options.worker === false ? undefined : { concurrency: 2, pollIntervalMs: 200 },
     api: { host: "127.0.0.1", port: 0 },
   });

@@ -3,9 +3,10 @@ import { listEvidenceForStudent } from "../../db/evidence.ts";
 import { changeGeneration, findGenerationForTask, type Generation } from "../../db/generations.ts";
 import { findIep, insertIep } from "../../db/ieps.ts";
 import { withTransaction } from "../../db/pool.ts";
+import { rescheduleGenerateIep } from "../../jobs/generate_iep.ts";
 import { findStudent, type Student } from "../../db/students.ts";
 import type { Gemini } from "../../gemini/client.ts";
-import { GeminiRequestError, messageOf } from "../../gemini/resilience.ts";
+import { GeminiRequestError, GeminiUnavailableError, messageOf } from "../../gemini/resilience.ts";
 import type { Logger } from "../../logger.ts";
 import { IEP_SECTION_KINDS, SECTION_FIELD, type IepContent, type IepSectionKind } from "../../iep/content.ts";
 import { buildIepPrompt, SECTION_RETRIEVAL_QUERIES, type PromptChunk } from "../../iep/prompt.ts";
@@ -31,7 +32,12 @@ export interface GenerationDeps {
   running: RunningGenerations;
   /** How often streamed text is flushed to subscribers (default 50 ms). */
   deltaIntervalMs?: number;
+  /** How long a generation waits after a Gemini outage before trying again (default 30 s). */
+  outageRetryDelayMs?: number;
 }
+
+/** Matches the circuit breaker's reset time, so the next try finds it half-open. */
+export const DEFAULT_OUTAGE_RETRY_DELAY_MS = 30_000;
 
 const CHUNKS_PER_SECTION = 6;
 const EXPECTED_DRAFT_CHARS = 6000;
@@ -263,6 +269,7 @@ class GenerationRun {
       return current;
     }
     const reason = error instanceof Error ? error.message : String(error);
+    if (error instanceof GeminiUnavailableError && !this.outageWindowPassed()) return this.waitOutOutage(reason);
     const permanent = error instanceof PermanentGenerationError || error instanceof GeminiRequestError;
     if (permanent || isFinalAttempt || this.latest.attempts >= this.latest.max_attempts) {
       this.logger.warn({ err: messageOf(error) }, "generation failed");
@@ -270,6 +277,32 @@ class GenerationRun {
         { status: "FAILED", stage: "failed", message: "Generation failed", error: reason, markFinished: true }, ["RUNNING"])) ?? current;
     }
     this.logger.warn({ err: messageOf(error) }, "generation attempt failed; the queue will retry it");
+    return this.requeueForRetry(reason, error);
+  }
+
+  private outageWindowPassed(): boolean {
+    return Date.now() - this.latest.created_at.getTime() > OUTAGE_WINDOW_MS;
+  }
+
+  /**
+   * Gemini is down (breaker open, or transient faults outlasted the in-call retries): this attempt
+   * does not count. The generation goes back to QUEUED and its job is added again to run after
+   * the outage delay, so an outage delays work instead of using up attempts (until 24 h pass).
+   */
+  private async waitOutOutage(reason: string): Promise<Generation | undefined> {
+    const runAt = new Date(Date.now() + (this.deps.outageRetryDelayMs ?? DEFAULT_OUTAGE_RETRY_DELAY_MS));
+    this.logger.warn({ err: reason, runAt }, "Gemini unavailable; generation rescheduled without using an attempt");
+    return withTransaction(this.deps.pool, async (client) => {
+      const requeued = await changeGeneration(client, this.latest.id, {
+        status: "QUEUED", stage: "waiting for Gemini", error: reason, refundAttempt: true,
+        message: `Gemini is unavailable; trying again at ${runAt.toISOString()} (this does not use up an attempt)`,
+      }, ["RUNNING"]);
+      if (requeued) await rescheduleGenerateIep(client, { generationId: requeued.id }, requeued.priority, runAt);
+      return requeued;
+    });
+  }
+
+  private async requeueForRetry(reason: string, error: unknown): Promise<never> {
     await changeGeneration(this.deps.pool, this.latest.id, {
       status: "QUEUED", stage: "waiting to retry", error: reason,
       message: `Attempt ${this.latest.attempts} of ${this.latest.max_attempts} failed; retrying shortly`,
@@ -277,6 +310,8 @@ class GenerationRun {
     throw error;
   }
 }
+
+const OUTAGE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 function progressFor(receivedChars: number): number {
   const fraction = Math.min(1, receivedChars / EXPECTED_DRAFT_CHARS);
