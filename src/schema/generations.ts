@@ -7,7 +7,6 @@ import { badUserInput, InvalidStateError, NotFoundError, ValidationError } from 
 import { estimateGeneration } from "../services/generation/estimate.ts";
 import {
   cancelGeneration,
-  requestBatchGeneration,
   requestIepGeneration,
   requestSectionGeneration,
   retryGeneration,
@@ -15,10 +14,7 @@ import {
 } from "../services/generation/request.ts";
 import { runGeneration } from "../services/generation/run.ts";
 import {
-  loadBatchProgress,
-  streamBatchProgress,
   streamGenerationEvents,
-  type BatchProgressView,
   type GenerationEventView,
 } from "../services/generation/stream.ts";
 import { IepRef, IepSectionKindEnum } from "./ieps.ts";
@@ -135,20 +131,6 @@ builder.objectField(IepRef, "generation", (t) =>
   }),
 );
 
-const BatchProgressRef = builder.objectRef<BatchProgressView>("BatchProgress").implement({
-  description: "Counts of a batch's generations by status.",
-  fields: (t) => ({
-    batchId: t.exposeID("batchId"),
-    total: t.exposeInt("total"),
-    queued: t.exposeInt("queued"),
-    running: t.exposeInt("running"),
-    succeeded: t.exposeInt("succeeded"),
-    failed: t.exposeInt("failed"),
-    cancelled: t.exposeInt("cancelled"),
-    done: t.exposeBoolean("done", { description: "True once every generation is SUCCEEDED, FAILED or CANCELLED." }),
-  }),
-});
-
 const GenerateIepSuccess = builder.objectRef<RequestedGeneration>("GenerateIepSuccess").implement({
   fields: (t) => ({
     generation: t.field({ type: GenerationRef, resolve: (r) => r.generation }),
@@ -170,24 +152,6 @@ const CancelGenerationPayload = builder.errorUnion("CancelGenerationPayload", {
   resolveType: () => "CancelGenerationSuccess",
 });
 
-const GenerationBatchRef = builder.objectRef<{ batchId: string; generations: Generation[] }>("GenerationBatch").implement({
-  fields: (t) => ({
-    id: t.exposeID("batchId"),
-    generations: t.field({ type: [GenerationRef], resolve: (b) => b.generations }),
-    progress: t.field({
-      type: BatchProgressRef,
-      resolve: async (b, _args, ctx) => (await loadBatchProgress(ctx.deps.pool, ctx.viewer.schoolId, b.batchId))!,
-    }),
-  }),
-});
-const GenerateIepsSuccess = builder.objectRef<{ batch: { batchId: string; generations: Generation[] } }>("GenerateIepsSuccess").implement({
-  fields: (t) => ({ batch: t.field({ type: GenerationBatchRef, resolve: (r) => r.batch }) }),
-});
-const GenerateIepsPayload = builder.errorUnion("GenerateIepsPayload", {
-  types: [GenerateIepsSuccess, ValidationError, NotFoundError],
-  resolveType: () => "GenerateIepsSuccess",
-});
-
 const GenerateIepInputRef = builder.inputType("GenerateIepInput", {
   fields: (t) => ({
     studentId: t.id({ required: true }),
@@ -203,14 +167,6 @@ const RegenerateIepSectionInputRef = builder.inputType("RegenerateIepSectionInpu
     section: t.field({ type: IepSectionKindEnum, required: true }),
     instructions: t.string(),
     idempotencyKey: t.string(),
-    priority: t.int(),
-  }),
-});
-const GenerateIepsInputRef = builder.inputType("GenerateIepsInput", {
-  fields: (t) => ({
-    studentIds: t.idList({ required: true }),
-    academicYear: t.string(),
-    instructions: t.string(),
     priority: t.int(),
   }),
 });
@@ -249,12 +205,6 @@ builder.mutationFields((t) => ({
       const requested = await requestSectionGeneration(ctx.deps.pool, ctx.viewer, args.input, { enqueue });
       return enqueue ? requested : runInline(ctx, requested);
     },
-  }),
-  generateIeps: t.field({
-    type: GenerateIepsPayload,
-    description: "Queues one FULL_IEP generation per student (a caseload) in one transaction; follow it with batchProgress.",
-    args: { input: t.arg({ type: GenerateIepsInputRef, required: true }) },
-    resolve: async (_root, args, ctx) => ({ batch: await requestBatchGeneration(ctx.deps.pool, ctx.viewer, args.input) }),
   }),
   cancelGeneration: t.field({
     type: CancelGenerationPayload,
@@ -320,17 +270,6 @@ builder.subscriptionFields((t) => ({
       return streamGenerationEvents(ctx.deps.pool, ctx.deps.pubsub, { schoolId: ctx.viewer.schoolId, generationId: generation.id }, args.afterSeq ?? 0);
     },
     resolve: (event) => event,
-  }),
-  batchProgress: t.field({
-    type: BatchProgressRef,
-    description: "A batch's counts by status: now, then on every change, until all are terminal.",
-    args: { id: t.arg.id({ required: true }) },
-    subscribe: async (_root, args, ctx) => {
-      const exists = isUuid(args.id) && (await loadBatchProgress(ctx.deps.pool, ctx.viewer.schoolId, args.id));
-      if (!exists) throw badUserInput(`Batch ${args.id} was not found`, ["id"]);
-      return streamBatchProgress(ctx.deps.pool, ctx.deps.pubsub, ctx.viewer.schoolId, args.id);
-    },
-    resolve: (progress) => progress,
   }),
 }));
 

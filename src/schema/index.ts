@@ -7,6 +7,7 @@ import "./students.ts";
 import "./evidence.ts";
 import "./ieps.ts";
 import "./generations.ts";
+import "./batches.ts";
 
 /** The executable schema, built once from every domain module. */
 export const schema = builder.toSchema();

@@ -1,0 +1,70 @@
+import { builder } from "../builder.ts";
+import type { Generation } from "../db/generations.ts";
+import { badUserInput, NotFoundError, ValidationError } from "../errors.ts";
+import { requestBatchGeneration } from "../services/generation/request.ts";
+import { loadBatchProgress, streamBatchProgress, type BatchProgressView } from "../services/generation/stream.ts";
+import { GenerationRef } from "./generations.ts";
+import { isUuid } from "./students.ts";
+
+const BatchProgressRef = builder.objectRef<BatchProgressView>("BatchProgress").implement({
+  description: "Counts of a batch's generations by status.",
+  fields: (t) => ({
+    batchId: t.exposeID("batchId"),
+    total: t.exposeInt("total"),
+    queued: t.exposeInt("queued"),
+    running: t.exposeInt("running"),
+    succeeded: t.exposeInt("succeeded"),
+    failed: t.exposeInt("failed"),
+    cancelled: t.exposeInt("cancelled"),
+    done: t.exposeBoolean("done", { description: "True once every generation is SUCCEEDED, FAILED or CANCELLED." }),
+  }),
+});
+
+const GenerationBatchRef = builder.objectRef<{ batchId: string; generations: Generation[] }>("GenerationBatch").implement({
+  fields: (t) => ({
+    id: t.exposeID("batchId"),
+    generations: t.field({ type: [GenerationRef], resolve: (b) => b.generations }),
+    progress: t.field({
+      type: BatchProgressRef,
+      resolve: async (b, _args, ctx) => (await loadBatchProgress(ctx.deps.pool, ctx.viewer.schoolId, b.batchId))!,
+    }),
+  }),
+});
+const GenerateIepsSuccess = builder.objectRef<{ batch: { batchId: string; generations: Generation[] } }>("GenerateIepsSuccess").implement({
+  fields: (t) => ({ batch: t.field({ type: GenerationBatchRef, resolve: (r) => r.batch }) }),
+});
+const GenerateIepsPayload = builder.errorUnion("GenerateIepsPayload", {
+  types: [GenerateIepsSuccess, ValidationError, NotFoundError],
+  resolveType: () => "GenerateIepsSuccess",
+});
+
+const GenerateIepsInputRef = builder.inputType("GenerateIepsInput", {
+  fields: (t) => ({
+    studentIds: t.idList({ required: true }),
+    academicYear: t.string(),
+    instructions: t.string(),
+    priority: t.int(),
+  }),
+});
+builder.mutationFields((t) => ({
+  generateIeps: t.field({
+    type: GenerateIepsPayload,
+    description: "Queues one FULL_IEP generation per student (a caseload) in one transaction; follow it with batchProgress.",
+    args: { input: t.arg({ type: GenerateIepsInputRef, required: true }) },
+    resolve: async (_root, args, ctx) => ({ batch: await requestBatchGeneration(ctx.deps.pool, ctx.viewer, args.input) }),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  batchProgress: t.field({
+    type: BatchProgressRef,
+    description: "A batch's counts by status: now, then on every change, until all are terminal.",
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: async (_root, args, ctx) => {
+      const exists = isUuid(args.id) && (await loadBatchProgress(ctx.deps.pool, ctx.viewer.schoolId, args.id));
+      if (!exists) throw badUserInput(`Batch ${args.id} was not found`, ["id"]);
+      return streamBatchProgress(ctx.deps.pool, ctx.deps.pubsub, ctx.viewer.schoolId, args.id);
+    },
+    resolve: (progress) => progress,
+  }),
+}));
