@@ -39,6 +39,7 @@ export async function startWorker(deps: WorkerDeps, options: { concurrency: numb
     concurrency: options.concurrency,
     pollInterval: options.pollIntervalMs ?? 1000,
     noHandleSignals: true,
+    parsedCronItems: [],
     logger: graphileWorkerLogger(deps.logger),
   });
   let running = true;
