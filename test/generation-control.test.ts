@@ -4,7 +4,6 @@ import type { Client as WsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signToken } from "../src/auth.ts";
 import { insertUser } from "../src/db/schools.ts";
-import { defaultGeneratedText } from "../src/gemini/simulator-generation.ts";
 import type { GeminiSimulator } from "../src/gemini/simulator.ts";
 import { cancelGeneration, requestIepGeneration } from "../src/services/generation/request.ts";
 import { runGeneration } from "../src/services/generation/run.ts";
@@ -17,6 +16,7 @@ import {
   storedEvents,
   studentWithEvidence,
   waitForStatus,
+  slowNextStream,
   wsClient,
   type StreamedEvent,
 } from "./helpers/generation.ts";
@@ -153,22 +153,6 @@ function openEvents(client: WsClient, id: string, afterSeq = 0, timeoutMs = 30_0
 function expectStrictSeqs(seqs: number[]): void {
   expect(seqs.length).toBeGreaterThan(0);
   for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]!);
-}
-
-/**
- * Makes the next streamed draft slow: the simulator's latency is raised the moment the stream
- * request arrives (so the retrieval embeddings before it stay fast), and the stream's headers come
- * only after `latencyMs`.
- */
-function slowNextStream(simulator: GeminiSimulator, latencyMs: number): () => void {
-  simulator.setGenerateHandler((request) => {
-    simulator.setLatencyMs(latencyMs);
-    return defaultGeneratedText(request.body);
-  });
-  return () => {
-    simulator.setGenerateHandler(undefined);
-    simulator.setLatencyMs(0);
-  };
 }
 
 const streamRequests = (simulator: GeminiSimulator) => simulator.requests.filter((r) => r.operation === "stream").length;

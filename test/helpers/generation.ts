@@ -1,6 +1,8 @@
 import { createClient as createSseClient, type Client as SseClient } from "graphql-sse";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import WebSocket from "ws";
+import type { GeminiSimulator } from "../../src/gemini/simulator.ts";
+import { defaultGeneratedText } from "../../src/gemini/simulator-generation.ts";
 import { addReadyEvidence, createStudentViaApi, waitFor, type TestStack } from "./stack.ts";
 
 export const GENERATE_IEP = /* GraphQL */ `
@@ -113,4 +115,20 @@ export async function collectGenerationEvents(
 /** The stored (non-delta) events of a stream. */
 export function storedEvents(events: StreamedEvent[]): StreamedEvent[] {
   return events.filter((e) => e.textDelta === null);
+}
+
+/**
+ * Makes the next streamed draft slow: the simulator's latency is raised the moment the stream
+ * request arrives (so the retrieval embeddings before it stay fast), and the stream's headers come
+ * only after `latencyMs`.
+ */
+export function slowNextStream(simulator: GeminiSimulator, latencyMs: number): () => void {
+  simulator.setGenerateHandler((request) => {
+    simulator.setLatencyMs(latencyMs);
+    return defaultGeneratedText(request.body);
+  });
+  return () => {
+    simulator.setGenerateHandler(undefined);
+    simulator.setLatencyMs(0);
+  };
 }

@@ -4,7 +4,7 @@ import { parseEnv } from "../../src/env.ts";
 import { SIMULATOR_API_KEY } from "../../src/gemini/config.ts";
 import { startGeminiSimulator, type GeminiSimulator } from "../../src/gemini/simulator.ts";
 import { createLogger } from "../../src/logger.ts";
-import { startRuntime, type Runtime } from "../../src/runtime.ts";
+import { startRuntime, type Runtime, type RuntimeConfig } from "../../src/runtime.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
@@ -49,17 +49,15 @@ export function testLogger() {
   return createLogger(level === "info" ? "silent" : level, "stderr");
 }
 
-export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {
-  const db = await createTestDatabase();
-  const simulator = await startGeminiSimulator({ latencyMs: options.latencyMs ?? 0 });
-  const logger = testLogger();
-  const runtime = await startRuntime({
-    databaseUrl: db.url,
+/** The runtime config every test process uses: the stack's database, its simulator, fast retries. */
+function runtimeConfig(databaseUrl: string, simulator: GeminiSimulator, options: StackOptions): RuntimeConfig {
+  return {
+    databaseUrl,
     poolMax: 10,
     jwtSecret: TEST_JWT_SECRET,
     evidenceMaxChars: options.evidenceMaxChars ?? 200_000,
     production: false,
-    logger,
+    logger: testLogger(),
     gemini: {
       apiKey: SIMULATOR_API_KEY,
       baseUrl: simulator.url,
@@ -75,7 +73,18 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
     outageRetryDelayMs: OUTAGE_RETRY_DELAY_MS,
     worker: options.worker === false ? undefined : { concurrency: 2, pollIntervalMs: 200 },
     api: { host: "127.0.0.1", port: 0 },
-  });
+  };
+}
+
+/** Another API process (no worker) on a stack's database, as a second replica behind a load balancer would be. */
+export async function startSecondApi(stack: TestStack): Promise<Runtime> {
+  return startRuntime(runtimeConfig(stack.db.url, stack.simulator, { worker: false }));
+}
+
+export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {
+  const db = await createTestDatabase();
+  const simulator = await startGeminiSimulator({ latencyMs: options.latencyMs ?? 0 });
+  const runtime = await startRuntime(runtimeConfig(db.url, simulator, options));
   const httpUrl = runtime.server!.url;
   const graphqlUrl = `${httpUrl}/graphql`;
 

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Runtime } from "../src/runtime.ts";
+import { collectGenerationEvents, generate, slowNextStream, storedEvents, studentWithEvidence, waitForStatus, wsClient } from "./helpers/generation.ts";
+import { startSecondApi, startTestStack, waitFor, type TestStack } from "./helpers/stack.ts";
+
+/** Two API processes on one database (replicas behind a load balancer); the worker runs with the first. */
+describe("several API processes", () => {
+  let stack: TestStack;
+  let second: Runtime;
+  let studentId: string;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    second = await startSecondApi(stack);
+    studentId = await studentWithEvidence(stack);
+  });
+  afterAll(async () => {
+    await second?.close();
+    await stack?.close();
+  });
+
+  /** The stack's helpers, pointed at the second process's socket. */
+  function viaSecond(): TestStack {
+    const url = second.server!.url;
+    return { ...stack, httpUrl: url, graphqlUrl: `${url}/graphql`, wsUrl: `${url.replace(/^http/, "ws")}/graphql` };
+  }
+
+  it("streams a generation queued through one API process to a subscriber of another", async () => {
+    stack.simulator.setLatencyMs(300);
+    try {
+      const generation = await generate(stack, { studentId });
+      const client = wsClient(viaSecond());
+      try {
+        const events = await collectGenerationEvents(client, { id: generation.id });
+        const stored = storedEvents(events);
+        expect(stored.map((e) => e.seq)).toEqual(stored.map((_, i) => i + 1));
+        expect(stored.at(-1)?.status).toBe("SUCCEEDED");
+        expect(events.some((e) => e.textDelta !== null)).toBe(true);
+      } finally {
+        await client.dispose();
+      }
+    } finally {
+      stack.simulator.setLatencyMs(0);
+    }
+  });
+
+  it("cancels, through the second process, a generation running in the first", async () => {
+    const restore = slowNextStream(stack.simulator, 8000);
+    try {
+      const generation = await generate(stack, { studentId });
+      await waitFor(async () => (await stack.runtime.pool.query("select stage from generations where id = $1", [generation.id])).rows[0].stage === "drafting",
+        10_000, "drafting");
+      const started = Date.now();
+      const { data } = await viaSecond().gql(`mutation($id: ID!) { cancelGeneration(id: $id) { __typename ... on CancelGenerationSuccess { generation { status } } } }`,
+        { id: generation.id });
+      expect(data.cancelGeneration).toEqual({ __typename: "CancelGenerationSuccess", generation: { status: "CANCELLED" } });
+      await waitFor(async () => (await stack.runtime.pool.query(
+        "select count(*)::int as n from graphile_worker._private_jobs where payload->>'generationId' = $1", [generation.id])).rows[0].n === 0,
+        2000, "the worker in the first process to let go of the job");
+      expect(Date.now() - started).toBeLessThan(2000);
+      const done = await waitForStatus(stack, generation.id, ["CANCELLED", "SUCCEEDED", "FAILED"]);
+      expect(done.status).toBe("CANCELLED");
+      expect(done.iep).toBeNull();
+    } finally {
+      restore();
+    }
+  });
+});
