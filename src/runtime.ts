@@ -6,7 +6,7 @@ import { createGemini, type Gemini, type GeminiConfig } from "./gemini/client.ts
 import type { Logger } from "./logger.ts";
 import { listen, type ListeningServer } from "./server.ts";
 import { createRunningGenerations } from "./services/generation/running.ts";
-import { startWorker, type WorkerHandle } from "./worker.ts";
+import { startWorker, type WorkerHandle, type WorkerOptions } from "./worker.ts";
 import { authenticate, createApp, type App, type HealthReport } from "./yoga.ts";
 
 /** Everything one iepgen process needs; main.ts builds it from the environment, tests directly. */
@@ -19,7 +19,7 @@ export interface RuntimeConfig {
   gemini: GeminiConfig;
   logger: Logger;
   /** Run graphile-worker in this process. */
-  worker?: { concurrency: number; pollIntervalMs?: number };
+  worker?: WorkerOptions;
   /** How long a generation waits after a Gemini outage before trying again (default 30 s). */
   outageRetryDelayMs?: number;
   /** Worker concurrency assumed for queue estimates when the worker runs in another process. */

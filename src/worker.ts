@@ -32,7 +32,14 @@ export function buildTaskList(deps: WorkerDeps): TaskList {
   };
 }
 
-export async function startWorker(deps: WorkerDeps, options: { concurrency: number; pollIntervalMs?: number }): Promise<WorkerHandle> {
+export interface WorkerOptions {
+  concurrency: number;
+  pollIntervalMs?: number;
+  /** On shutdown, running jobs get this long to finish before their AbortSignal fires (default 5 s). */
+  shutdownAbortAfterMs?: number;
+}
+
+export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Promise<WorkerHandle> {
   const runner = await run({
     pgPool: deps.pool,
     taskList: buildTaskList(deps),
@@ -40,6 +47,7 @@ export async function startWorker(deps: WorkerDeps, options: { concurrency: numb
     pollInterval: options.pollIntervalMs ?? 1000,
     noHandleSignals: true,
     parsedCronItems: [],
+    gracefulShutdownAbortTimeout: options.shutdownAbortAfterMs ?? 5000,
     logger: graphileWorkerLogger(deps.logger),
   });
   let running = true;

@@ -65,4 +65,26 @@ describe("several API processes", () => {
       restore();
     }
   });
+
+  it("hands a generation interrupted by a worker shutdown to another worker without using an attempt", async () => {
+    const restore = slowNextStream(stack.simulator, 8000);
+    let otherWorker: Runtime | undefined;
+    try {
+      const generation = await generate(stack, { studentId });
+      await waitFor(async () => (await stack.runtime.pool.query("select stage from generations where id = $1", [generation.id])).rows[0].stage === "drafting",
+        10_000, "the first process's worker to be drafting");
+      otherWorker = await startSecondApi(stack, { worker: true });
+      restore();
+      await stack.runtime.worker!.stop();
+      const done = await waitForStatus(stack, generation.id, ["SUCCEEDED", "FAILED", "CANCELLED"], 20_000);
+      expect(done).toMatchObject({ status: "SUCCEEDED", attempts: 1, error: null });
+      const interrupted = done.events.find((e: { stage: string }) => e.stage === "interrupted");
+      expect(interrupted).toMatchObject({ status: "QUEUED" });
+      expect(interrupted.message).toMatch(/worker shut down mid-run.*does not use up an attempt/);
+      expect(done.iep).not.toBeNull();
+    } finally {
+      restore();
+      await otherWorker?.close();
+    }
+  });
 });

@@ -71,14 +71,14 @@ function runtimeConfig(databaseUrl: string, simulator: GeminiSimulator, options:
       },
     },
     outageRetryDelayMs: OUTAGE_RETRY_DELAY_MS,
-    worker: options.worker === false ? undefined : { concurrency: 2, pollIntervalMs: 200 },
+    worker: options.worker === false ? undefined : { concurrency: 2, pollIntervalMs: 200, shutdownAbortAfterMs: 500 },
     api: { host: "127.0.0.1", port: 0 },
   };
 }
 
-/** Another API process (no worker) on a stack's database, as a second replica behind a load balancer would be. */
-export async function startSecondApi(stack: TestStack): Promise<Runtime> {
-  return startRuntime(runtimeConfig(stack.db.url, stack.simulator, { worker: false }));
+/** Another process on a stack's database (API only unless `worker`), as a second replica would be. */
+export async function startSecondApi(stack: TestStack, options: { worker?: boolean } = {}): Promise<Runtime> {
+  return startRuntime(runtimeConfig(stack.db.url, stack.simulator, { worker: options.worker ?? false }));
 }
 
 export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {

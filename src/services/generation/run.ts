@@ -269,7 +269,13 @@ class GenerationRun {
       return current;
     }
     const reason = error instanceof Error ? error.message : String(error);
-    if (error instanceof GeminiUnavailableError && !this.outageWindowPassed()) return this.waitOutOutage(reason);
+    if (this.signal.aborted) {
+      return this.requeueWithoutAttempt(reason, 0, "interrupted", "The worker shut down mid-run; queued again for another worker");
+    }
+    if (error instanceof GeminiUnavailableError && !this.outageWindowPassed()) {
+      const delayMs = this.deps.outageRetryDelayMs ?? DEFAULT_OUTAGE_RETRY_DELAY_MS;
+      return this.requeueWithoutAttempt(reason, delayMs, "waiting for Gemini", "Gemini is unavailable; trying again");
+    }
     const permanent = error instanceof PermanentGenerationError || error instanceof GeminiRequestError;
     if (permanent || isFinalAttempt || this.latest.attempts >= this.latest.max_attempts) {
       this.logger.warn({ err: messageOf(error) }, "generation failed");
@@ -285,17 +291,18 @@ class GenerationRun {
   }
 
   /**
-   * Gemini is down (breaker open, or transient faults outlasted the in-call retries): this attempt
-   * does not count. The generation goes back to QUEUED and its job is added again to run after
-   * the outage delay, so an outage delays work instead of using up attempts (until 24 h pass).
+   * The attempt was cut short by something outside the draft: Gemini is down (breaker open, or
+   * transient faults outlasted the in-call retries) or the worker is shutting down. It does not
+   * count: the generation goes back to QUEUED and its job is added again to run after `delayMs`,
+   * so such faults delay work instead of using up attempts (an outage, for up to 24 h).
    */
-  private async waitOutOutage(reason: string): Promise<Generation | undefined> {
-    const runAt = new Date(Date.now() + (this.deps.outageRetryDelayMs ?? DEFAULT_OUTAGE_RETRY_DELAY_MS));
-    this.logger.warn({ err: reason, runAt }, "Gemini unavailable; generation rescheduled without using an attempt");
+  private async requeueWithoutAttempt(reason: string, delayMs: number, stage: string, why: string): Promise<Generation | undefined> {
+    const runAt = new Date(Date.now() + delayMs);
+    this.logger.warn({ err: reason, runAt, stage }, "generation requeued without using an attempt");
     return withTransaction(this.deps.pool, async (client) => {
       const requeued = await changeGeneration(client, this.latest.id, {
-        status: "QUEUED", stage: "waiting for Gemini", error: reason, refundAttempt: true,
-        message: `Gemini is unavailable; trying again at ${runAt.toISOString()} (this does not use up an attempt)`,
+        status: "QUEUED", stage, error: reason, refundAttempt: true,
+        message: `${why} at ${runAt.toISOString()} (this does not use up an attempt)`,
       }, ["RUNNING"]);
       if (requeued) await rescheduleGenerateIep(client, { generationId: requeued.id }, requeued.priority, runAt);
       return requeued;
