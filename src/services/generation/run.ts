@@ -46,9 +46,13 @@ const DRAFT_PROGRESS = { start: 0.25, end: 0.8, checkpoints: [0.4, 0.55, 0.7] } 
 /**
  * Runs one generation: retrieving → drafting (streamed) → validating → saving. The graphile-worker
  * task and `generateIep(async: false)` both call this. Every stage is a stored, NOTIFYed event.
- * Cancellation (from any process) aborts the Gemini call; a transient failure puts the generation
- * back to QUEUED and rethrows so the queue retries it; a permanent one or the last attempt marks
- * it FAILED. Returns the generation as it ends up.
+ * How a run ends:
+ * - cancelled (from any process): the Gemini call is aborted, nothing is saved;
+ * - Gemini unavailable, or the worker shutting down: back to QUEUED with the attempt refunded and
+ *   the job re-added (later, or at once), so these faults delay work but never fail it;
+ * - any other failure: back to QUEUED and rethrown, so the queue retries with backoff; a permanent
+ *   one (no evidence, request rejected) or the last attempt marks it FAILED.
+ * Returns the generation as it ends up.
  */
 export async function runGeneration(
   deps: GenerationDeps,
