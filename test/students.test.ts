@@ -1,5 +1,6 @@
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/yoga.ts";
 import { CREATE_STUDENT, createStudentViaApi, startTestStack, TEST_JWT_SECRET, type TestStack } from "./helpers/stack.ts";
 
 const STUDENTS_PAGE = /* GraphQL */ `
@@ -98,6 +99,28 @@ describe("students and authentication", () => {
     });
     await stack.runtime.pool.query("delete from users where id = $1", [doomed.userId]);
     expect((await stack.gql("{ me { id } }", {}, doomed.token)).status).toBe(401);
+  });
+
+  it("answers schema-only requests without a token outside production, and nothing else", async () => {
+    const introspection = await stack.gql("query IntrospectionQuery { __schema { queryType { name } } }", {}, null);
+    expect(introspection.status).toBe(200);
+    expect(introspection.data).toEqual({ __schema: { queryType: { name: "Query" } } });
+    expect((await stack.gql("{ __typename me { id } }", {}, null)).status).toBe(401);
+    const mixed = await fetch(stack.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "query A { __schema { queryType { name } } } query B { me { id } }", operationName: "A" }),
+    });
+    expect(mixed.status).toBe(401);
+    expect((await stack.gql("mutation { __typename }", {}, null)).status).toBe(401);
+
+    const productionApp = createApp(stack.runtime.deps, { health: stack.runtime.health, production: true });
+    const response = await productionApp.fetch("http://app.local/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ __schema { queryType { name } } }" }),
+    });
+    expect(response.status).toBe(401);
   });
 
   it("serves GraphiQL to browsers and answers GET queries per GraphQL-over-HTTP", async () => {
