@@ -1,3 +1,4 @@
+import type { BatchProgressView } from "../src/services/generation/stream.ts";
 import type { Client as SseClient } from "graphql-sse";
 import type { Client as WsClient } from "graphql-ws";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -327,16 +328,7 @@ const BATCH_GENERATIONS = /* GraphQL */ `
   }
 `;
 
-interface Progress {
-  batchId: string;
-  total: number;
-  queued: number;
-  running: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  done: boolean;
-}
+type Progress = BatchProgressView;
 
 describe("batch generation (generateIeps + batchProgress)", () => {
   let stack: TestStack;
