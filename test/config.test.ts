@@ -247,7 +247,7 @@ describe("node src/main.ts", () => {
       const response = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query: "{ __typename }" }),
+        body: JSON.stringify({ query: "{ me { id } }" }),
       });
       expect(response.status).toBe(401);
       expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: "UNAUTHENTICATED" } }] });

@@ -6,6 +6,7 @@
  * text derived from the prompt.
  */
 import { fnv1a } from "./simulator-embedding.ts";
+import { iepDraftFor } from "./simulator-iep.ts";
 
 type JsonSchema = { [keyword: string]: any };
 
@@ -67,13 +68,16 @@ export function splitIntoChunks(text: string, count: number): string[] {
 }
 
 /**
- * The simulator's default answer to a generateContent body: a schema instance (as JSON text)
- * when a response schema is requested, JSON when JSON is requested, otherwise plain text.
+ * The simulator's default answer to a generateContent body: a templated IEP draft when iepgen's
+ * IEP schema (or one of its sections) is requested, else a schema instance (as JSON text) when a
+ * response schema is requested, JSON when JSON is requested, otherwise plain text.
  */
 export function defaultGeneratedText(body: any): string {
   const { promptText, systemText } = requestTexts(body);
   const schema = responseSchemaOf(body);
   if (schema !== undefined) {
+    const iepDraft = iepDraftFor({ responseJsonSchema: schema, systemText, promptText });
+    if (iepDraft !== undefined) return JSON.stringify(iepDraft);
     const chunkIds = chunkIdsIn(`${systemText}\n${promptText}`);
     return JSON.stringify(instanceOfSchema(schema, { promptText, chunkIds, systemText }));
   }
