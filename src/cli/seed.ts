@@ -48,6 +48,9 @@ try {
   for (const evidenceId of evidenceIds) {
     const outcome = await ingestEvidence(deps, evidenceId, { isFinalAttempt: true });
     if (outcome === "FAILED") throw new Error(`evidence ${evidenceId} failed to ingest; see the log above`);
+    if (outcome === "RESCHEDULED") {
+      throw new Error("Gemini is unavailable: the demo evidence is stored and will be ingested by a running worker (npm start) once it recovers");
+    }
   }
   deps.gemini.caller.breaker.shutdown();
   const token = await signToken(viewer, settings.JWT_SECRET);

@@ -21,3 +21,12 @@ export async function enqueueIngestEvidence(db: Queryable, payload: IngestEviden
     [INGEST_EVIDENCE_TASK, JSON.stringify(valid), `${INGEST_EVIDENCE_TASK}:${valid.evidenceId}`, INGEST_EVIDENCE_MAX_ATTEMPTS],
   );
 }
+
+/** Adds the ingestion job again to run at `runAt` (after a Gemini outage; attempts start afresh). */
+export async function rescheduleIngestEvidence(db: Queryable, payload: IngestEvidencePayload, runAt: Date): Promise<void> {
+  const valid = IngestEvidencePayload.parse(payload);
+  await db.query(
+    `select graphile_worker.add_job($1, $2::json, run_at => $3, job_key => $4, max_attempts => $5)`,
+    [INGEST_EVIDENCE_TASK, JSON.stringify(valid), runAt, `${INGEST_EVIDENCE_TASK}:${valid.evidenceId}`, INGEST_EVIDENCE_MAX_ATTEMPTS],
+  );
+}

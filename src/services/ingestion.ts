@@ -2,7 +2,9 @@ import type pg from "pg";
 import { findEvidenceForTask, lockEvidence, storeChunksAndMarkReady, updateEvidenceStatus } from "../db/evidence.ts";
 import { withTransaction } from "../db/pool.ts";
 import type { Gemini } from "../gemini/client.ts";
-import { GeminiRequestError, messageOf } from "../gemini/resilience.ts";
+import { GeminiRequestError, GeminiUnavailableError, messageOf } from "../gemini/resilience.ts";
+import { rescheduleIngestEvidence } from "../jobs/ingest_evidence.ts";
+import { outageRetryAt } from "../jobs/outage.ts";
 import type { Logger } from "../logger.ts";
 import { chunkText } from "./chunking.ts";
 import { publishEvidenceStatus } from "./evidence.ts";
@@ -11,16 +13,19 @@ export interface IngestionDeps {
   pool: pg.Pool;
   gemini: Gemini;
   logger: Logger;
+  /** How long to wait after a Gemini outage before trying again (default 30 s). */
+  outageRetryDelayMs?: number;
 }
 
-export type IngestionOutcome = "READY" | "FAILED" | "SKIPPED";
+/** READY or FAILED: done; SKIPPED: nothing to do; RESCHEDULED: Gemini is down, its job runs again later. */
+export type IngestionOutcome = "READY" | "FAILED" | "SKIPPED" | "RESCHEDULED";
 
 /**
  * Chunks one evidence document, embeds the chunks and stores them, marking it READY in the same
  * transaction (and publishing the status change at commit). Idempotent: a READY document is
- * skipped, and chunks are replaced rather than appended. A permanent failure (Gemini rejects the
- * input) or the last attempt marks it FAILED with the reason; a transient one rethrows so the
- * queue retries it later.
+ * skipped, and chunks are replaced rather than appended. A Gemini outage reschedules it without
+ * using up an attempt (for up to 24 h); a permanent failure (Gemini rejects the input) or the last
+ * attempt marks it FAILED with the reason; any other failure rethrows so the queue retries it.
  */
 export async function ingestEvidence(
   deps: IngestionDeps,
@@ -46,6 +51,8 @@ export async function ingestEvidence(
     deps.logger.info({ evidenceId, chunks: chunks.length, outcome }, "evidence ingestion finished");
     return outcome;
   } catch (error) {
+    const retryAt = error instanceof GeminiUnavailableError ? outageRetryAt(evidence.created_at, deps.outageRetryDelayMs) : undefined;
+    if (retryAt && !options.signal?.aborted) return waitOutOutage(deps, evidence.id, retryAt, messageOf(error));
     const permanent = error instanceof GeminiRequestError;
     if (!permanent && !options.isFinalAttempt) throw error;
     await withTransaction(deps.pool, async (client) => {
@@ -54,4 +61,19 @@ export async function ingestEvidence(
     deps.logger.warn({ evidenceId, err: messageOf(error) }, "evidence ingestion failed");
     return "FAILED";
   }
+}
+
+/**
+ * Gemini is down: the document stays PENDING (its `error` says why and when it is tried again)
+ * and its job is added again for `retryAt`, without using up an attempt.
+ */
+async function waitOutOutage(deps: IngestionDeps, evidenceId: string, retryAt: Date, reason: string): Promise<IngestionOutcome> {
+  await withTransaction(deps.pool, async (client) => {
+    const waiting = await updateEvidenceStatus(client, evidenceId, "PENDING",
+      `Gemini is unavailable (${reason}); trying again at ${retryAt.toISOString()}`);
+    await rescheduleIngestEvidence(client, { evidenceId }, retryAt);
+    await publishEvidenceStatus(client, waiting);
+  });
+  deps.logger.warn({ evidenceId, retryAt, err: reason }, "Gemini unavailable; evidence ingestion rescheduled without using an attempt");
+  return "RESCHEDULED";
 }

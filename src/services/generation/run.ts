@@ -4,6 +4,7 @@ import { changeGeneration, findGenerationForTask, type Generation } from "../../
 import { findIep, insertIep } from "../../db/ieps.ts";
 import { withTransaction } from "../../db/pool.ts";
 import { rescheduleGenerateIep } from "../../jobs/generate_iep.ts";
+import { outageRetryAt } from "../../jobs/outage.ts";
 import { findStudent, type Student } from "../../db/students.ts";
 import type { Gemini } from "../../gemini/client.ts";
 import { GeminiRequestError, GeminiUnavailableError, messageOf } from "../../gemini/resilience.ts";
@@ -35,9 +36,6 @@ export interface GenerationDeps {
   /** How long a generation waits after a Gemini outage before trying again (default 30 s). */
   outageRetryDelayMs?: number;
 }
-
-/** Matches the circuit breaker's reset time, so the next try finds it half-open. */
-export const DEFAULT_OUTAGE_RETRY_DELAY_MS = 30_000;
 
 const CHUNKS_PER_SECTION = 6;
 const EXPECTED_DRAFT_CHARS = 6000;
@@ -276,10 +274,8 @@ class GenerationRun {
     if (this.signal.aborted) {
       return this.requeueWithoutAttempt(reason, 0, "interrupted", "The worker shut down mid-run; queued again for another worker");
     }
-    if (error instanceof GeminiUnavailableError && !this.outageWindowPassed()) {
-      const delayMs = this.deps.outageRetryDelayMs ?? DEFAULT_OUTAGE_RETRY_DELAY_MS;
-      return this.requeueWithoutAttempt(reason, delayMs, "waiting for Gemini", "Gemini is unavailable; trying again");
-    }
+    const retryAt = error instanceof GeminiUnavailableError ? outageRetryAt(this.latest.created_at, this.deps.outageRetryDelayMs) : undefined;
+    if (retryAt) return this.requeueWithoutAttempt(reason, retryAt.getTime() - Date.now(), "waiting for Gemini", "Gemini is unavailable; trying again");
     const permanent = error instanceof PermanentGenerationError || error instanceof GeminiRequestError;
     if (permanent || isFinalAttempt || this.latest.attempts >= this.latest.max_attempts) {
       this.logger.warn({ err: messageOf(error) }, "generation failed");
@@ -288,10 +284,6 @@ class GenerationRun {
     }
     this.logger.warn({ err: messageOf(error) }, "generation attempt failed; the queue will retry it");
     return this.requeueForRetry(reason, error);
-  }
-
-  private outageWindowPassed(): boolean {
-    return Date.now() - this.latest.created_at.getTime() > OUTAGE_WINDOW_MS;
   }
 
   /**
@@ -321,8 +313,6 @@ class GenerationRun {
     throw error;
   }
 }
-
-const OUTAGE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 function progressFor(receivedChars: number): number {
   const fraction = Math.min(1, receivedChars / EXPECTED_DRAFT_CHARS);
