@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { GoogleGenAI } from "@google/genai";
-import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { verifyToken } from "../src/auth.ts";
 import { adminQuery, createTestDatabase, emptyTestDatabase, queryDatabase, type TestDatabase } from "./helpers/database.ts";

@@ -2,12 +2,13 @@ import { signToken } from "../auth.ts";
 import { createPool } from "../db/pool.ts";
 import { findUser } from "../db/schools.ts";
 import { env } from "../env.ts";
+import { isUuid } from "../ids.ts";
 import { parseCliOptions } from "./args.ts";
 
 /** `npm run token -- --user <id> [--expires 12h]`: prints a bearer token for an existing user. */
 const usage = "npm run token -- --user <user id> [--expires 12h]";
 const options = parseCliOptions({ user: { type: "string" }, expires: { type: "string" } }, usage);
-if (!options.user || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(options.user)) {
+if (!options.user || !isUuid(options.user)) {
   process.stderr.write(`--user must be a user id (a UUID, e.g. the userId printed by npm run seed -- --demo)\nusage: ${usage}\n`);
   process.exit(2);
 }

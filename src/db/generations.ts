@@ -102,6 +102,12 @@ export async function findGeneration(db: Queryable, schoolId: string, id: string
   return rows[0] ? parseGeneration(rows[0]) : undefined;
 }
 
+/** Loads a generation of the school and locks its row for the rest of the transaction. */
+export async function findGenerationForUpdate(db: Queryable, schoolId: string, id: string): Promise<Generation | undefined> {
+  const { rows } = await db.query("select * from generations where school_id = $1 and id = $2 for update", [schoolId, id]);
+  return rows[0] ? parseGeneration(rows[0]) : undefined;
+}
+
 /** Loads a generation by id without a tenant filter: for tasks, whose payload came from a scoped mutation. */
 export async function findGenerationForTask(db: Queryable, id: string): Promise<Generation | undefined> {
   const { rows } = await db.query("select * from generations where id = $1", [id]);

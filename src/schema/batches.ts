@@ -4,7 +4,7 @@ import { badUserInput, NotFoundError, ValidationError } from "../errors.ts";
 import { requestBatchGeneration } from "../services/generation/request.ts";
 import { loadBatchProgress, streamBatchProgress, type BatchProgressView } from "../services/generation/stream.ts";
 import { GenerationRef } from "./generations.ts";
-import { isUuid } from "./students.ts";
+import { isUuid } from "../ids.ts";
 
 const BatchProgressRef = builder.objectRef<BatchProgressView>("BatchProgress").implement({
   description: "Counts of a batch's generations by status.",

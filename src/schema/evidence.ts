@@ -11,7 +11,8 @@ import { findStudent } from "../db/students.ts";
 import { badUserInput, NotFoundError, ValidationError } from "../errors.ts";
 import { addEvidence } from "../services/evidence.ts";
 import { MAX_SEARCH_RESULTS, searchStudentEvidence } from "../services/retrieval.ts";
-import { isUuid, StudentRef } from "./students.ts";
+import { isUuid } from "../ids.ts";
+import { StudentRef } from "./students.ts";
 
 const EvidenceKindEnum = builder.enumType("EvidenceKind", { values: EVIDENCE_KINDS });
 const EvidenceStatusEnum = builder.enumType("EvidenceStatus", {

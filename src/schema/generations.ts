@@ -18,7 +18,8 @@ import {
   type GenerationEventView,
 } from "../services/generation/stream.ts";
 import { IepRef, IepSectionKindEnum } from "./ieps.ts";
-import { isUuid, StudentRef } from "./students.ts";
+import { isUuid } from "../ids.ts";
+import { StudentRef } from "./students.ts";
 
 const GenerationStatusEnum = builder.enumType("GenerationStatus", {
   values: {

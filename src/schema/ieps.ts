@@ -4,7 +4,8 @@ import { findIep, listIepsForStudent, type IepRecord } from "../db/ieps.ts";
 import { findStudent } from "../db/students.ts";
 import { citedChunkIds, IEP_SECTION_KINDS, SECTION_FIELD, type IepSectionKind } from "../iep/content.ts";
 import { EvidenceChunkRef } from "./evidence.ts";
-import { isUuid, StudentRef } from "./students.ts";
+import { isUuid } from "../ids.ts";
+import { StudentRef } from "./students.ts";
 
 export const IepSectionKindEnum = builder.enumType("IepSectionKind", {
   description: "The parts of an IEP under IDEA 34 CFR §300.320.",

@@ -1,6 +1,7 @@
 import { builder } from "../builder.ts";
 import { countStudents, DISABILITY_CATEGORIES, findStudent, listStudents, type Student } from "../db/students.ts";
 import { badUserInput, ValidationError } from "../errors.ts";
+import { isUuid } from "../ids.ts";
 import { ageInYears, createStudent } from "../services/students.ts";
 
 export const DisabilityCategoryEnum = builder.enumType("DisabilityCategory", {
@@ -111,7 +112,3 @@ function decodeCursor(cursor: string): string {
   return id;
 }
 
-/** Whether a string is a UUID (ids are UUIDs; anything else cannot exist). */
-export function isUuid(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
-}

@@ -3,8 +3,8 @@ import { z } from "zod";
 import type { Viewer } from "../../auth.ts";
 import {
   changeGeneration,
-  findGeneration,
   findGenerationByIdempotencyKey,
+  findGenerationForUpdate,
   insertBatch,
   insertGeneration,
   TERMINAL_STATUSES,
@@ -15,6 +15,7 @@ import { findIep } from "../../db/ieps.ts";
 import { withTransaction, type Queryable } from "../../db/pool.ts";
 import { findStudent, findStudentsByIds } from "../../db/students.ts";
 import { InvalidStateError, NotFoundError, parseInput } from "../../errors.ts";
+import { isUuid } from "../../ids.ts";
 import { publishEvent } from "../../events/bus.ts";
 import { IEP_SECTION_KINDS } from "../../iep/content.ts";
 import { defaultAcademicYear, iepPeriod } from "../../iep/rules.ts";
@@ -176,8 +177,7 @@ export async function retryGeneration(pool: pg.Pool, viewer: Viewer, id: string)
 }
 
 async function lockGeneration(client: Queryable, viewer: Viewer, id: string): Promise<Generation> {
-  const generation = /^[0-9a-f-]{36}$/i.test(id) ? await findGeneration(client, viewer.schoolId, id) : undefined;
+  const generation = isUuid(id) ? await findGenerationForUpdate(client, viewer.schoolId, id) : undefined;
   if (!generation) throw new NotFoundError("Generation", id);
-  await client.query("select 1 from generations where id = $1 for update", [generation.id]);
-  return (await findGeneration(client, viewer.schoolId, id))!;
+  return generation;
 }

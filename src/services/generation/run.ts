@@ -9,7 +9,7 @@ import { findStudent, type Student } from "../../db/students.ts";
 import type { Gemini } from "../../gemini/client.ts";
 import { GeminiRequestError, GeminiUnavailableError, messageOf } from "../../gemini/resilience.ts";
 import type { Logger } from "../../logger.ts";
-import { IEP_SECTION_KINDS, SECTION_FIELD, type IepContent, type IepSectionKind } from "../../iep/content.ts";
+import { citedChunkIds, IEP_SECTION_KINDS, SECTION_FIELD, type IepContent, type IepSectionKind } from "../../iep/content.ts";
 import { buildIepPrompt, SECTION_RETRIEVAL_QUERIES, type PromptChunk } from "../../iep/prompt.ts";
 import {
   checkIepContent,
@@ -223,7 +223,7 @@ class GenerationRun {
       throw new DraftRejectedError(`The draft does not match the IEP schema: ${issues.join("; ")}`);
     }
     const content = (this.latest.kind === "SECTION" ? { ...base, [SECTION_FIELD[sections[0]!]]: parsed.data } : parsed.data) as IepContent;
-    const violations = checkIepContent(content, { ...rules, allowedChunkIds: new Set([...allowedChunkIds, ...citedIn(base)]) });
+    const violations = checkIepContent(content, { ...rules, allowedChunkIds: new Set([...allowedChunkIds, ...citedChunkIds(base)]) });
     if (violations.length > 0) {
       throw new DraftRejectedError(`The draft breaks IEP rules: ${violations.slice(0, 5).map((v) => `${v.path}: ${v.message}`).join("; ")}`);
     }
@@ -317,8 +317,4 @@ class GenerationRun {
 function progressFor(receivedChars: number): number {
   const fraction = Math.min(1, receivedChars / EXPECTED_DRAFT_CHARS);
   return DRAFT_PROGRESS.start + fraction * (DRAFT_PROGRESS.end - DRAFT_PROGRESS.start);
-}
-
-function citedIn(content: IepContent | undefined): string[] {
-  return JSON.stringify(content ?? {}).match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? [];
 }
