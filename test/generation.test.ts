@@ -75,6 +75,17 @@ describe("IEP generation", () => {
     expect(done.iep.content.transition.transitionServices.length).toBeGreaterThan(0);
   });
 
+  it("retrieves evidence for every section with one batched query-embedding call", async () => {
+    const before = stack.simulator.requests.length;
+    const done = (await stack.gql(GENERATE_IEP, { input: { studentId: youngStudent }, async: false })).data.generateIep.generation;
+    expect(done.status).toBe("SUCCEEDED");
+    const embeds = stack.simulator.requests.slice(before).filter((r) => r.operation === "embed");
+    expect(embeds).toHaveLength(1);
+    const queries = (embeds[0]!.body as { requests: { taskType: string }[] }).requests;
+    expect(queries).toHaveLength(SECTION_KINDS_FOR_10_YEAR_OLD.length);
+    expect(queries.every((q) => q.taskType === "RETRIEVAL_QUERY")).toBe(true);
+  });
+
   it("cites only chunks of this student, at least one per goal and present-levels statement", async () => {
     const done = await waitForStatus(stack, (await generate(stack, { studentId: youngStudent })).id, ["SUCCEEDED", "FAILED"]);
     const { rows } = await stack.runtime.pool.query("select id from evidence_chunks where student_id = $1", [youngStudent]);

@@ -77,6 +77,16 @@ export async function listEvidenceForStudent(db: Queryable, schoolId: string, st
   return rows.map((row) => EvidenceRow.parse(row));
 }
 
+/** Title and kind of each READY document of a student, by id (no bodies: they can be large). */
+export async function readyEvidenceTitles(db: Queryable, schoolId: string, studentId: string): Promise<Map<string, { title: string; kind: EvidenceKind }>> {
+  const { rows } = await db.query(
+    "select id, title, kind from evidence where school_id = $1 and student_id = $2 and status = 'READY'",
+    [schoolId, studentId],
+  );
+  const parsed = rows.map((row) => z.object({ id: z.string(), title: z.string(), kind: EvidenceKind }).parse(row));
+  return new Map(parsed.map(({ id, ...rest }) => [id, rest]));
+}
+
 export async function listChunksForEvidence(db: Queryable, schoolId: string, evidenceId: string): Promise<EvidenceChunk[]> {
   const { rows } = await db.query(
     `select ${CHUNK_COLUMNS} from evidence_chunks where school_id = $1 and evidence_id = $2 order by ordinal`,

@@ -4,7 +4,7 @@ import { findGeneration, listGenerationEvents, listGenerations, type Generation 
 import { findIep } from "../db/ieps.ts";
 import { findStudent } from "../db/students.ts";
 import { badUserInput, InvalidStateError, NotFoundError, ValidationError } from "../errors.ts";
-import { estimateGeneration } from "../services/generation/estimate.ts";
+import { estimateGeneration, typicalDurationSeconds } from "../services/generation/estimate.ts";
 import {
   cancelGeneration,
   requestIepGeneration,
@@ -102,8 +102,15 @@ GenerationRef.implement({
 });
 
 const estimates = new WeakMap<Generation, ReturnType<typeof estimateGeneration>>();
+const typicalDurations = new WeakMap<GraphQLContext, Promise<number>>();
+
+/** A generation's estimate, computed once per row, with the typical duration read once per request. */
 function estimate(ctx: GraphQLContext, generation: Generation) {
-  if (!estimates.has(generation)) estimates.set(generation, estimateGeneration(ctx.deps.pool, generation, ctx.deps.limits.workerConcurrency));
+  if (!typicalDurations.has(ctx)) typicalDurations.set(ctx, typicalDurationSeconds(ctx.deps.pool));
+  if (!estimates.has(generation)) {
+    estimates.set(generation, typicalDurations.get(ctx)!.then((meanSeconds) =>
+      estimateGeneration(ctx.deps.pool, generation, { workerConcurrency: ctx.deps.limits.workerConcurrency, meanSeconds })));
+  }
   return estimates.get(generation)!;
 }
 
@@ -179,9 +186,16 @@ const GenerationFilterRef = builder.inputType("GenerationFilter", {
   }),
 });
 
-/** Runs a just-created generation inline (async: false): the same function the task runs. */
-async function runInline(ctx: GraphQLContext, requested: RequestedGeneration): Promise<RequestedGeneration> {
-  if (!requested.created) return requested;
+type RequestGeneration = typeof requestIepGeneration;
+
+/**
+ * Creates a generation; with async it is queued in the same transaction and returned at once,
+ * without it the just-created generation runs inline (the same function the task runs).
+ */
+async function requestAndMaybeRun(ctx: GraphQLContext, request: RequestGeneration, input: unknown, async: boolean | null | undefined) {
+  const enqueue = async !== false;
+  const requested = await request(ctx.deps.pool, ctx.viewer, input, { enqueue });
+  if (enqueue || !requested.created) return requested;
   const finished = await runGeneration(ctx.deps, requested.generation.id, { isFinalAttempt: true });
   return { ...requested, generation: finished ?? requested.generation };
 }
@@ -191,21 +205,13 @@ builder.mutationFields((t) => ({
     type: GenerateIepPayload,
     description: "Asks for an IEP draft. async (default): queued in the same transaction, returns at once. async: false: runs inline and returns the finished (or failed) generation.",
     args: { input: t.arg({ type: GenerateIepInputRef, required: true }), async: t.arg.boolean({ defaultValue: true }) },
-    resolve: async (_root, args, ctx) => {
-      const enqueue = args.async !== false;
-      const requested = await requestIepGeneration(ctx.deps.pool, ctx.viewer, args.input, { enqueue });
-      return enqueue ? requested : runInline(ctx, requested);
-    },
+    resolve: (_root, args, ctx) => requestAndMaybeRun(ctx, requestIepGeneration, args.input, args.async),
   }),
   regenerateIepSection: t.field({
     type: GenerateIepPayload,
     description: "Redrafts one section of an IEP, keeping the others, as a new IEP version.",
     args: { input: t.arg({ type: RegenerateIepSectionInputRef, required: true }), async: t.arg.boolean({ defaultValue: true }) },
-    resolve: async (_root, args, ctx) => {
-      const enqueue = args.async !== false;
-      const requested = await requestSectionGeneration(ctx.deps.pool, ctx.viewer, args.input, { enqueue });
-      return enqueue ? requested : runInline(ctx, requested);
-    },
+    resolve: (_root, args, ctx) => requestAndMaybeRun(ctx, requestSectionGeneration, args.input, args.async),
   }),
   cancelGeneration: t.field({
     type: CancelGenerationPayload,

@@ -11,10 +11,22 @@ export interface QueueEstimate {
   estimatedCompletionAt: Date | null;
 }
 
-/** Queue position and estimated completion of a QUEUED or RUNNING generation, from recent durations. */
-export async function estimateGeneration(pool: pg.Pool, generation: Generation, workerConcurrency: number, now = new Date()): Promise<QueueEstimate> {
+/** Mean run time of recent successful generations, or the default before there are any. */
+export async function typicalDurationSeconds(pool: pg.Pool): Promise<number> {
+  return (await recentMeanDurationSeconds(pool)) ?? DEFAULT_DURATION_SECONDS;
+}
+
+/**
+ * Queue position and estimated completion of a QUEUED or RUNNING generation. `meanSeconds` comes
+ * from typicalDurationSeconds, read once per request however many generations are estimated.
+ */
+export async function estimateGeneration(
+  pool: pg.Pool,
+  generation: Generation,
+  options: { workerConcurrency: number; meanSeconds: number; now?: Date },
+): Promise<QueueEstimate> {
   if (generation.status !== "QUEUED" && generation.status !== "RUNNING") return { queuePosition: null, estimatedCompletionAt: null };
-  const meanSeconds = (await recentMeanDurationSeconds(pool)) ?? DEFAULT_DURATION_SECONDS;
+  const { meanSeconds, workerConcurrency, now = new Date() } = options;
   if (generation.status === "RUNNING") {
     const started = generation.started_at ?? now;
     const expectedEnd = started.getTime() + meanSeconds * 1000;

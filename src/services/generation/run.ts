@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { listEvidenceForStudent } from "../../db/evidence.ts";
+import { readyEvidenceTitles } from "../../db/evidence.ts";
 import { changeGeneration, findGenerationForTask, type Generation } from "../../db/generations.ts";
 import { findIep, insertIep } from "../../db/ieps.ts";
 import { withTransaction } from "../../db/pool.ts";
@@ -142,8 +142,7 @@ class GenerationRun {
   }
 
   private async retrieve(student: Student, sections: IepSectionKind[]): Promise<PromptChunk[]> {
-    const evidence = await listEvidenceForStudent(this.deps.pool, student.school_id, student.id);
-    const ready = new Map(evidence.filter((e) => e.status === "READY").map((e) => [e.id, e]));
+    const ready = await readyEvidenceTitles(this.deps.pool, student.school_id, student.id);
     if (ready.size === 0) throw new PermanentGenerationError("The student has no READY evidence yet: add evidence and wait for it to be ingested");
     const chunks = new Map<string, PromptChunk>();
     const queries = sections.map((section) => [SECTION_RETRIEVAL_QUERIES[section], this.latest.instructions].filter(Boolean).join(" "));
