@@ -5,7 +5,9 @@
  *     cancelGeneration response to the worker having let go of the job, over N runs, while its
  *     Gemini stream is open (the simulator holds it open, as a slow draft would);
  *   - time from generateIep (async) returning to the first stored event a subscriber sees;
- *   - NOTIFY rate of streamed draft text (coalesced every 50 ms: at most ~20 per second).
+ *   - NOTIFYs of streamed draft text, for a stream spread over seconds and for one that arrives
+ *     at once. Text is coalesced every 50 ms: a burst collapses into one flush, split only into
+ *     NOTIFY payloads of at most 1,500 characters (so notifies ≈ draftChars / 1500).
  *
  * Run: npm run bench:generation [-- --runs 10]
  * Uses a throwaway database next to DATABASE_URL's and drops it afterwards.
@@ -55,7 +57,9 @@ try {
   simulator.clearFaults();
 
   simulator.setLatencyMs(3000);
-  const stream = await measureStream(runtime, gql, studentId);
+  const spread = await measureStream(runtime, gql, studentId);
+  simulator.setLatencyMs(0);
+  const burst = await measureStream(runtime, gql, studentId);
 
   console.log(JSON.stringify({
     benchmark: "generation-latency",
@@ -63,9 +67,10 @@ try {
     cancelRunningMs: summarize(cancelMs),
     cancelPromiseMs: 2000,
     cancelWithinPromise: cancelMs.every((ms) => ms <= 2000),
-    firstEventAfterEnqueueMs: stream.firstEventMs,
-    deltaNotifiesPerSecond: Number(stream.deltaRate.toFixed(1)),
+    firstEventAfterEnqueueMs: spread.firstEventMs,
     deltaCoalescingMs: 50,
+    deltaNotifiesSpreadStream: { notifies: spread.deltaCount, perSecond: Number(spread.deltaRate.toFixed(1)), minGapMs: spread.minGapMs },
+    deltaNotifiesBurstStream: { notifies: burst.deltaCount, draftChars: burst.draftChars, maxPayloadChars: 1500 },
   }));
 } finally {
   await runtime.close();
@@ -130,12 +135,16 @@ async function measureStream(rt: Runtime, gql: Gql, studentId: string) {
   await listener.connect();
   await listener.query(`listen ${EVENTS_CHANNEL}`);
   const deltas: number[] = [];
+  let draftChars = 0;
   let firstEventAt = 0;
   let generationId = "";
   listener.on("notification", (message) => {
     const event = JSON.parse(message.payload ?? "{}");
     if (event.generationId !== generationId) return;
-    if (event.type === "generation.delta") deltas.push(performance.now());
+    if (event.type === "generation.delta") {
+      deltas.push(performance.now());
+      draftChars += event.text.length;
+    }
     if (event.type === "generation.event" && firstEventAt === 0) firstEventAt = performance.now();
   });
   const enqueuedAt = performance.now();
@@ -144,7 +153,14 @@ async function measureStream(rt: Runtime, gql: Gql, studentId: string) {
   await waitUntil(async () => (await rt.pool.query("select status from generations where id = $1", [generationId])).rows[0]?.status === "SUCCEEDED", 60_000);
   await listener.end();
   const spanSeconds = deltas.length > 1 ? (deltas.at(-1)! - deltas[0]!) / 1000 : 1;
-  return { firstEventMs: Math.round((firstEventAt || returnedAt) - enqueuedAt), deltaRate: deltas.length / Math.max(spanSeconds, 0.05) };
+  const gaps = deltas.slice(1).map((at, i) => at - deltas[i]!);
+  return {
+    firstEventMs: Math.round((firstEventAt || returnedAt) - enqueuedAt),
+    deltaCount: deltas.length,
+    draftChars,
+    deltaRate: deltas.length / Math.max(spanSeconds, 0.05),
+    minGapMs: gaps.length > 0 ? Math.round(Math.min(...gaps)) : null,
+  };
 }
 
 function summarize(samples: number[]) {
