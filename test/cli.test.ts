@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { GoogleGenAI } from "@google/genai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { verifyToken } from "../src/auth.ts";
 import { adminQuery, createTestDatabase, emptyTestDatabase, queryDatabase, type TestDatabase } from "./helpers/database.ts";
-import { cleanEnv, PROCESS_TIMEOUT_MS, ROOT, runNode, type Finished } from "./helpers/process.ts";
+import { runNode, startNode, type Finished } from "./helpers/process.ts";
 
 const SECRET = "cli-test-secret-that-is-long-enough-for-hs256-0123";
 const SLOW_TEST_MS = 120_000;
@@ -214,48 +214,28 @@ describe("gemini simulator", () => {
   });
 
   it("serves the SDK on the port it prints and exits 0 on SIGTERM", async () => {
-    const proc = spawn(process.execPath, ["src/gemini/simulator-main.ts"], {
-      cwd: ROOT,
-      env: cleanEnv({ JWT_SECRET: SECRET, LOG_LEVEL: "warn", GEMINI_SIMULATOR_PORT: "0" }),
-      stdio: ["ignore", "pipe", "pipe"],
+    const simulator = await startNode(["src/gemini/simulator-main.ts"],
+      { JWT_SECRET: SECRET, LOG_LEVEL: "warn", GEMINI_SIMULATOR_PORT: "0" },
+      { stream: "stdout", pattern: /listening at (http:\/\/\S+)/ });
+    child = simulator.child;
+    const url = simulator.ready;
+    expect(simulator.stdout()).toContain("SIMULATOR (not Google)");
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(url).not.toMatch(/:0$/);
+
+    const ai = new GoogleGenAI({ apiKey: "x", httpOptions: { baseUrl: url, apiVersion: "v1beta" } });
+    const response = await ai.models.embedContent({
+      model: "gemini-embedding-001",
+      contents: ["hello"],
+      config: { outputDimensionality: 768 },
     });
-    child = proc;
-    let stdout = "";
-    let stderr = "";
-    proc.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      proc.on("close", (code, signal) => resolve({ code, signal })),
-    );
-    const guard = setTimeout(() => proc.kill("SIGKILL"), PROCESS_TIMEOUT_MS);
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        proc.stdout!.on("data", (chunk: Buffer) => {
-          stdout += chunk.toString();
-          const match = /listening at (http:\/\/\S+)/.exec(stdout);
-          if (match) resolve(match[1]!);
-        });
-        void exited.then(({ code, signal }) => reject(new Error(`simulator exited early (${code ?? signal}): ${stderr}`)));
-      });
-      expect(stdout).toContain("SIMULATOR (not Google)");
-      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(url).not.toMatch(/:0$/);
+    const values = response.embeddings?.[0]?.values ?? [];
+    expect(values).toHaveLength(768);
+    expect(values.every((value) => Number.isFinite(value))).toBe(true);
+    expect(values.some((value) => value !== 0)).toBe(true);
 
-      const ai = new GoogleGenAI({ apiKey: "x", httpOptions: { baseUrl: url, apiVersion: "v1beta" } });
-      const response = await ai.models.embedContent({
-        model: "gemini-embedding-001",
-        contents: ["hello"],
-        config: { outputDimensionality: 768 },
-      });
-      const values = response.embeddings?.[0]?.values ?? [];
-      expect(values).toHaveLength(768);
-      expect(values.every((value) => Number.isFinite(value))).toBe(true);
-      expect(values.some((value) => value !== 0)).toBe(true);
-
-      proc.kill("SIGTERM");
-      expect(await exited).toEqual({ code: 0, signal: null });
-      expect(stdout).toContain("received SIGTERM");
-    } finally {
-      clearTimeout(guard);
-    }
+    simulator.child.kill("SIGTERM");
+    expect(await simulator.exited).toEqual({ code: 0, signal: null });
+    expect(simulator.stdout()).toContain("received SIGTERM");
   }, SLOW_TEST_MS);
 });

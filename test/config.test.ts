@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { GoogleGenAI } from "@google/genai";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { parseEnv } from "../src/env.ts";
 import { resolveGemini, SIMULATOR_API_KEY, type ResolvedGemini } from "../src/gemini/config.ts";
 import { createLogger } from "../src/logger.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
-import { cleanEnv, PROCESS_TIMEOUT_MS, ROOT, runNode } from "./helpers/process.ts";
+import { runNode, startNode } from "./helpers/process.ts";
 
 const SECRET = "config-test-secret-that-is-long-enough-0123456789";
 const logger = createLogger("silent", "stderr");
@@ -213,49 +213,29 @@ describe("node src/main.ts", () => {
   }, 90_000);
 
   it("starts in development on PORT=0 with the simulator, serves /healthz and GraphQL, and stops cleanly on SIGTERM", async () => {
-    const child = spawn(process.execPath, ["src/main.ts", "all"], {
-      cwd: ROOT,
-      env: cleanEnv({ DATABASE_URL: db.url, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", JWT_SECRET: SECRET }),
-      stdio: ["ignore", "pipe", "pipe"],
+    const main = await startNode(["src/main.ts", "all"],
+      { DATABASE_URL: db.url, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", JWT_SECRET: SECRET },
+      { stream: "stderr", pattern: /GraphiQL at (http:\/\/\S+\/graphql)/ });
+    running = main.child;
+    const url = main.ready;
+    expect(main.stderr()).toContain("GEMINI SIMULATOR IN USE");
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+    expect(url).not.toMatch(/:0\//);
+
+    const health = await fetch(url.replace(/\/graphql$/, "/healthz"));
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true, database: "up", worker: "running", gemini: { mode: "simulator" } });
+    // GraphQL is served, and it demands a token.
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ me { id } }" }),
     });
-    running = child;
-    let stderr = "";
-    let stdout = "";
-    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.on("close", (code, signal) => resolve({ code, signal })),
-    );
-    const guard = setTimeout(() => child.kill("SIGKILL"), PROCESS_TIMEOUT_MS);
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stderr!.on("data", (chunk: Buffer) => {
-          stderr += chunk.toString();
-          const match = /GraphiQL at (http:\/\/\S+\/graphql)/.exec(stderr);
-          if (match) resolve(match[1]!);
-        });
-        void exited.then(({ code, signal }) => reject(new Error(`main exited early (${code ?? signal}): ${stderr}`)));
-      });
-      expect(stderr).toContain("GEMINI SIMULATOR IN USE");
-      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
-      expect(url).not.toMatch(/:0\//);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: "UNAUTHENTICATED" } }] });
 
-      const health = await fetch(url.replace(/\/graphql$/, "/healthz"));
-      expect(health.status).toBe(200);
-      expect(await health.json()).toMatchObject({ ok: true, database: "up", worker: "running", gemini: { mode: "simulator" } });
-      // GraphQL is served, and it demands a token.
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query: "{ me { id } }" }),
-      });
-      expect(response.status).toBe(401);
-      expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: "UNAUTHENTICATED" } }] });
-
-      child.kill("SIGTERM");
-      const { code, signal } = await exited;
-      expect({ code, signal, stdout: stdout.slice(-500), stderr: stderr.slice(-500) }).toMatchObject({ code: 0, signal: null });
-    } finally {
-      clearTimeout(guard);
-    }
+    main.child.kill("SIGTERM");
+    const { code, signal } = await main.exited;
+    expect({ code, signal, stdout: main.stdout().slice(-500), stderr: main.stderr().slice(-500) }).toMatchObject({ code: 0, signal: null });
   }, 90_000);
 });

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { Client as WsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signToken } from "../src/auth.ts";
@@ -29,8 +28,8 @@ import {
   type TestStack,
   OUTAGE_RETRY_DELAY_MS,
 } from "./helpers/stack.ts";
+import { cleanEnv, ROOT } from "./helpers/process.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 const CANCEL = /* GraphQL */ `
   mutation Cancel($id: ID!) {
@@ -581,15 +580,13 @@ describe("generation control: the worker in a separate process", () => {
     stack = await startTestStack({ worker: false });
     child = spawn(process.execPath, ["src/main.ts", "worker"], {
       cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
+      env: cleanEnv({
         DATABASE_URL: stack.db.url,
         GEMINI_BASE_URL: stack.simulator.url,
         JWT_SECRET: TEST_JWT_SECRET,
         LOG_LEVEL: "warn",
         WORKER_CONCURRENCY: "2",
-      },
+      }),
       stdio: ["ignore", "ignore", "pipe"],
     });
     child.stderr!.on("data", (chunk: Buffer) => (childStderr += chunk.toString()));

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 /** The project root, where child processes run. */
@@ -36,4 +36,44 @@ export function runNode(args: string[], vars: Record<string, string>): Promise<F
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** A long-running `node` child that has printed its ready line. */
+export interface StartedNode {
+  child: ChildProcess;
+  /** The ready pattern's first capture group (e.g. the URL it listens on). */
+  ready: string;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts `node <args>` in the project root with a clean environment and waits until `readyOn`
+ * matches its output; rejects if it exits first. SIGKILLed after PROCESS_TIMEOUT_MS regardless.
+ */
+export async function startNode(
+  args: string[],
+  vars: Record<string, string>,
+  readyOn: { stream: "stdout" | "stderr"; pattern: RegExp },
+): Promise<StartedNode> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: cleanEnv(vars), stdio: ["ignore", "pipe", "pipe"] });
+  const output = { stdout: "", stderr: "" };
+  child.stdout!.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const guard = setTimeout(() => child.kill("SIGKILL"), PROCESS_TIMEOUT_MS);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("close", (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code, signal });
+    }),
+  );
+  const ready = await new Promise<string>((resolve, reject) => {
+    child[readyOn.stream]!.on("data", () => {
+      const match = readyOn.pattern.exec(output[readyOn.stream]);
+      if (match) resolve(match[1] ?? match[0]);
+    });
+    void exited.then(({ code, signal }) => reject(new Error(`${args.join(" ")} exited early (${code ?? signal}): ${output.stderr}`)));
+  });
+  return { child, ready, exited, stdout: () => output.stdout, stderr: () => output.stderr };
 }
