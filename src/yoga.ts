@@ -27,7 +27,8 @@ export interface AppOptions {
 
 export type App = YogaServerInstance<ServerContext, GraphQLContext>;
 
-const GRAPHIQL_DEFAULT_QUERY = `# iepgen: draft an IEP and watch it being written.
+/** The document GraphiQL opens with: a guided Students → Generate → Watch walk-through. */
+export const GRAPHIQL_DEFAULT_QUERY = `# iepgen: draft an IEP and watch it being written.
 # 1. In a terminal: npm run seed -- --demo      (prints a token and student ids)
 # 2. Headers, below: {"Authorization": "Bearer <token>"}
 # 3. Run Students. Put a student id in Variables: {"studentId": "<id>"}

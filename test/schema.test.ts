@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { GraphQLInputObjectType, GraphQLObjectType } from "graphql";
+import { GraphQLInputObjectType, GraphQLObjectType, parse, validate } from "graphql";
 import { printSortedSchema, schema } from "../src/schema/index.ts";
+import { GRAPHIQL_DEFAULT_QUERY } from "../src/yoga.ts";
 
 function fieldTypes(typeName: string): Record<string, string> {
   const type = schema.getType(typeName);
@@ -60,5 +61,12 @@ describe("schema.graphql", () => {
     expect(fieldTypes("Iep")).toMatchObject({ id: "ID!", student: "Student!", status: "IepStatus!", version: "Int!",
       sections: "[IepSection!]!", generation: "Generation" });
     expect(fieldTypes("IepSection")).toEqual({ kind: "IepSectionKind!", content: "JSON!", citations: "[Citation!]!" });
+  });
+
+  it("keeps GraphiQL's guided default document valid against the schema", () => {
+    const document = parse(GRAPHIQL_DEFAULT_QUERY);
+    expect(validate(schema, document)).toEqual([]);
+    const names = document.definitions.map((d) => ("name" in d ? d.name?.value : undefined));
+    expect(names).toEqual(["Students", "Generate", "Watch"]);
   });
 });
