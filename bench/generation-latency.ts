@@ -22,7 +22,7 @@ import { prepareDatabase } from "../src/db/setup.ts";
 import { env } from "../src/env.ts";
 import { EVENTS_CHANNEL } from "../src/events/bus.ts";
 import { SIMULATOR_API_KEY } from "../src/gemini/config.ts";
-import { startGeminiSimulator } from "../src/gemini/simulator.ts";
+import { startGeminiSimulator } from "../src/gemini/simulator/server.ts";
 import { createLogger } from "../src/logger.ts";
 import { startRuntime, type Runtime } from "../src/runtime.ts";
 import { addEvidence } from "../src/services/evidence.ts";

@@ -214,7 +214,7 @@ describe("gemini simulator", () => {
   });
 
   it("serves the SDK on the port it prints and exits 0 on SIGTERM", async () => {
-    const simulator = await startNode(["src/gemini/simulator-main.ts"],
+    const simulator = await startNode(["src/gemini/simulator/main.ts"],
       { JWT_SECRET: SECRET, LOG_LEVEL: "warn", GEMINI_SIMULATOR_PORT: "0" },
       { stream: "stdout", pattern: /listening at (http:\/\/\S+)/ });
     child = simulator.child;

@@ -1,7 +1,7 @@
 import { ApiError, GoogleGenAI } from "@google/genai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { simulatedEmbedding, startGeminiSimulator, type GeminiSimulator } from "../src/gemini/simulator.ts";
+import { simulatedEmbedding, startGeminiSimulator, type GeminiSimulator } from "../src/gemini/simulator/server.ts";
 
 const CHUNK_A = "0b6c3a52-8f0e-4d3a-9c1e-2f4b5a6c7d8e";
 const CHUNK_B = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b";

@@ -3,7 +3,7 @@ import type { Client as WsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signToken } from "../src/auth.ts";
 import { insertUser } from "../src/db/schools.ts";
-import type { GeminiSimulator } from "../src/gemini/simulator.ts";
+import type { GeminiSimulator } from "../src/gemini/simulator/server.ts";
 import { cancelGeneration, requestIepGeneration } from "../src/services/generation/request.ts";
 import { runGeneration } from "../src/services/generation/run.ts";
 import {

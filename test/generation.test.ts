@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GENERATE_IEP, GENERATION, generate, studentWithEvidence, waitForStatus } from "./helpers/generation.ts";
-import { defaultGeneratedText } from "../src/gemini/simulator-generation.ts";
+import { defaultGeneratedText } from "../src/gemini/simulator/generation.ts";
 import { startTestStack, type TestStack } from "./helpers/stack.ts";
 
 const REGENERATE_SECTION = /* GraphQL */ `

@@ -10,7 +10,7 @@ import {
   retryAfterMs,
   type ResilienceOptions,
 } from "../src/gemini/resilience.ts";
-import { startGeminiSimulator, type GeminiSimulator } from "../src/gemini/simulator.ts";
+import { startGeminiSimulator, type GeminiSimulator } from "../src/gemini/simulator/server.ts";
 import { chunkText } from "../src/services/chunking.ts";
 import { ingestEvidence, type IngestionDeps } from "../src/services/ingestion.ts";
 import {

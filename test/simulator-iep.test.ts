@@ -11,8 +11,8 @@ import {
   sectionRequirements,
   sectionSchemaFor,
 } from "../src/iep/rules.ts";
-import { defaultGeneratedText } from "../src/gemini/simulator-generation.ts";
-import { iepDraftFor } from "../src/gemini/simulator-iep.ts";
+import { defaultGeneratedText } from "../src/gemini/simulator/generation.ts";
+import { iepDraftFor } from "../src/gemini/simulator/iep.ts";
 
 const PERIOD = iepPeriod("2026-2027");
 

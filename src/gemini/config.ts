@@ -1,7 +1,7 @@
 import type { Env } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import type { GeminiConfig } from "./client.ts";
-import { startGeminiSimulator, type GeminiSimulator } from "./simulator.ts";
+import { startGeminiSimulator, type GeminiSimulator } from "./simulator/server.ts";
 
 /** Placeholder key sent to the simulator (it accepts any key; Google would reject it). */
 export const SIMULATOR_API_KEY = "iepgen-simulator";

@@ -1,8 +1,8 @@
 import { createClient as createSseClient, type Client as SseClient } from "graphql-sse";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import WebSocket from "ws";
-import type { GeminiSimulator } from "../../src/gemini/simulator.ts";
-import { defaultGeneratedText } from "../../src/gemini/simulator-generation.ts";
+import type { GeminiSimulator } from "../../src/gemini/simulator/server.ts";
+import { defaultGeneratedText } from "../../src/gemini/simulator/generation.ts";
 import { addReadyEvidence, createStudentViaApi, waitFor, type TestStack } from "./stack.ts";
 
 export const GENERATE_IEP = /* GraphQL */ `

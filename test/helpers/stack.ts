@@ -2,7 +2,7 @@ import { signToken, type Viewer } from "../../src/auth.ts";
 import { insertSchool, insertUser, type UserRole } from "../../src/db/schools.ts";
 import { parseEnv } from "../../src/env.ts";
 import { SIMULATOR_API_KEY } from "../../src/gemini/config.ts";
-import { startGeminiSimulator, type GeminiSimulator } from "../../src/gemini/simulator.ts";
+import { startGeminiSimulator, type GeminiSimulator } from "../../src/gemini/simulator/server.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startRuntime, type Runtime, type RuntimeConfig } from "../../src/runtime.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";

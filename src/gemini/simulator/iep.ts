@@ -10,13 +10,13 @@
  * (only the prompt's chunk ids are cited). Requests for other schemas, or prompts without evidence
  * excerpts, get `undefined` (the caller falls back to the generic generator).
  */
-import { IEP_SECTION_KINDS, SECTION_FIELD, SECTION_SCHEMAS, type IepSectionKind } from "../iep/content.ts";
+import { IEP_SECTION_KINDS, SECTION_FIELD, SECTION_SCHEMAS, type IepSectionKind } from "../../iep/content.ts";
 import {
   bestDataSentence, firstSentence, isAcademicExcerpt, isTransitionExcerpt, readIepRequest, sourceOf,
   type Excerpt, type IepRequestFacts,
-} from "./simulator-iep-evidence.ts";
-import { transferOfRightsSection, transitionSection } from "./simulator-iep-transition.ts";
-import { frequencyText, supportsFor, topicFor, unique, type CategorySupport, type ServiceTemplate, type Topic } from "./simulator-iep-templates.ts";
+} from "./iep-evidence.ts";
+import { transferOfRightsSection, transitionSection } from "./iep-transition.ts";
+import { frequencyText, supportsFor, topicFor, unique, type CategorySupport, type ServiceTemplate, type Topic } from "./iep-templates.ts";
 
 export interface IepDraftRequest {
   responseJsonSchema: unknown;

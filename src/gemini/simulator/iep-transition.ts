@@ -3,8 +3,8 @@
  * postsecondary goals and transition services, drawn from transition evidence (interest
  * inventories, the student's own plans) when the prompt has any, and the transfer-of-rights notice.
  */
-import { isTransitionExcerpt, sentencesOf, sourceOf, type IepRequestFacts } from "./simulator-iep-evidence.ts";
-import { unique } from "./simulator-iep-templates.ts";
+import { isTransitionExcerpt, sentencesOf, sourceOf, type IepRequestFacts } from "./iep-evidence.ts";
+import { unique } from "./iep-templates.ts";
 
 /** §300.320(b): postsecondary goals (education, employment, independent living) and transition services. */
 export function transitionSection(facts: IepRequestFacts, alternate: boolean): Record<string, unknown> {

@@ -2,8 +2,8 @@
  * `npm run gemini:simulator`: runs the Gemini SIMULATOR (not Google) on 127.0.0.1 so the
  * API, worker and demo can work offline. Point GEMINI_BASE_URL at the printed URL.
  */
-import { env } from "../env.ts";
-import { startGeminiSimulator } from "./simulator.ts";
+import { env } from "../../env.ts";
+import { startGeminiSimulator } from "./server.ts";
 
 const settings = env();
 const simulator = await startGeminiSimulator({

@@ -8,7 +8,7 @@ import http from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { simulatedEmbedding } from "./simulator-embedding.ts";
+import { simulatedEmbedding } from "./embedding.ts";
 import {
   defaultGeneratedText,
   estimateTokens,
@@ -16,9 +16,9 @@ import {
   responseSchemaOf,
   splitIntoChunks,
   textOfContent,
-} from "./simulator-generation.ts";
+} from "./generation.ts";
 
-export { simulatedEmbedding } from "./simulator-embedding.ts";
+export { simulatedEmbedding } from "./embedding.ts";
 
 /** A failure the simulator plays instead of answering normally. */
 export type SimulatorFault =

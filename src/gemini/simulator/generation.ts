@@ -5,8 +5,8 @@
  * a JSON instance that validates against the requested response schema, or a short
  * text derived from the prompt.
  */
-import { fnv1a } from "./simulator-embedding.ts";
-import { iepDraftFor } from "./simulator-iep.ts";
+import { fnv1a } from "./embedding.ts";
+import { iepDraftFor } from "./iep.ts";
 
 type JsonSchema = { [keyword: string]: any };
 
