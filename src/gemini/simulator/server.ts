@@ -1,13 +1,15 @@
 /**
  * A local SIMULATOR of the Gemini REST API (generativelanguage.googleapis.com), speaking the
  * protocol exactly as `@google/genai` uses it, for tests and the offline demo. Not Google:
- * answers are deterministic, built from the request itself (see simulator-generation.ts and
- * simulator-embedding.ts), and faults can be injected on demand.
+ * answers are deterministic, built from the request itself (see generation.ts and
+ * embedding.ts), and faults can be injected on demand: in-process, or over HTTP when
+ * started with `controlApi` (see control.ts).
  */
 import http from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { handleControlRequest, isControlPath } from "./control.ts";
 import { simulatedEmbedding } from "./embedding.ts";
 import {
   defaultGeneratedText,
@@ -24,6 +26,7 @@ export { simulatedEmbedding } from "./embedding.ts";
 export type SimulatorFault =
   | { kind: "rate_limit"; retryAfterSeconds: number }
   | { kind: "server_error" }
+  | { kind: "bad_request" }
   | { kind: "hang" }
   | { kind: "malformed" }
   | { kind: "stream_cut"; afterChunks: number };
@@ -51,13 +54,36 @@ export interface GenerateRequestInfo {
 /** Builds the model's answer: a string is the text itself, an object is JSON.stringify'd. */
 export type GenerateHandler = (request: GenerateRequestInfo) => string | object;
 
-/** Defaults: host 127.0.0.1, port 0 (random free port), no latency, default generation, no logging. */
+/** Defaults: host 127.0.0.1, port 0 (random free port), no latency, default generation, no logging, no control API. */
 export interface GeminiSimulatorOptions {
   host?: string;
   port?: number;
   latencyMs?: number;
   generate?: GenerateHandler;
   log?: (line: string) => void;
+  /** Serve the HTTP control API under /_simulator/ (see control.ts); off, those paths are 404. */
+  controlApi?: boolean;
+}
+
+/** How to inject a fault: `times` (default 1; Infinity = until cleared) matching requests fail. */
+export interface InjectFaultOptions {
+  times?: number;
+  operation?: SimulatorOperation;
+  /** Each matching request fails with this probability (default 1); non-failing ones do not count. */
+  probability?: number;
+  /** Seeds the probability draws, so a run is reproducible; random when omitted. */
+  seed?: number;
+}
+
+/** A fault waiting to be played; `remaining` is Infinity when it lasts until cleared. */
+export interface InjectedFault {
+  id: number;
+  fault: SimulatorFault;
+  remaining: number;
+  operation: SimulatorOperation | undefined;
+  probability: number;
+  /** The seed of the probability draws (given or random), to replay a run. */
+  seed: number;
 }
 
 /** A running simulator. Give `url` to the SDK as `httpOptions.baseUrl`. */
@@ -65,7 +91,9 @@ export interface GeminiSimulator {
   readonly url: string;
   readonly requests: RecordedRequest[];
   /** The next `times` (default 1; Infinity = until cleared) matching requests fail. stream_cut only matches streams. */
-  injectFault(fault: SimulatorFault, options?: { times?: number; operation?: SimulatorOperation }): void;
+  injectFault(fault: SimulatorFault, options?: InjectFaultOptions): InjectedFault;
+  /** A snapshot of the faults still pending, oldest (first to match) first. */
+  pendingFaults(): InjectedFault[];
   clearFaults(): void;
   /** Delay before answering; streams also wait latency/chunks between chunks. */
   setLatencyMs(ms: number): void;
@@ -92,10 +120,8 @@ interface Route {
   model: string;
 }
 
-interface PendingFault {
-  fault: SimulatorFault;
-  remaining: number;
-  operation: SimulatorOperation | undefined;
+interface PendingFault extends InjectedFault {
+  random: () => number;
 }
 
 interface SimulatorState {
@@ -106,6 +132,8 @@ interface SimulatorState {
   log: (line: string) => void;
   closing: AbortController;
   responseCount: number;
+  faultCount: number;
+  control: GeminiSimulator | undefined;
 }
 
 /** A request the real API would reject with 400 INVALID_ARGUMENT. */
@@ -121,6 +149,8 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     log: options.log ?? (() => {}),
     closing: new AbortController(),
     responseCount: 0,
+    faultCount: 0,
+    control: undefined,
   };
   const server = http.createServer((req, res) => {
     handleRequest(state, req, res).catch(() => res.destroy());
@@ -129,10 +159,11 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
   await listen(server, options.port ?? 0, host);
   const { port } = server.address() as AddressInfo;
   let closed: Promise<void> | undefined;
-  return {
+  const simulator: GeminiSimulator = {
     url: `http://${hostForUrl(host)}:${port}`,
     requests: state.requests,
     injectFault: (fault, faultOptions) => addFault(state, fault, faultOptions),
+    pendingFaults: () => state.faults.map(injectedView),
     clearFaults: () => {
       state.faults.length = 0;
     },
@@ -144,6 +175,8 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     },
     close: () => (closed ??= closeServer(server, state)),
   };
+  if (options.controlApi) state.control = simulator;
+  return simulator;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -173,21 +206,45 @@ function validLatency(ms: number): number {
   return ms;
 }
 
-function addFault(
-  state: SimulatorState,
-  fault: SimulatorFault,
-  options: { times?: number; operation?: SimulatorOperation } = {},
-): void {
+function addFault(state: SimulatorState, fault: SimulatorFault, options: InjectFaultOptions = {}): InjectedFault {
   const times = options.times ?? 1;
+  const probability = options.probability ?? 1;
   if (!(times >= 1)) throw new RangeError(`times must be at least 1, got ${times}`);
-  state.faults.push({ fault, remaining: times, operation: options.operation });
+  if (!(probability >= 0 && probability <= 1)) throw new RangeError(`probability must be in [0, 1], got ${probability}`);
+  state.faultCount += 1;
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const { operation } = options;
+  const pending = { id: state.faultCount, fault: { ...fault }, remaining: times, operation, probability, seed, random: seededRandom(seed) };
+  state.faults.push(pending);
+  return injectedView(pending);
+}
+
+/** A copy without the PRNG, safe to hand out and to serialize. */
+function injectedView({ random, ...pending }: PendingFault): InjectedFault {
+  return { ...pending, fault: { ...pending.fault } };
+}
+
+/** mulberry32: a tiny deterministic PRNG in [0, 1), so seeded fault probabilities replay exactly. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function faultMatches(pending: PendingFault, operation: SimulatorOperation): boolean {
+  return (
+    (pending.operation === undefined || pending.operation === operation) &&
+    (pending.fault.kind !== "stream_cut" || operation === "stream")
+  );
 }
 
 function takeFault(state: SimulatorState, operation: SimulatorOperation): SimulatorFault | undefined {
   const index = state.faults.findIndex(
-    (pending) =>
-      (pending.operation === undefined || pending.operation === operation) &&
-      (pending.fault.kind !== "stream_cut" || operation === "stream"),
+    (pending) => faultMatches(pending, operation) && (pending.probability >= 1 || pending.random() < pending.probability),
   );
   const pending = state.faults[index];
   if (!pending) return undefined;
@@ -198,7 +255,11 @@ function takeFault(state: SimulatorState, operation: SimulatorOperation): Simula
 
 async function handleRequest(state: SimulatorState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = req.url ?? "/";
-  const route = req.method === "POST" ? routeOf(new URL(path, "http://simulator").pathname) : undefined;
+  const pathname = new URL(path, "http://simulator").pathname;
+  if (state.control && isControlPath(pathname)) {
+    return handleControlRequest(state.control, req, res, (line) => state.log(`[${SIMULATOR_MODEL_VERSION}] ${line}`));
+  }
+  const route = req.method === "POST" ? routeOf(pathname) : undefined;
   if (!route) {
     state.log(`[${SIMULATOR_MODEL_VERSION}] ${req.method} ${path} → 404 (no such method in the simulator)`);
     return sendGoogleError(res, 404, "NOT_FOUND", `Method not found: ${req.method} ${path} (${SIMULATOR_MODEL_VERSION})`);
@@ -367,6 +428,8 @@ function sendFault(res: ServerResponse, fault: SimulatorFault, operation: Simula
       return sendRateLimited(res, fault.retryAfterSeconds);
     case "server_error":
       return sendGoogleError(res, 500, "INTERNAL", `An internal error has occurred. (simulated by ${SIMULATOR_MODEL_VERSION})`);
+    case "bad_request":
+      return sendGoogleError(res, 400, "INVALID_ARGUMENT", `Request contains an invalid argument. (simulated by ${SIMULATOR_MODEL_VERSION})`);
     case "malformed":
       return sendMalformed(res, operation);
     default:
