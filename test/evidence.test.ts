@@ -26,13 +26,17 @@ curriculum-based measure. Errors were mostly in carrying the tens. Manipulatives
 const BEHAVIOUR_NOTE = `Classroom behaviour: during independent seatwork the student was on task for 65% of observed
 intervals. Movement breaks every 15 minutes and a visual timer reduced off-task behaviour during math.`;
 
-/** Evidence rows, and queued ingestion jobs whose evidence row does not exist (must always be 0). */
+/**
+ * Evidence rows, and ingestion jobs (read through graphile-worker's public `jobs` view) whose key
+ * names no evidence row (must always be 0). Every ingestion job is added under the key
+ * `ingest_evidence:<evidence id>`; nothing here reschedules one, so none loses its key.
+ */
 async function rowCounts(stack: TestStack) {
   const { rows } = await stack.runtime.pool.query(
     `select (select count(*)::int from evidence) as evidence,
-            (select count(*)::int from graphile_worker._private_jobs j
-              where j.task_id = (select id from graphile_worker._private_tasks where identifier = 'ingest_evidence')
-                and not exists (select 1 from evidence e where e.id = (j.payload->>'evidenceId')::uuid)) as orphan_jobs`,
+            (select count(*)::int from graphile_worker.jobs j
+              where j.task_identifier = 'ingest_evidence'
+                and not exists (select 1 from evidence e where j.key = 'ingest_evidence:' || e.id)) as orphan_jobs`,
   );
   return rows[0] as { evidence: number; orphan_jobs: number };
 }
@@ -119,24 +123,36 @@ describe("evidence", () => {
     expect(errors?.[0]?.message).toMatch(/EvidenceKind/);
   });
 
-  it("rolls back the evidence row when the job cannot be added in the same transaction", async () => {
+  it("rolls back the evidence row and its job when the transaction that added them fails at commit", async () => {
     const pool = stack.runtime.pool;
-    await pool.query(`create function fail_job_insert() returns trigger language plpgsql as $$
-      begin raise exception 'simulated queue failure'; end $$`);
-    await pool.query(`create trigger fail_job_insert before insert on graphile_worker._private_jobs
-      for each row execute function fail_job_insert()`);
+    // The transaction is made to fail as late as possible: a deferred constraint trigger on our own
+    // `evidence` table runs at COMMIT, after the row and its ingestion job were written, and raises
+    // only if the job is already visible to it (read through graphile-worker's public `jobs` view;
+    // graphile's private tables are left alone). A job added on another connection would survive
+    // the rollback as an orphan; a job added after the commit would let the commit (and the call)
+    // succeed. Only a job added in the same transaction gives the error and leaves nothing.
+    await pool.query(`create function fail_evidence_commit() returns trigger language plpgsql as $$
+      begin
+        if exists (select 1 from graphile_worker.jobs where key = 'ingest_evidence:' || new.id) then
+          raise exception 'simulated failure at commit, after the ingestion job was added';
+        end if;
+        return null;
+      end $$`);
+    await pool.query(`create constraint trigger fail_evidence_commit after insert on evidence
+      deferrable initially deferred for each row execute function fail_evidence_commit()`);
     try {
       const before = await rowCounts(stack);
       const viewer = { userId: stack.tenant.userId, schoolId: stack.tenant.schoolId, role: "CASE_MANAGER" as const };
       await expect(
         addEvidence(pool, viewer, { studentId, kind: "OTHER", title: "Doomed", body: "Never stored." }, { maxChars: 1000 }),
-      ).rejects.toThrow(/simulated queue failure/);
+      ).rejects.toThrow(/simulated failure at commit, after the ingestion job was added/);
+      // No evidence row, and no ingestion job left behind for one (orphan_jobs).
       expect(await rowCounts(stack)).toEqual(before);
       const { rows } = await pool.query("select count(*)::int as n from evidence where title = 'Doomed'");
       expect(rows[0].n).toBe(0);
     } finally {
-      await pool.query("drop trigger fail_job_insert on graphile_worker._private_jobs");
-      await pool.query("drop function fail_job_insert()");
+      await pool.query("drop trigger fail_evidence_commit on evidence");
+      await pool.query("drop function fail_evidence_commit()");
     }
   });
 

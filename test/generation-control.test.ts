@@ -29,6 +29,7 @@ import {
   OUTAGE_RETRY_DELAY_MS,
 } from "./helpers/stack.ts";
 import { cleanEnv, ROOT } from "./helpers/process.ts";
+import { jobById, jobByKey, jobsForTask, type JobRow } from "./helpers/jobs.ts";
 
 
 const CANCEL = /* GraphQL */ `
@@ -57,34 +58,24 @@ const QUEUE_VIEW = /* GraphQL */ `
   query Queue($id: ID!) { generation(id: $id) { id status priority queuePosition } }
 `;
 
-interface JobRow {
-  id: string;
-  key: string | null;
-  priority: number;
-  attempts: number;
-  max_attempts: number;
-  locked_at: Date | null;
-  locked_by: string | null;
-  run_at: string;
-  generation_id: string;
+/** A generation's job key (`generate_iep:<generation id>`): a second enqueue replaces rather than duplicates. */
+const jobKey = (generationId: string) => `generate_iep:${generationId}`;
+
+/**
+ * A generation's current job: the one holding its key. (A job that was running when it was
+ * replaced by a reschedule, or removed by a cancel, loses its key: follow it by id instead.)
+ */
+async function jobFor(stack: TestStack, generationId: string): Promise<JobRow | undefined> {
+  return jobByKey(stack.runtime.pool, jobKey(generationId));
 }
 
-/** Every generate_iep job for a generation (by payload, so jobs whose key was cleared by remove_job count too). */
-async function jobsFor(stack: TestStack, generationId: string): Promise<JobRow[]> {
-  const { rows } = await stack.runtime.pool.query<JobRow>(
-    `select j.id::text as id, j.key, j.priority, j.attempts, j.max_attempts, j.locked_at, j.locked_by,
-            j.run_at::text as run_at, j.payload->>'generationId' as generation_id
-     from graphile_worker._private_jobs j
-     join graphile_worker._private_tasks t on t.id = j.task_id
-     where t.identifier = 'generate_iep' and j.payload->>'generationId' = $1`,
-    [generationId],
-  );
-  return rows;
+/** The keys of every queued or running generate_iep job, in the order graphile-worker picks them. */
+async function queuedJobKeys(stack: TestStack): Promise<(string | null)[]> {
+  return (await jobsForTask(stack.runtime.pool, "generate_iep")).map((job) => job.key);
 }
 
 async function jobExists(stack: TestStack, jobId: string): Promise<boolean> {
-  const { rows } = await stack.runtime.pool.query("select 1 from graphile_worker._private_jobs where id = $1", [jobId]);
-  return rows.length > 0;
+  return (await jobById(stack.runtime.pool, jobId)) !== undefined;
 }
 
 async function iepCount(stack: TestStack, generationId: string): Promise<number> {
@@ -176,21 +167,23 @@ describe("generation control: queued, without a worker", () => {
   it("cancels a QUEUED generation: its job is removed, CANCELLED is the latest event, a second cancel is an InvalidStateError", async () => {
     const generation = await generate(stack, { studentId });
     expect(generation.status).toBe("QUEUED");
-    const [job, ...others] = await jobsFor(stack, generation.id);
-    expect(others).toEqual([]);
-    expect(job).toMatchObject({ key: `generate_iep:${generation.id}`, generation_id: generation.id, locked_at: null, priority: 0, max_attempts: 3 });
+    const job = await jobFor(stack, generation.id);
+    expect(job).toMatchObject({ key: jobKey(generation.id), task_identifier: "generate_iep", locked_at: null, priority: 0, max_attempts: 3 });
+    // It is the only generation job (there is no worker, and every test here leaves the queue empty).
+    expect(await queuedJobKeys(stack)).toEqual([jobKey(generation.id)]);
 
     // Another school cannot see (or cancel) it.
     const outsider = await stack.createTenant();
     expect(await cancel(stack, generation.id, outsider.token)).toMatchObject({ __typename: "NotFoundError", resourceType: "Generation", resourceId: generation.id });
-    expect(await jobsFor(stack, generation.id)).toHaveLength(1);
+    expect(await jobFor(stack, generation.id)).toMatchObject({ id: job!.id });
 
     const cancelled = await cancel(stack, generation.id);
     expect(cancelled.__typename).toBe("CancelGenerationSuccess");
     expect(cancelled.generation).toMatchObject({ id: generation.id, status: "CANCELLED", stage: "cancelled", iep: null });
     expect(cancelled.generation.finishedAt).not.toBeNull();
-    expect(await jobsFor(stack, generation.id)).toEqual([]);
+    expect(await jobFor(stack, generation.id)).toBeUndefined();
     expect(await jobExists(stack, job!.id)).toBe(false);
+    expect(await queuedJobKeys(stack)).toEqual([]);
 
     const after = await view(stack, generation.id);
     expect(after.status).toBe("CANCELLED");
@@ -210,18 +203,19 @@ describe("generation control: queued, without a worker", () => {
     expect(retried.created).toBe(false);
     expect(retried.generation).toMatchObject({ id: generation.id, status: "QUEUED", attempts: 0, error: null, finishedAt: null });
     expect(retried.generation.queuePosition).toBeGreaterThanOrEqual(1);
-    const requeued = await jobsFor(stack, generation.id);
-    expect(requeued).toHaveLength(1);
-    expect(requeued[0]).toMatchObject({ key: `generate_iep:${generation.id}`, locked_at: null });
-    expect(requeued[0]!.id).not.toBe(job!.id);
+    const requeued = await jobFor(stack, generation.id);
+    expect(requeued).toMatchObject({ key: jobKey(generation.id), locked_at: null });
+    expect(requeued!.id).not.toBe(job!.id);
+    expect(await queuedJobKeys(stack)).toEqual([jobKey(generation.id)]);
 
     // A QUEUED generation cannot be retried.
     const notRetryable = await retry(stack, generation.id);
     expect(notRetryable).toMatchObject({ __typename: "InvalidStateError", currentState: "QUEUED" });
-    expect(await jobsFor(stack, generation.id)).toHaveLength(1);
+    expect(await jobFor(stack, generation.id)).toMatchObject({ id: requeued!.id });
+    expect(await queuedJobKeys(stack)).toEqual([jobKey(generation.id)]);
 
     expect((await cancel(stack, generation.id)).generation.status).toBe("CANCELLED");
-    expect(await jobsFor(stack, generation.id)).toEqual([]);
+    expect(await queuedJobKeys(stack)).toEqual([]);
     expect(await storedSeqs(stack, generation.id)).toEqual([1, 2, 3, 4]);
   });
 
@@ -238,14 +232,10 @@ describe("generation control: queued, without a worker", () => {
       }
       expect(positions).toEqual({ urgent: 1, normal: 2, low: 3 });
       for (const [g, priority] of [[low, 5], [normal, 0], [urgent, -5]] as const) {
-        const jobs = await jobsFor(stack, g.id);
-        expect(jobs).toHaveLength(1);
-        expect(jobs[0]).toMatchObject({ priority, key: `generate_iep:${g.id}` });
+        expect(await jobFor(stack, g.id)).toMatchObject({ priority, key: jobKey(g.id) });
       }
-      // graphile-worker itself would pick them in the same order.
-      const { rows } = await stack.runtime.pool.query<{ generation_id: string }>(
-        `select payload->>'generationId' as generation_id from graphile_worker._private_jobs order by priority, run_at, id`);
-      expect(rows.map((r) => r.generation_id)).toEqual([urgent.id, normal.id, low.id]);
+      // graphile-worker itself would pick them in the same order (and there are no other jobs).
+      expect(await queuedJobKeys(stack)).toEqual([urgent, normal, low].map((g) => jobKey(g.id)));
 
       // Out-of-range priorities are a typed ValidationError and write nothing.
       const invalid = await stack.gql(GENERATE_IEP, { input: { studentId, priority: 101 } });
@@ -280,7 +270,8 @@ describe("generation control: queued, without a worker", () => {
 
     const { rows } = await stack.runtime.pool.query<{ n: number }>("select count(*)::int as n from generations where idempotency_key = $1", [key]);
     expect(rows[0]!.n).toBe(1);
-    expect(await jobsFor(stack, id)).toHaveLength(1);
+    // One job in the whole queue: the concurrent requests did not enqueue twice.
+    expect(await queuedJobKeys(stack)).toEqual([jobKey(id)]);
     expect(await storedSeqs(stack, id)).toEqual([1]);
 
     // A colleague in the same school with the same key gets a generation of their own.
@@ -292,7 +283,7 @@ describe("generation control: queued, without a worker", () => {
     expect(theirs.__typename).toBe("GenerateIepSuccess");
     expect(theirs.created).toBe(true);
     expect(theirs.generation.id).not.toBe(id);
-    expect(await jobsFor(stack, theirs.generation.id)).toHaveLength(1);
+    expect((await queuedJobKeys(stack)).sort()).toEqual([jobKey(id), jobKey(theirs.generation.id)].sort());
     const both = await stack.runtime.pool.query<{ n: number }>("select count(*)::int as n from generations where idempotency_key = $1", [key]);
     expect(both.rows[0]!.n).toBe(2);
 
@@ -300,18 +291,32 @@ describe("generation control: queued, without a worker", () => {
     expect(await queuedCount()).toBe(0);
   });
 
-  it("rolls back the generation and its event when its job cannot be added in the same transaction", async () => {
+  it("rolls back the generation, its event and its job when the transaction that added them fails at commit", async () => {
     const pool = stack.runtime.pool;
     const counts = async () =>
       (await pool.query<{ generations: number; events: number; jobs: number }>(
         `select (select count(*)::int from generations) as generations,
                 (select count(*)::int from generation_events) as events,
-                (select count(*)::int from graphile_worker._private_jobs) as jobs`,
+                (select count(*)::int from graphile_worker.jobs) as jobs`,
       )).rows[0]!;
-    await pool.query(`create function fail_generation_job_insert() returns trigger language plpgsql as $$
-      begin raise exception 'simulated queue failure'; end $$`);
-    await pool.query(`create trigger fail_generation_job_insert before insert on graphile_worker._private_jobs
-      for each row execute function fail_generation_job_insert()`);
+    // The transaction is made to fail as late as possible: a deferred constraint trigger on our own
+    // `generations` table runs at COMMIT, after the generation, its QUEUED event and its job were
+    // all written, and raises only if the generation's job is already visible to it (read through
+    // graphile-worker's public `jobs` view; graphile's private tables are left alone). So:
+    //  - the job is added on another connection (committed on its own): the orphan job survives
+    //    the rollback and the counts differ;
+    //  - the job is added after the commit: the trigger finds no job and does not raise, so the
+    //    generation commits and the request succeeds;
+    //  - the job is added in the same transaction: the trigger raises, and nothing is left.
+    await pool.query(`create function fail_generation_commit() returns trigger language plpgsql as $$
+      begin
+        if exists (select 1 from graphile_worker.jobs where key = 'generate_iep:' || new.id) then
+          raise exception 'simulated failure at commit, after the generation''s job was added';
+        end if;
+        return null;
+      end $$`);
+    await pool.query(`create constraint trigger fail_generation_commit after insert on generations
+      deferrable initially deferred for each row execute function fail_generation_commit()`);
     try {
       const before = await counts();
       const result = await stack.gql(GENERATE_IEP, { input: { studentId, instructions: "doomed" }, async: true });
@@ -319,15 +324,20 @@ describe("generation control: queued, without a worker", () => {
       expect(result.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
       expect(result.errors?.[0]?.message).toBe("Unexpected error.");
       expect(await counts()).toEqual(before);
+      // The API masks the cause; the service shows it is the simulated one (the job was there at commit).
+      const viewer = { userId: stack.tenant.userId, schoolId: stack.tenant.schoolId, role: "CASE_MANAGER" as const };
+      await expect(requestIepGeneration(pool, viewer, { studentId, instructions: "doomed" }, { enqueue: true }))
+        .rejects.toThrow(/simulated failure at commit, after the generation's job was added/);
+      expect(await counts()).toEqual(before);
       const { rows } = await pool.query<{ n: number }>("select count(*)::int as n from generations where instructions = 'doomed'");
       expect(rows[0]!.n).toBe(0);
     } finally {
-      await pool.query("drop trigger fail_generation_job_insert on graphile_worker._private_jobs");
-      await pool.query("drop function fail_generation_job_insert()");
+      await pool.query("drop trigger fail_generation_commit on generations");
+      await pool.query("drop function fail_generation_commit()");
     }
     // The queue works again once the trigger is gone.
     const ok = await generate(stack, { studentId });
-    expect(await jobsFor(stack, ok.id)).toHaveLength(1);
+    expect(await jobFor(stack, ok.id)).toMatchObject({ key: jobKey(ok.id), locked_at: null });
     await cancel(stack, ok.id);
   });
 });
@@ -359,8 +369,9 @@ describe("generation control: with the worker", () => {
       }, 10_000, "the draft stream to be in flight");
       const running = await view(stack, generation.id);
       expect(running).toMatchObject({ status: "RUNNING", stage: "drafting", attempts: 1 });
-      const [job] = await jobsFor(stack, generation.id);
-      expect(job?.locked_at).not.toBeNull();
+      // The running job holds the key until the cancel removes it (then it keeps running, keyless).
+      const job = await jobFor(stack, generation.id);
+      expect(job).toMatchObject({ locked_at: expect.any(Date), attempts: 1 });
 
       // A RUNNING generation cannot be retried.
       expect(await retry(stack, generation.id)).toMatchObject({ __typename: "InvalidStateError", currentState: "RUNNING" });
@@ -397,7 +408,7 @@ describe("generation control: with the worker", () => {
       expect(after.events.some((e: { stage: string }) => e.stage === "validating" || e.stage === "saving")).toBe(false);
       expect(await iepCount(stack, generation.id)).toBe(0);
       expect(streamRequests(stack.simulator)).toBe(streamsBefore + 1);
-      expect(await jobsFor(stack, generation.id)).toEqual([]);
+      expect(await jobFor(stack, generation.id)).toBeUndefined();
       console.info(`[generation-control] in-process cancel: CANCELLED after ${cancelledWithinMs.toFixed(0)} ms, job finished after ${jobFinishedMs.toFixed(0)} ms (stream latency 8000 ms)`);
     } finally {
       restore();
@@ -453,7 +464,7 @@ describe("generation control: with the worker", () => {
     expect(failed.error).toMatch(/no READY evidence/);
     expect(failed.finishedAt).not.toBeNull();
     // A permanent failure is not retried by the queue: the job is done.
-    await waitFor(async () => (await jobsFor(stack, generation.id)).length === 0, 5000, "the failed job to be removed");
+    await waitFor(async () => !(await jobFor(stack, generation.id)), 5000, "the failed job to be removed");
     const failedSeqs = failed.events.map((e: { seq: number }) => e.seq);
     expect(failedSeqs.at(-1)).toBe(failed.lastSeq);
 
@@ -498,23 +509,27 @@ describe("generation control: with the worker", () => {
     try {
       const started = Date.now();
       const generation = await generate(stack, { studentId });
-      const waiting = await waitFor(async () => {
+      const { waiting, job } = await waitFor(async () => {
         const g = (await stack.gql(GENERATION, { id: generation.id })).data.generation;
         if (g.status === "SUCCEEDED" || g.status === "FAILED") throw new Error(`ended ${g.status} without waiting for Gemini`);
-        return g.status === "QUEUED" && g.stage === "waiting for Gemini" ? g : undefined;
-      }, 10_000, "QUEUED while Gemini is unavailable");
+        if (g.status !== "QUEUED" || g.stage !== "waiting for Gemini") return undefined;
+        // The generation went back to QUEUED in the transaction that added its new job under the
+        // same key, so the key now names the new job (the old one, still finishing, lost it).
+        const rescheduled = await jobFor(stack, generation.id);
+        return rescheduled ? { waiting: g, job: rescheduled } : undefined;
+      }, 10_000, "QUEUED while Gemini is unavailable, with its job rescheduled");
       expect(waiting.attempts).toBe(0);
       expect(waiting.message).toMatch(/Gemini is unavailable; trying again at .* \(this does not use up an attempt\)/);
       expect(waiting.error).toMatch(/Gemini draft failed after 3 attempts/);
-      const [job] = await jobsFor(stack, generation.id);
-      expect(job!.attempts).toBe(0);
-      expect(Date.parse(job!.run_at) - started).toBeGreaterThanOrEqual(OUTAGE_RETRY_DELAY_MS - 200);
+      expect(job).toMatchObject({ attempts: 0, max_attempts: 3 });
+      expect(job.run_at.getTime() - started).toBeGreaterThanOrEqual(OUTAGE_RETRY_DELAY_MS - 200);
 
       const done = await waitForStatus(stack, generation.id, ["SUCCEEDED", "FAILED"], 15_000);
       expect(done).toMatchObject({ status: "SUCCEEDED", attempts: 1, maxAttempts: 3, error: null });
       expect(await iepCount(stack, generation.id)).toBe(1);
       expect(streamRequests(stack.simulator) - streamsBefore).toBe(4);
-      await waitFor(async () => (await jobsFor(stack, generation.id)).length === 0, 5000, "the job to finish");
+      // Both jobs finish: the rescheduled one and the keyless one it replaced (no other generation is queued).
+      await waitFor(async () => (await queuedJobKeys(stack)).length === 0, 5000, "the generation's jobs to finish");
       expectStrictSeqs(await storedSeqs(stack, generation.id));
     } finally {
       stack.simulator.clearFaults();
@@ -551,7 +566,7 @@ describe("generation control: with the worker", () => {
         "Attempt 1 of 3 failed; retrying shortly",
         "Attempt 2 of 3 failed; retrying shortly",
       ]);
-      await waitFor(async () => (await jobsFor(stack, generation.id)).length === 0, 5000, "the last job attempt to complete");
+      await waitFor(async () => !(await jobFor(stack, generation.id)), 5000, "the last job attempt to complete");
       expect(await iepCount(stack, generation.id)).toBe(0);
     } finally {
       stack.simulator.setGenerateHandler(undefined);
@@ -663,8 +678,8 @@ describe("generation control: the worker in a separate process", () => {
         return g.status === "RUNNING" && streamRequests(stack.simulator) > streamsBefore;
       }, 15_000, "the draft stream to be in flight");
       expect(await view(stack, generation.id)).toMatchObject({ status: "RUNNING", stage: "drafting" });
-      const [job] = await jobsFor(stack, generation.id);
-      expect(job?.locked_by).toBeTruthy();
+      const job = await jobFor(stack, generation.id);
+      expect(job).toMatchObject({ locked_at: expect.any(Date), locked_by: expect.any(String) });
 
       const client = wsClient(stack);
       clients.push(client);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Runtime } from "../src/runtime.ts";
 import { collectGenerationEvents, generate, slowNextStream, storedEvents, studentWithEvidence, waitForStatus, wsClient } from "./helpers/generation.ts";
+import { jobById, jobByKey } from "./helpers/jobs.ts";
 import { startSecondApi, startTestStack, waitFor, type TestStack } from "./helpers/stack.ts";
 
 /** Two API processes on one database (replicas behind a load balancer); the worker runs with the first. */
@@ -50,12 +51,15 @@ describe("several API processes", () => {
       const generation = await generate(stack, { studentId });
       await waitFor(async () => (await stack.runtime.pool.query("select stage from generations where id = $1", [generation.id])).rows[0].stage === "drafting",
         10_000, "drafting");
+      // The running job holds the generation's key; the cancel removes the key (the job runs on,
+      // keyless, until the worker lets go of it), so it is followed by its id from here on.
+      const job = await jobByKey(stack.runtime.pool, `generate_iep:${generation.id}`);
+      expect(job).toMatchObject({ locked_at: expect.any(Date) });
       const started = Date.now();
       const { data } = await viaSecond().gql(`mutation($id: ID!) { cancelGeneration(id: $id) { __typename ... on CancelGenerationSuccess { generation { status } } } }`,
         { id: generation.id });
       expect(data.cancelGeneration).toEqual({ __typename: "CancelGenerationSuccess", generation: { status: "CANCELLED" } });
-      await waitFor(async () => (await stack.runtime.pool.query(
-        "select count(*)::int as n from graphile_worker._private_jobs where payload->>'generationId' = $1", [generation.id])).rows[0].n === 0,
+      await waitFor(async () => !(await jobById(stack.runtime.pool, job!.id)),
         2000, "the worker in the first process to let go of the job");
       expect(Date.now() - started).toBeLessThan(2000);
       const done = await waitForStatus(stack, generation.id, ["CANCELLED", "SUCCEEDED", "FAILED"]);
