@@ -87,8 +87,8 @@ async function seedStudent(rt: Runtime) {
   const viewer = { userId: user.id, schoolId: school.id, role: user.role };
   const student = await createStudent(rt.pool, viewer, { firstName: "Bench", lastName: "Student", dateOfBirth: "2015-02-02", grade: "6" });
   const evidence = await addEvidence(rt.pool, viewer, { studentId: student.id, kind: "PROGRESS_NOTE", title: "Reading",
-    body: "Oral reading fluency rose from 18 to 44 words correct per minute. Math problem solving standard score 82." }, { maxChars: 200_000 });
-  await ingestEvidence(rt.deps, evidence.id, { isFinalAttempt: true });
+    body: "Oral reading fluency rose from 18 to 44 words correct per minute. Math problem solving standard score 82." }, { maxChars: 200_000, log: rt.deps.logger });
+  await ingestEvidence(rt.deps, evidence.id);
   return { token: await signToken(viewer, SECRET), studentId: student.id };
 }
 
@@ -122,10 +122,10 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000): Pro
 async function measureCancel(rt: Runtime, gql: Gql, studentId: string): Promise<number> {
   const id = await enqueue(gql, studentId);
   await waitUntil(async () => (await rt.pool.query("select stage from generations where id = $1", [id])).rows[0]?.stage === "drafting");
+  const jobId = (await rt.pool.query("select id from graphile_worker.jobs where key = $1", [`generate_iep:${id}`])).rows[0]?.id;
   const started = performance.now();
   await gql(`mutation($id: ID!) { cancelGeneration(id: $id) { __typename } }`, { id });
-  await waitUntil(async () => (await rt.pool.query(
-    "select count(*)::int as n from graphile_worker._private_jobs where payload->>'generationId' = $1", [id])).rows[0].n === 0);
+  await waitUntil(async () => (await rt.pool.query("select count(*)::int as n from graphile_worker.jobs where id = $1", [jobId])).rows[0].n === 0);
   return performance.now() - started;
 }
 

@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { Viewer } from "./auth.ts";
 import type { PubSub } from "./events/bus.ts";
 import type { Gemini } from "./gemini/client.ts";
+import type { RetryTimings } from "./jobs/retry-policy.ts";
 import type { Logger } from "./logger.ts";
 import type { RunningGenerations } from "./services/generation/running.ts";
 
@@ -13,8 +14,10 @@ export interface AppDeps {
   logger: Logger;
   /** Generations running in this process (cancellation reaches them over NOTIFY). */
   running: RunningGenerations;
-  /** How long a generation waits after a Gemini outage before trying again (default 30 s). */
-  outageRetryDelayMs?: number;
+  /** This process's id in worker_heartbeats, recorded on the generations and evidence it runs. */
+  runnerId: string;
+  /** How long failed or interrupted work waits before its next try (defaults: DEFAULT_RETRY_TIMINGS). */
+  retry?: RetryTimings;
   jwtSecret: string;
   limits: { evidenceMaxChars: number; workerConcurrency: number };
 }

@@ -21,6 +21,11 @@ const EnvSchema = z
     }),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+    WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
+    WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(1000).default(20_000),
+    WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    RETRY_BASE_DELAY_MS: z.coerce.number().int().min(10).default(2000),
+    OUTAGE_RETRY_DELAY_MS: z.coerce.number().int().min(100).default(30_000),
     EVIDENCE_MAX_CHARS: z.coerce.number().int().min(1000).default(200_000),
     GEMINI_API_KEY: optionalString,
     GEMINI_BASE_URL: optionalString,
@@ -30,6 +35,11 @@ const EnvSchema = z
     GEMINI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
     GEMINI_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
     GEMINI_SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  })
+  .refine((raw) => raw.WORKER_DEAD_AFTER_MS >= 2 * raw.WORKER_HEARTBEAT_MS, {
+    path: ["WORKER_DEAD_AFTER_MS"],
+    message: "WORKER_DEAD_AFTER_MS must be at least twice WORKER_HEARTBEAT_MS (a live worker must not look dead)",
+    when: () => true,
   })
   // `when` makes this run even when other variables failed, so one error lists every problem.
   .refine((raw) => !(raw.NODE_ENV === "production" && !raw.JWT_SECRET), {

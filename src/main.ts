@@ -3,6 +3,7 @@ import { prepareDatabase } from "./db/setup.ts";
 import { resolveGemini } from "./gemini/config.ts";
 import { createLogger } from "./logger.ts";
 import { startRuntime } from "./runtime.ts";
+import { listenHealth } from "./server.ts";
 
 /** Entry point: `node src/main.ts all|api|worker` (npm start / npm run api / npm run worker). */
 const MODES = ["all", "api", "worker"] as const;
@@ -12,8 +13,12 @@ async function main(mode: Mode): Promise<void> {
   const env = readEnv();
   const logger = createLogger(env.LOG_LEVEL);
   if (env.usingDevJwtSecret) logger.warn("JWT_SECRET is not set: using the built-in development secret (never in production)");
+  process.on("unhandledRejection", (reason) => {
+    logger.error({ err: reason, mode }, "unhandled promise rejection (a bug: logged, and the process keeps running)");
+  });
   const gemini = await resolveGemini(env, logger);
   await prepareDatabase(env.DATABASE_URL, logger);
+  let closeProbe: (() => Promise<void>) | undefined;
   const runtime = await startRuntime({
     databaseUrl: env.DATABASE_URL,
     poolMax: env.DATABASE_POOL_MAX,
@@ -24,13 +29,17 @@ async function main(mode: Mode): Promise<void> {
     logger,
     worker: mode === "api" ? undefined : { concurrency: env.WORKER_CONCURRENCY },
     workerConcurrencyHint: env.WORKER_CONCURRENCY,
+    retry: { outageDelayMs: env.OUTAGE_RETRY_DELAY_MS, databaseDelayMs: 2000, backoffBaseMs: env.RETRY_BASE_DELAY_MS },
+    recovery: { heartbeatMs: env.WORKER_HEARTBEAT_MS, deadAfterMs: env.WORKER_DEAD_AFTER_MS },
     api: mode === "worker" ? undefined : { host: env.HOST, port: env.PORT },
   });
   if (runtime.server) {
     logger.info({ url: `${runtime.server.url}/graphql`, mode }, "iepgen is serving GraphQL (GraphiQL in a browser)");
     process.stderr.write(`\niepgen ready: GraphiQL at ${runtime.server.url}/graphql — get a token with: npm run seed -- --demo\n\n`);
   } else {
-    logger.info({ mode, concurrency: env.WORKER_CONCURRENCY }, "iepgen worker is running");
+    const probe = env.WORKER_HEALTH_PORT === undefined ? undefined : await listenHealth(runtime.health, { host: env.HOST, port: env.WORKER_HEALTH_PORT });
+    closeProbe = probe?.close;
+    logger.info({ mode, concurrency: env.WORKER_CONCURRENCY, healthz: probe && `${probe.url}/healthz` }, "iepgen worker is running");
   }
 
   let stopping = false;
@@ -42,6 +51,7 @@ async function main(mode: Mode): Promise<void> {
       logger.error("shutdown took longer than 30 s; exiting");
       process.exit(1);
     }, 30_000).unref();
+    await closeProbe?.();
     await runtime.close();
     await gemini.simulator?.close();
     clearTimeout(forced);

@@ -1,9 +1,14 @@
+import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { AppDeps } from "./context.ts";
 import { createPool } from "./db/pool.ts";
 import { startEventBus, type EventBus } from "./events/bus.ts";
 import { createGemini, type Gemini, type GeminiConfig } from "./gemini/client.ts";
+import type { RetryTimings } from "./jobs/retry-policy.ts";
 import type { Logger } from "./logger.ts";
+import { startEventLoopMonitor, type EventLoopSnapshot } from "./monitoring/event-loop.ts";
+import { startHeartbeat } from "./recovery/heartbeat.ts";
+import { startRecovery } from "./recovery/sweeper.ts";
 import { listen, type ListeningServer } from "./server.ts";
 import { createRunningGenerations } from "./services/generation/running.ts";
 import { startWorker, type WorkerHandle, type WorkerOptions } from "./worker.ts";
@@ -20,13 +25,24 @@ export interface RuntimeConfig {
   logger: Logger;
   /** Run graphile-worker in this process. */
   worker?: WorkerOptions;
-  /** How long a generation waits after a Gemini outage before trying again (default 30 s). */
-  outageRetryDelayMs?: number;
+  /** How long failed or interrupted work waits before its next try (defaults: DEFAULT_RETRY_TIMINGS). */
+  retry?: RetryTimings;
+  /** Heartbeats and crash recovery (defaults: beat every 5 s, dead after 20 s, reconcile each minute). */
+  recovery?: Partial<RecoveryTimings>;
   /** Worker concurrency assumed for queue estimates when the worker runs in another process. */
   workerConcurrencyHint?: number;
   /** Serve the API in this process. */
   api?: { host: string; port: number };
 }
+
+/** How often a process beats, when it counts as dead, how often jobs are reconciled. */
+export interface RecoveryTimings {
+  heartbeatMs: number;
+  deadAfterMs: number;
+  reconcileMs: number;
+}
+
+const DEFAULT_RECOVERY: RecoveryTimings = { heartbeatMs: 5000, deadAfterMs: 20_000, reconcileMs: 60_000 };
 
 /** A started process: API and/or worker sharing one pool, one Gemini gateway and one event bus. */
 export interface Runtime {
@@ -37,6 +53,8 @@ export interface Runtime {
   readonly bus: EventBus;
   readonly worker?: WorkerHandle;
   readonly server?: ListeningServer;
+  /** This process's id in worker_heartbeats. */
+  readonly runnerId: string;
   health(): Promise<HealthReport>;
   /** Graceful: stop accepting requests, let running jobs finish, then close connections. */
   close(): Promise<void>;
@@ -48,18 +66,31 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
   const gemini = createGemini(config.gemini, logger);
   const bus = startEventBus(config.databaseUrl, logger);
   const running = createRunningGenerations(bus.pubsub);
+  const runnerId = randomUUID();
+  const recovery = { ...DEFAULT_RECOVERY, ...config.recovery };
+  const eventLoop = startEventLoopMonitor(logger);
   const deps: AppDeps = {
     pool,
     gemini,
     pubsub: bus.pubsub,
     logger,
     running,
-    outageRetryDelayMs: config.outageRetryDelayMs,
+    runnerId,
+    retry: config.retry,
     jwtSecret: config.jwtSecret,
     limits: { evidenceMaxChars: config.evidenceMaxChars, workerConcurrency: config.worker?.concurrency ?? config.workerConcurrencyHint ?? 4 },
   };
-  const worker = config.worker ? await startWorker(deps, config.worker) : undefined;
-  const health = () => checkHealth(pool, gemini, worker);
+  let worker: WorkerHandle | undefined;
+  const heartbeat = await startHeartbeat({
+    pool, logger, id: runnerId, role: config.worker ? (config.api ? "all" : "worker") : "api",
+    concurrency: config.worker?.concurrency ?? 0, intervalMs: recovery.heartbeatMs,
+    state: () => ({ workerIds: worker?.workerIds() ?? [], runningIds: running.ids() }),
+  });
+  if (config.worker) worker = await startWorker(deps, config.worker);
+  const sweeper = worker
+    ? startRecovery(pool, logger, { deadAfterMs: recovery.deadAfterMs, sweepEveryMs: recovery.heartbeatMs, reconcileEveryMs: recovery.reconcileMs })
+    : undefined;
+  const health = () => checkHealth(pool, gemini, worker, eventLoop.snapshot());
   const app = createApp(deps, { health, production: config.production });
   const server = config.api
     ? await listen(app, {
@@ -72,10 +103,13 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
   await bus.ready();
 
   return {
-    deps, app, pool, gemini, bus, worker, server, health,
+    deps, app, pool, gemini, bus, worker, server, health, runnerId,
     async close() {
       await server?.close();
+      await sweeper?.stop();
       await worker?.stop();
+      await heartbeat.stop();
+      eventLoop.stop();
       await running.close();
       await bus.close();
       gemini.caller.breaker.shutdown();
@@ -84,7 +118,7 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
   };
 }
 
-async function checkHealth(pool: pg.Pool, gemini: Gemini, worker: WorkerHandle | undefined): Promise<HealthReport> {
+async function checkHealth(pool: pg.Pool, gemini: Gemini, worker: WorkerHandle | undefined, eventLoop: EventLoopSnapshot): Promise<HealthReport> {
   const database = await Promise.race([
     pool.query("select 1").then(() => "up" as const),
     new Promise<"down">((resolve) => setTimeout(() => resolve("down"), 2000).unref()),
@@ -95,6 +129,8 @@ async function checkHealth(pool: pg.Pool, gemini: Gemini, worker: WorkerHandle |
     ok: database === "up" && workerState !== "stopped",
     database,
     worker: workerState,
+    workerRestarts: worker?.restarts() ?? 0,
+    eventLoop: { p50Ms: eventLoop.p50Ms, p99Ms: eventLoop.p99Ms, maxMs: eventLoop.maxMs },
     gemini: {
       mode: gemini.config.simulated ? "simulator" : gemini.config.baseUrl ? "custom-endpoint" : "google",
       breaker: breaker.opened ? "open" : breaker.halfOpen ? "half-open" : "closed",

@@ -70,3 +70,30 @@ export async function listen(app: App, options: ListenOptions): Promise<Listenin
     },
   };
 }
+
+/**
+ * A bare /healthz listener for a worker-only process (`npm run worker` with WORKER_HEALTH_PORT), so
+ * an orchestrator can probe it: 200 with the health JSON when healthy, else 503.
+ */
+export async function listenHealth(
+  health: () => Promise<{ ok: boolean }>,
+  options: { host: string; port: number },
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (req.method !== "GET" || new URL(req.url ?? "/", "http://worker").pathname !== "/healthz") {
+      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not found: try /healthz" }));
+      return;
+    }
+    health().then(
+      (report) => res.writeHead(report.ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(report)),
+      (error: unknown) => res.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ ok: false, error: String(error) })),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
+  const address = server.address() as AddressInfo;
+  const host = address.address === "0.0.0.0" || address.address === "::" ? "localhost" : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

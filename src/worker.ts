@@ -1,10 +1,11 @@
-import { run, type Runner, type TaskList } from "graphile-worker";
+import { EventEmitter } from "node:events";
+import { run, type Runner, type TaskList, type WorkerEvents } from "graphile-worker";
 import type pg from "pg";
-import { createGenerateIepTask } from "../tasks/generate_iep.ts";
-import { createIngestEvidenceTask } from "../tasks/ingest_evidence.ts";
+import { implementGenerateIep, generateIep } from "../tasks/generate_iep.ts";
+import { implementIngestEvidence, ingestEvidenceTask } from "../tasks/ingest_evidence.ts";
+import { forceUnlockWorkers } from "./db/workers.ts";
 import type { Gemini } from "./gemini/client.ts";
-import { GENERATE_IEP_TASK } from "./jobs/generate_iep.ts";
-import { INGEST_EVIDENCE_TASK } from "./jobs/ingest_evidence.ts";
+import type { RetryTimings } from "./jobs/retry-policy.ts";
 import { graphileWorkerLogger, type Logger } from "./logger.ts";
 import type { RunningGenerations } from "./services/generation/running.ts";
 
@@ -13,22 +14,26 @@ export interface WorkerDeps {
   gemini: Gemini;
   logger: Logger;
   running: RunningGenerations;
-  outageRetryDelayMs?: number;
+  runnerId: string;
+  retry?: RetryTimings;
 }
 
-/** A running graphile-worker with iepgen's tasks. */
+/** graphile-worker running iepgen's tasks, restarted with backoff if it ever stops on its own. */
 export interface WorkerHandle {
-  readonly runner: Runner;
   isRunning(): boolean;
+  /** graphile-worker's worker ids in this process now (reported in the heartbeat). */
+  workerIds(): string[];
+  /** How many times the runner has been restarted after stopping on its own. */
+  restarts(): number;
   /** Stops taking jobs and waits for running ones to finish (graceful). */
   stop(): Promise<void>;
 }
 
-/** Every task iepgen runs, by identifier; each comes from its own file in tasks/. */
+/** Every task iepgen runs, by identifier; each is defined once in tasks/. */
 export function buildTaskList(deps: WorkerDeps): TaskList {
   return {
-    [INGEST_EVIDENCE_TASK]: createIngestEvidenceTask(deps),
-    [GENERATE_IEP_TASK]: createGenerateIepTask(deps),
+    [ingestEvidenceTask.name]: implementIngestEvidence(deps),
+    [generateIep.name]: implementGenerateIep(deps),
   };
 }
 
@@ -39,30 +44,75 @@ export interface WorkerOptions {
   shutdownAbortAfterMs?: number;
 }
 
+const RESTART_DELAY = { firstMs: 500, maxMs: 15_000 };
+
+/**
+ * Starts graphile-worker under a supervisor. graphile-worker shuts its pool down when it cannot
+ * record a job's outcome (the database went away mid-job); the supervisor then waits until the
+ * database answers, releases the locks the stopped pool still holds, and starts a new runner, so
+ * a database restart delays work instead of ending the process.
+ */
 export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Promise<WorkerHandle> {
-  const runner = await run({
-    pgPool: deps.pool,
-    taskList: buildTaskList(deps),
-    concurrency: options.concurrency,
-    pollInterval: options.pollIntervalMs ?? 1000,
-    noHandleSignals: true,
-    parsedCronItems: [],
-    gracefulShutdownAbortTimeout: options.shutdownAbortAfterMs ?? 5000,
-    logger: graphileWorkerLogger(deps.logger),
-  });
-  let running = true;
-  runner.promise.then(
-    () => (running = false),
-    (error: unknown) => {
-      running = false;
-      deps.logger.error({ err: error }, "worker stopped with an error");
-    },
-  );
+  const log = deps.logger.child({ component: "worker" });
+  const taskList = buildTaskList(deps);
+  let current: Runner | undefined;
+  let ids = new Set<string>();
+  let stopping = false;
+  let restarts = 0;
+  let restarting: Promise<void> | undefined;
+
+  const launch = async () => {
+    const runnerIds = new Set<string>();
+    const events: WorkerEvents = new EventEmitter();
+    events.on("worker:create", ({ worker }) => runnerIds.add(worker.workerId));
+    const runner = await run({
+      events,
+      pgPool: deps.pool,
+      taskList,
+      concurrency: options.concurrency,
+      pollInterval: options.pollIntervalMs ?? 1000,
+      noHandleSignals: true,
+      parsedCronItems: [],
+      gracefulShutdownAbortTimeout: options.shutdownAbortAfterMs ?? 5000,
+      logger: graphileWorkerLogger(deps.logger),
+    });
+    ids = runnerIds;
+    current = runner;
+    runner.promise.then(() => onStopped(runner, runnerIds), (error: unknown) => onStopped(runner, runnerIds, error));
+  };
+
+  const onStopped = (runner: Runner, stoppedIds: Set<string>, error?: unknown) => {
+    if (stopping || current !== runner) return;
+    current = undefined;
+    log.error({ err: error }, "graphile-worker stopped on its own; restarting it once the database answers");
+    restarting = restartAfter(stoppedIds).finally(() => (restarting = undefined));
+  };
+
+  const restartAfter = async (stoppedIds: Set<string>) => {
+    for (let delay = RESTART_DELAY.firstMs; !stopping; delay = Math.min(delay * 2, RESTART_DELAY.maxMs)) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (stopping) return;
+      try {
+        await forceUnlockWorkers(deps.pool, [...stoppedIds]);
+        await launch();
+        restarts += 1;
+        log.warn({ restarts }, "graphile-worker restarted");
+        return;
+      } catch (error) {
+        log.warn({ err: error, retryInMs: delay }, "could not restart graphile-worker yet");
+      }
+    }
+  };
+
+  await launch();
   return {
-    runner,
-    isRunning: () => running,
+    isRunning: () => !stopping && (current !== undefined || restarting !== undefined),
+    workerIds: () => [...ids],
+    restarts: () => restarts,
     async stop() {
-      if (running) await runner.stop();
+      stopping = true;
+      await restarting;
+      await current?.stop();
     },
   };
 }

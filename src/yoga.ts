@@ -12,6 +12,10 @@ export interface HealthReport {
   ok: boolean;
   database: "up" | "down";
   worker: "running" | "stopped" | "not-in-this-process";
+  /** Times graphile-worker was restarted after stopping on its own (a database outage mid-job). */
+  workerRestarts: number;
+  /** Event-loop delay over the last few seconds (perf_hooks); blocks over 100 ms are also logged. */
+  eventLoop: { p50Ms: number; p99Ms: number; maxMs: number };
   gemini: { mode: "google" | "simulator" | "custom-endpoint"; breaker: "closed" | "open" | "half-open" };
 }
 

@@ -1,19 +1,21 @@
-import type { Task } from "graphile-worker";
-import { GenerateIepPayload } from "../src/jobs/generate_iep.ts";
+import { z } from "zod";
+import { defineTask, implementTask } from "../src/jobs/kit.ts";
 import { runGeneration, type GenerationDeps } from "../src/services/generation/run.ts";
 
 /**
- * graphile-worker task `generate_iep`: validates its payload, then runs the generation (the same
- * service function `generateIep(async: false)` runs inline). A transient failure rethrows so the
- * queue retries with backoff; the generation row says QUEUED meanwhile.
+ * `generate_iep`: drafts one generation (retrieving → drafting → validating → saving). The payload
+ * is the generation id only; the row is the source of truth. One job per generation (by key).
  */
-export function createGenerateIepTask(deps: GenerationDeps): Task {
-  return async (payload, helpers) => {
-    const { generationId } = GenerateIepPayload.parse(payload);
-    const logger = deps.logger.child({ task: "generate_iep", jobId: helpers.job.id, generationId });
-    await runGeneration({ ...deps, logger }, generationId, {
-      isFinalAttempt: helpers.job.attempts >= helpers.job.max_attempts,
-      signal: helpers.abortSignal,
-    });
-  };
+export const generateIep = defineTask({
+  name: "generate_iep",
+  payload: z.object({ generationId: z.uuid() }),
+  maxAttempts: 3,
+  jobKey: ({ generationId }) => `generate_iep:${generationId}`,
+});
+
+/** Runs the generation (the same service function `generateIep(async: false)` runs inline). */
+export function implementGenerateIep(deps: GenerationDeps) {
+  return implementTask(generateIep, deps.logger, async ({ generationId }, { helpers, logger }) => {
+    await runGeneration({ ...deps, logger }, generationId, { signal: helpers.abortSignal });
+  });
 }

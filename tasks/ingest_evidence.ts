@@ -1,15 +1,21 @@
-import type { Task } from "graphile-worker";
-import { IngestEvidencePayload } from "../src/jobs/ingest_evidence.ts";
+import { z } from "zod";
+import { defineTask, implementTask } from "../src/jobs/kit.ts";
 import { ingestEvidence, type IngestionDeps } from "../src/services/ingestion.ts";
 
-/** graphile-worker task `ingest_evidence`: validates its payload, then chunks, embeds and stores one document. */
-export function createIngestEvidenceTask(deps: IngestionDeps): Task {
-  return async (payload, helpers) => {
-    const { evidenceId } = IngestEvidencePayload.parse(payload);
-    const logger = deps.logger.child({ task: "ingest_evidence", jobId: helpers.job.id, evidenceId });
-    await ingestEvidence({ ...deps, logger }, evidenceId, {
-      isFinalAttempt: helpers.job.attempts >= helpers.job.max_attempts,
-      signal: helpers.abortSignal,
-    });
-  };
+/**
+ * `ingest_evidence`: chunks, embeds and stores one evidence document. The payload is the evidence
+ * id only. One job per document (by key).
+ */
+export const ingestEvidenceTask = defineTask({
+  name: "ingest_evidence",
+  payload: z.object({ evidenceId: z.uuid() }),
+  maxAttempts: 8,
+  jobKey: ({ evidenceId }) => `ingest_evidence:${evidenceId}`,
+});
+
+/** Ingests the document; failures are classified and handled inside (see src/jobs/failure.ts). */
+export function implementIngestEvidence(deps: IngestionDeps) {
+  return implementTask(ingestEvidenceTask, deps.logger, async ({ evidenceId }, { helpers, logger }) => {
+    await ingestEvidence({ ...deps, logger }, evidenceId, { signal: helpers.abortSignal });
+  });
 }

@@ -6,6 +6,7 @@ import {
   createStudentViaApi,
   startTestStack,
   type TestStack,
+  testLogger,
 } from "./helpers/stack.ts";
 
 const SEARCH = /* GraphQL */ `
@@ -144,7 +145,7 @@ describe("evidence", () => {
       const before = await rowCounts(stack);
       const viewer = { userId: stack.tenant.userId, schoolId: stack.tenant.schoolId, role: "CASE_MANAGER" as const };
       await expect(
-        addEvidence(pool, viewer, { studentId, kind: "OTHER", title: "Doomed", body: "Never stored." }, { maxChars: 1000 }),
+        addEvidence(pool, viewer, { studentId, kind: "OTHER", title: "Doomed", body: "Never stored." }, { maxChars: 1000, log: testLogger() }),
       ).rejects.toThrow(/simulated failure at commit, after the ingestion job was added/);
       // No evidence row, and no ingestion job left behind for one (orphan_jobs).
       expect(await rowCounts(stack)).toEqual(before);

@@ -27,6 +27,7 @@ import {
   waitFor,
   type TestStack,
   OUTAGE_RETRY_DELAY_MS,
+  testLogger,
 } from "./helpers/stack.ts";
 import { cleanEnv, ROOT } from "./helpers/process.ts";
 import { jobById, jobByKey, jobsForTask, type JobRow } from "./helpers/jobs.ts";
@@ -326,7 +327,7 @@ describe("generation control: queued, without a worker", () => {
       expect(await counts()).toEqual(before);
       // The API masks the cause; the service shows it is the simulated one (the job was there at commit).
       const viewer = { userId: stack.tenant.userId, schoolId: stack.tenant.schoolId, role: "CASE_MANAGER" as const };
-      await expect(requestIepGeneration(pool, viewer, { studentId, instructions: "doomed" }, { enqueue: true }))
+      await expect(requestIepGeneration(pool, viewer, { studentId, instructions: "doomed" }, { enqueue: true, log: testLogger() }))
         .rejects.toThrow(/simulated failure at commit, after the generation's job was added/);
       expect(await counts()).toEqual(before);
       const { rows } = await pool.query<{ n: number }>("select count(*)::int as n from generations where instructions = 'doomed'");
@@ -434,17 +435,17 @@ describe("generation control: with the worker", () => {
     process.on("unhandledRejection", onUnhandled);
     try {
       const viewer = { userId: stack.tenant.userId, schoolId: stack.tenant.schoolId, role: "CASE_MANAGER" as const };
-      const { generation } = await requestIepGeneration(stack.runtime.pool, viewer, { studentId }, { enqueue: false });
+      const { generation } = await requestIepGeneration(stack.runtime.pool, viewer, { studentId }, { enqueue: false, log: testLogger() });
       const real = stack.runtime.gemini;
       const gemini: typeof real = {
         config: real.config, sdk: real.sdk, caller: real.caller, embed: real.embed,
         async streamJson(request) {
-          await cancelGeneration(stack.runtime.pool, viewer, generation.id);
+          await cancelGeneration(stack.runtime.pool, viewer, generation.id, testLogger());
           request.onDelta("x".repeat(4000)); // crosses a progress checkpoint: its event is stored in the background
           throw new Error("stream broke");
         },
       };
-      const ended = await runGeneration({ ...stack.runtime.deps, gemini }, generation.id, { isFinalAttempt: true });
+      const ended = await runGeneration({ ...stack.runtime.deps, gemini }, generation.id);
       expect(ended?.status).toBe("CANCELLED");
       await sleep(200);
       expect(unhandled.map(String)).toEqual([]);

@@ -95,7 +95,7 @@ function expectOrdered(events: StreamedEvent[], resumedAfter = 0): void {
       expect(latestStored, `text delta #${index} comes after a stored event`).toBeDefined();
       expect(event.seq, `text delta #${index} repeats the latest stored seq`).toBe(latestStored);
       expect(event.status).toBe("RUNNING");
-      expect(event.stage).toBe("drafting");
+      expect(event.stage).toBe("DRAFTING");
     }
   }
 }
@@ -162,12 +162,12 @@ describe("generation streaming (graphql-ws and SSE)", () => {
     expect(stored[0]!.status).toBe("QUEUED");
     expect(stored.slice(1, -1).every((e) => e.status === "RUNNING")).toBe(true);
     expect(stored.length).toBeGreaterThanOrEqual(6);
-    expect(events.at(-1)).toMatchObject({ status: "SUCCEEDED", progress: 1, stage: "done", textDelta: null });
+    expect(events.at(-1)).toMatchObject({ status: "SUCCEEDED", progress: 1, stage: "DONE", textDelta: null });
     const stages = stored.map((e) => e.stage);
-    for (const stage of ["starting", "retrieving", "drafting", "validating", "saving", "done"]) expect(stages).toContain(stage);
-    expect(stages.indexOf("retrieving")).toBeLessThan(stages.indexOf("drafting"));
-    expect(stages.lastIndexOf("drafting")).toBeLessThan(stages.indexOf("validating"));
-    expect(stages.indexOf("validating")).toBeLessThan(stages.indexOf("saving"));
+    for (const stage of ["STARTING", "RETRIEVING", "DRAFTING", "VALIDATING", "SAVING", "DONE"]) expect(stages).toContain(stage);
+    expect(stages.indexOf("RETRIEVING")).toBeLessThan(stages.indexOf("DRAFTING"));
+    expect(stages.lastIndexOf("DRAFTING")).toBeLessThan(stages.indexOf("VALIDATING"));
+    expect(stages.indexOf("VALIDATING")).toBeLessThan(stages.indexOf("SAVING"));
     // Progress never goes backwards within one attempt.
     for (let i = 2; i < stored.length; i++) expect(stored[i]!.progress).toBeGreaterThanOrEqual(stored[i - 1]!.progress);
 
@@ -275,7 +275,7 @@ describe("generation streaming (graphql-ws and SSE)", () => {
     expect(union).toEqual(range(1, generation.lastSeq));
     // The events missed while away were replayed from the table, then the live ones followed.
     expect(storedEvents(after.events)[0]!.seq).toBe(resumeFrom + 1);
-    expect(storedEvents(after.events).map((e) => e.stage)).toEqual(expect.arrayContaining(["retrieving", "drafting", "validating", "saving"]));
+    expect(storedEvents(after.events).map((e) => e.stage)).toEqual(expect.arrayContaining(["RETRIEVING", "DRAFTING", "VALIDATING", "SAVING"]));
   }
 
   it("resumes with afterSeq after a dropped graphql-ws connection: union of stored seqs is exactly 1..N", async () => {
@@ -346,7 +346,7 @@ describe("batch generation (generateIeps + batchProgress)", () => {
     const { rows } = await stack.runtime.pool.query(
       `select (select count(*)::int from generation_batches where school_id = $1) as batches,
               (select count(*)::int from generations where school_id = $1) as generations,
-              (select count(*)::int from graphile_worker._private_jobs) as jobs`,
+              (select count(*)::int from graphile_worker.jobs) as jobs`,
       [schoolId],
     );
     return rows[0] as { batches: number; generations: number; jobs: number };

@@ -18,6 +18,8 @@ describe("/healthz", () => {
       ok: true,
       database: "up",
       worker: "running",
+      workerRestarts: 0,
+      eventLoop: { p50Ms: expect.any(Number), p99Ms: expect.any(Number), maxMs: expect.any(Number) },
       gemini: { mode: "simulator", breaker: "closed" },
     });
   });

@@ -1,6 +1,6 @@
 import { ApiError } from "@google/genai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { insertEvidence } from "../src/db/evidence.ts";
+import { queue as queueEvidence } from "../src/lifecycle/evidence.ts";
 import { createGemini, EMBEDDING_DIMENSIONS, type Gemini } from "../src/gemini/client.ts";
 import { SIMULATOR_API_KEY } from "../src/gemini/config.ts";
 import {
@@ -327,7 +327,7 @@ describe("evidence ingestion under Gemini faults (real worker)", () => {
   beforeAll(async () => {
     stack = await startTestStack({ maxRetries: 3 });
     studentId = await createStudentViaApi(stack);
-    deps = { pool: stack.runtime.pool, gemini: stack.runtime.gemini, logger: testLogger() };
+    deps = { pool: stack.runtime.pool, gemini: stack.runtime.gemini, logger: testLogger(), runnerId: stack.runtime.runnerId };
   });
 
   afterEach(() => {
@@ -369,8 +369,8 @@ describe("evidence ingestion under Gemini faults (real worker)", () => {
     expect(chunksBefore).toHaveLength(EXPECTED_CHUNKS);
     const requestsBefore = embedRequests().length;
 
-    expect(await ingestEvidence(deps, id, { isFinalAttempt: false })).toBe("SKIPPED");
-    expect(await ingestEvidence(deps, id, { isFinalAttempt: true })).toBe("SKIPPED");
+    expect(await ingestEvidence(deps, id)).toBe("SKIPPED");
+    expect(await ingestEvidence(deps, id)).toBe("SKIPPED");
 
     expect(await chunkRows(stack, id)).toEqual(chunksBefore);
     expect(embedRequests()).toHaveLength(requestsBefore);
@@ -379,7 +379,7 @@ describe("evidence ingestion under Gemini faults (real worker)", () => {
 
   it("stores exactly one set of chunks when two ingestions of a PENDING document race", async () => {
     // Inserted directly, without a queued job, so that only these two ingestions run.
-    const evidence = await insertEvidence(stack.runtime.pool, {
+    const evidence = await queueEvidence({ db: stack.runtime.pool, log: testLogger() }, {
       schoolId: stack.tenant.schoolId,
       studentId,
       kind: "PROGRESS_NOTE",
@@ -392,8 +392,8 @@ describe("evidence ingestion under Gemini faults (real worker)", () => {
     stack.simulator.setLatencyMs(150); // both calls are embedding before either stores its chunks
 
     const outcomes = await Promise.all([
-      ingestEvidence(deps, evidence.id, { isFinalAttempt: false }),
-      ingestEvidence(deps, evidence.id, { isFinalAttempt: false }),
+      ingestEvidence(deps, evidence.id),
+      ingestEvidence(deps, evidence.id),
     ]);
 
     expect(outcomes.sort()).toEqual(["READY", "SKIPPED"]);

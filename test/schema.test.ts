@@ -50,12 +50,12 @@ describe("schema.graphql", () => {
       studentId: "ID!", academicYear: "String", instructions: "String", idempotencyKey: "String", priority: "Int",
     });
     expect(fieldTypes("Generation")).toMatchObject({
-      id: "ID!", kind: "GenerationKind!", status: "GenerationStatus!", progress: "Float!", stage: "String", message: "String",
+      id: "ID!", kind: "GenerationKind!", status: "GenerationStatus!", progress: "Float!", stage: "GenerationStage!", message: "String",
       attempts: "Int!", error: "String", iep: "Iep", student: "Student!", createdAt: "DateTime!", startedAt: "DateTime",
       finishedAt: "DateTime", events: "[GenerationEvent!]!",
     });
     expect(fieldTypes("GenerationEvent")).toEqual({
-      seq: "Int!", status: "GenerationStatus!", progress: "Float!", stage: "String", message: "String", textDelta: "String",
+      seq: "Int!", status: "GenerationStatus!", progress: "Float!", stage: "GenerationStage!", message: "String", textDelta: "String",
       at: "DateTime!", generation: "Generation!",
     });
     expect(fieldTypes("Iep")).toMatchObject({ id: "ID!", student: "Student!", status: "IepStatus!", version: "Int!",

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { signToken, type Viewer } from "../auth.ts";
 import { createPool } from "../db/pool.ts";
 import { insertSchool, insertUser } from "../db/schools.ts";
@@ -39,17 +40,18 @@ try {
     const created = await createStudent(pool, viewer, student);
     studentIds.push(created.id);
     for (const document of evidence) {
-      const stored = await addEvidence(pool, viewer, { studentId: created.id, ...document }, { maxChars: settings.EVIDENCE_MAX_CHARS });
+      const stored = await addEvidence(pool, viewer, { studentId: created.id, ...document }, { maxChars: settings.EVIDENCE_MAX_CHARS, log: logger });
       evidenceIds.push(stored.id);
     }
   }
   process.stderr.write(`seeded ${studentIds.length} students and ${evidenceIds.length} documents; ingesting…\n`);
-  const deps = { pool, gemini: createGemini(gemini.config, logger), logger };
+  // A one-off runner id: if this CLI dies mid-ingestion, a worker's sweeper recovers the documents.
+  const deps = { pool, gemini: createGemini(gemini.config, logger), logger, runnerId: randomUUID() };
   for (const evidenceId of evidenceIds) {
-    const outcome = await ingestEvidence(deps, evidenceId, { isFinalAttempt: true });
+    const outcome = await ingestEvidence(deps, evidenceId);
     if (outcome === "FAILED") throw new Error(`evidence ${evidenceId} failed to ingest; see the log above`);
     if (outcome === "RESCHEDULED") {
-      throw new Error("Gemini is unavailable: the demo evidence is stored and will be ingested by a running worker (npm start) once it recovers");
+      throw new Error("Gemini failed or is unavailable: the demo evidence is stored and will be ingested by a running worker (npm start) once it recovers");
     }
   }
   deps.gemini.caller.breaker.shutdown();

@@ -9,7 +9,8 @@ export type EvidenceKind = z.infer<typeof EvidenceKind>;
 export const EvidenceStatus = z.enum(["PENDING", "READY", "FAILED"]);
 export type EvidenceStatus = z.infer<typeof EvidenceStatus>;
 
-const EvidenceRow = z.object({
+/** An evidence row; `attempts` counts ingestion attempts, `runner_id` is the process ingesting it. */
+export const EvidenceRow = z.object({
   id: z.string(),
   school_id: z.string(),
   student_id: z.string(),
@@ -19,6 +20,8 @@ const EvidenceRow = z.object({
   status: EvidenceStatus,
   error: z.string().nullable(),
   chunk_count: z.number(),
+  attempts: z.number(),
+  runner_id: z.string().nullable(),
   created_at: z.date(),
   updated_at: z.date(),
 });
@@ -34,20 +37,8 @@ const EvidenceChunkRow = z.object({
 });
 export type EvidenceChunk = z.infer<typeof EvidenceChunkRow>;
 
-const EVIDENCE_COLUMNS = "id, school_id, student_id, kind, title, body, status, error, chunk_count, created_at, updated_at";
+export const EVIDENCE_COLUMNS = "id, school_id, student_id, kind, title, body, status, error, chunk_count, attempts, runner_id, created_at, updated_at";
 const CHUNK_COLUMNS = "id, school_id, student_id, evidence_id, ordinal, text";
-
-export async function insertEvidence(
-  db: Queryable,
-  evidence: { schoolId: string; studentId: string; kind: EvidenceKind; title: string; body: string; createdBy: string | null },
-): Promise<Evidence> {
-  const { rows } = await db.query(
-    `insert into evidence (school_id, student_id, kind, title, body, created_by)
-     values ($1, $2, $3, $4, $5, $6) returning ${EVIDENCE_COLUMNS}`,
-    [evidence.schoolId, evidence.studentId, evidence.kind, evidence.title, evidence.body, evidence.createdBy],
-  );
-  return EvidenceRow.parse(rows[0]);
-}
 
 /** Loads evidence by id without a tenant filter: for tasks, whose payload id came from a scoped mutation. */
 export async function findEvidenceForTask(db: Queryable, id: string): Promise<Evidence | undefined> {
@@ -103,38 +94,20 @@ export async function findChunks(db: Queryable, schoolId: string, ids: readonly 
   return rows.map((row) => EvidenceChunkRow.parse(row));
 }
 
-/** Replaces an evidence document's chunks and marks it READY, atomically (call inside a transaction). */
-export async function storeChunksAndMarkReady(
+/** Replaces an evidence document's chunks (call inside the transaction that marks it READY). */
+export async function replaceChunks(
   db: Queryable,
   evidence: Pick<Evidence, "id" | "school_id" | "student_id">,
   chunks: readonly { text: string; embedding: readonly number[] }[],
-): Promise<Evidence> {
+): Promise<void> {
   await db.query("delete from evidence_chunks where evidence_id = $1", [evidence.id]);
-  if (chunks.length > 0) {
-    await db.query(
-      `insert into evidence_chunks (school_id, student_id, evidence_id, ordinal, text, embedding)
-       select $1, $2, $3, ordinality - 1, chunk.text, chunk.embedding::vector
-       from unnest($4::text[], $5::text[]) with ordinality as chunk(text, embedding)`,
-      [evidence.school_id, evidence.student_id, evidence.id, chunks.map((c) => c.text),
-        chunks.map((c) => toVectorLiteral(c.embedding))],
-    );
-  }
-  return updateEvidenceStatus(db, evidence.id, "READY", null, chunks.length);
-}
-
-export async function updateEvidenceStatus(
-  db: Queryable,
-  id: string,
-  status: EvidenceStatus,
-  error: string | null,
-  chunkCount?: number,
-): Promise<Evidence> {
-  const { rows } = await db.query(
-    `update evidence set status = $2, error = $3, chunk_count = coalesce($4, chunk_count), updated_at = now()
-     where id = $1 returning ${EVIDENCE_COLUMNS}`,
-    [id, status, error, chunkCount ?? null],
+  if (chunks.length === 0) return;
+  await db.query(
+    `insert into evidence_chunks (school_id, student_id, evidence_id, ordinal, text, embedding)
+     select $1, $2, $3, ordinality - 1, chunk.text, chunk.embedding::vector
+     from unnest($4::text[], $5::text[]) with ordinality as chunk(text, embedding)`,
+    [evidence.school_id, evidence.student_id, evidence.id, chunks.map((c) => c.text), chunks.map((c) => toVectorLiteral(c.embedding))],
   );
-  return EvidenceRow.parse(rows[0]);
 }
 
 /** A chunk found by hybrid retrieval with its fused score and the ranks that produced it. */

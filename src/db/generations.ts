@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { NOTIFY_GENERATION_EVENT_SQL } from "../events/bus.ts";
 import type { Queryable } from "./pool.ts";
 
 export const GENERATION_STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
@@ -9,7 +8,16 @@ export const TERMINAL_STATUSES: readonly GenerationStatus[] = ["SUCCEEDED", "FAI
 export const GenerationKind = z.enum(["FULL_IEP", "SECTION"]);
 export type GenerationKind = z.infer<typeof GenerationKind>;
 
-const GenerationRow = z.object({
+/** Where a generation is within its status; stable values (GraphQL enum GenerationStage, README table). */
+export const GENERATION_STAGES = [
+  "queued", "starting", "retrieving", "drafting", "repairing", "validating", "saving", "done", "failed",
+  "cancelled", "waiting_to_retry", "waiting_for_gemini", "waiting_for_database", "interrupted", "recovered",
+] as const;
+export const GenerationStage = z.enum(GENERATION_STAGES);
+export type GenerationStage = z.infer<typeof GenerationStage>;
+
+/** A generations row. `run_id` fences the current run; `runner_id` is the process running it. */
+export const GenerationRow = z.object({
   id: z.string(),
   school_id: z.string(),
   student_id: z.string(),
@@ -17,7 +25,7 @@ const GenerationRow = z.object({
   kind: GenerationKind,
   status: GenerationStatus,
   progress: z.number(),
-  stage: z.string().nullable(),
+  stage: GenerationStage,
   message: z.string().nullable(),
   attempts: z.number(),
   max_attempts: z.number(),
@@ -31,6 +39,8 @@ const GenerationRow = z.object({
   base_iep_id: z.string().nullable(),
   iep_id: z.string().nullable(),
   last_seq: z.number(),
+  run_id: z.string().nullable(),
+  runner_id: z.string().nullable(),
   created_at: z.date(),
   updated_at: z.date(),
   started_at: z.date().nullable(),
@@ -44,14 +54,14 @@ const GenerationEventRow = z.object({
   school_id: z.string(),
   status: GenerationStatus,
   progress: z.number(),
-  stage: z.string().nullable(),
+  stage: GenerationStage,
   message: z.string().nullable(),
   created_at: z.date(),
 });
 export type GenerationEvent = z.infer<typeof GenerationEventRow>;
 
 /** Rows may carry an extra pg_notify column; zod's object strips it. */
-const parseGeneration = (row: unknown) => GenerationRow.parse(row);
+export const parseGeneration = (row: unknown) => GenerationRow.parse(row);
 
 export interface NewGeneration {
   schoolId: string;
@@ -67,29 +77,6 @@ export interface NewGeneration {
   sectionKind: string | null;
   baseIepId: string | null;
   message: string;
-}
-
-/**
- * Inserts a QUEUED generation with its seq-1 event (and NOTIFYs it at commit). With an idempotency key already used by the
- * same user, inserts nothing and returns undefined (the caller loads the existing one).
- */
-export async function insertGeneration(db: Queryable, g: NewGeneration): Promise<Generation | undefined> {
-  const { rows } = await db.query(
-    `with inserted as (
-       insert into generations (school_id, student_id, batch_id, kind, max_attempts, priority, idempotency_key,
-         requested_by, academic_year, instructions, section_kind, base_iep_id, message, last_seq)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1)
-       on conflict (requested_by, idempotency_key) where idempotency_key is not null do nothing
-       returning *
-     ), event as (
-       insert into generation_events (generation_id, seq, school_id, status, progress, stage, message)
-       select id, 1, school_id, status, progress, stage, message from inserted
-     )
-     select inserted.*, ${NOTIFY_GENERATION_EVENT_SQL.replaceAll("updated.", "inserted.")} from inserted`,
-    [g.schoolId, g.studentId, g.batchId, g.kind, g.maxAttempts, g.priority, g.idempotencyKey, g.requestedBy,
-      g.academicYear, g.instructions, g.sectionKind, g.baseIepId, g.message],
-  );
-  return rows[0] ? parseGeneration(rows[0]) : undefined;
 }
 
 export async function findGenerationByIdempotencyKey(db: Queryable, requestedBy: string, key: string): Promise<Generation | undefined> {
@@ -111,66 +98,6 @@ export async function findGenerationForUpdate(db: Queryable, schoolId: string, i
 /** Loads a generation by id without a tenant filter: for tasks, whose payload came from a scoped mutation. */
 export async function findGenerationForTask(db: Queryable, id: string): Promise<Generation | undefined> {
   const { rows } = await db.query("select * from generations where id = $1", [id]);
-  return rows[0] ? parseGeneration(rows[0]) : undefined;
-}
-
-/** A change of a generation's visible state; every change is also stored as the next event. */
-export interface GenerationChange {
-  status?: GenerationStatus;
-  progress?: number;
-  stage?: string | null;
-  message?: string | null;
-  error?: string | null;
-  iepId?: string;
-  incrementAttempts?: boolean;
-  /** The attempt did not count (Gemini was unavailable): give it back. */
-  refundAttempt?: boolean;
-  markStarted?: boolean;
-  markFinished?: boolean;
-  resetForRetry?: boolean;
-}
-
-/**
- * Applies a change, appends its event (seq = last_seq + 1) and NOTIFYs it, in one statement: stored seqs
- * are strictly increasing per generation. With `onlyFrom`, applies only while the generation is in
- * one of those statuses and returns undefined otherwise (e.g. it was cancelled meanwhile).
- */
-export async function changeGeneration(
-  db: Queryable,
-  id: string,
-  change: GenerationChange,
-  onlyFrom?: readonly GenerationStatus[],
-): Promise<Generation | undefined> {
-  const { rows } = await db.query(
-    `with updated as (
-       update generations set
-         status = coalesce($2::generation_status, status),
-         progress = case when $12 then 0 else coalesce($3, progress) end,
-         stage = case when $4 then $5 else stage end,
-         message = case when $6 then $7 else message end,
-         error = case when $8 then $9 else error end,
-         iep_id = coalesce($10::uuid, iep_id),
-         attempts = case when $12 then 0 when $11 then attempts + 1 when $16 then greatest(attempts - 1, 0) else attempts end,
-         started_at = case when $12 then null when $13 then now() else started_at end,
-         finished_at = case when $12 then null when $14 then now() else finished_at end,
-         last_seq = last_seq + 1,
-         updated_at = now()
-       where id = $1 and ($15::generation_status[] is null or status = any($15::generation_status[]))
-       returning *
-     ), event as (
-       insert into generation_events (generation_id, seq, school_id, status, progress, stage, message)
-       select id, last_seq, school_id, status, progress, stage, message from updated
-     )
-     select updated.*, ${NOTIFY_GENERATION_EVENT_SQL} from updated`,
-    [
-      id, change.status ?? null, change.progress ?? null,
-      change.stage !== undefined, change.stage ?? null,
-      change.message !== undefined, change.message ?? null,
-      change.error !== undefined, change.error ?? null,
-      change.iepId ?? null, change.incrementAttempts ?? false, change.resetForRetry ?? false,
-      change.markStarted ?? false, change.markFinished ?? false, onlyFrom ?? null, change.refundAttempt ?? false,
-    ],
-  );
   return rows[0] ? parseGeneration(rows[0]) : undefined;
 }
 

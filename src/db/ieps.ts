@@ -17,6 +17,14 @@ const IepRow = z.object({
 });
 export type IepRecord = z.infer<typeof IepRow>;
 
+/**
+ * Serialises version allocation for one student and academic year until the transaction ends.
+ * Call before insertIep in the same transaction: its max(version) then sees every committed version.
+ */
+export async function lockIepVersions(db: Queryable, studentId: string, academicYear: string): Promise<void> {
+  await db.query("select pg_advisory_xact_lock(hashtextextended($1, 0))", [`iep-versions:${studentId}:${academicYear}`]);
+}
+
 /** Stores a new IEP version for the student and academic year (version = latest + 1). */
 export async function insertIep(
   db: Queryable,

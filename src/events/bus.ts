@@ -51,6 +51,8 @@ export type PubSubTopics = {
   generation: [generationId: string, event: GenerationStoredEvent | GenerationDeltaEvent];
   batch: [batchId: string, event: GenerationStoredEvent];
   "generation.cancel": [event: GenerationCancelEvent];
+  /** Local only: the LISTEN connection came back, so NOTIFYs may have been missed; re-read state. */
+  "bus.resync": [event: { type: "bus.resync" }];
 };
 export type PubSub = ReturnType<typeof createPubSub<PubSubTopics>>;
 
@@ -74,7 +76,16 @@ export const NOTIFY_GENERATION_EVENT_SQL = `pg_notify('${EVENTS_CHANNEL}', json_
   'type', 'generation.event', 'schoolId', updated.school_id, 'generationId', updated.id,
   'batchId', updated.batch_id, 'seq', updated.last_seq)::text)`;
 
-/** One LISTEN connection per API process feeding yoga's in-process pubsub. Reconnects on its own. */
+/** SQL that NOTIFYs an evidence status for each row of a CTE named `updated` (delivered at commit). */
+export const NOTIFY_EVIDENCE_STATUS_SQL = `pg_notify('${EVENTS_CHANNEL}', json_build_object(
+  'type', 'evidence.status', 'schoolId', updated.school_id, 'studentId', updated.student_id,
+  'evidenceId', updated.id, 'status', updated.status)::text)`;
+
+/**
+ * One LISTEN connection per API process feeding yoga's in-process pubsub. Reconnects on its own;
+ * after a reconnect it publishes `bus.resync`, since NOTIFYs sent meanwhile were lost, so that
+ * open subscriptions re-read the tables.
+ */
 export interface EventBus {
   readonly pubsub: PubSub;
   /** Resolves once LISTEN is active (tests wait on it before publishing). */
@@ -88,6 +99,7 @@ export function startEventBus(connectionString: string, logger: Logger): EventBu
   let client: pg.Client | undefined;
   let closed = false;
   let retryDelayMs = 250;
+  let connectedBefore = false;
   let markReady: () => void = () => undefined;
   let readyPromise = new Promise<void>((resolve) => (markReady = resolve));
 
@@ -114,6 +126,11 @@ export function startEventBus(connectionString: string, logger: Logger): EventBu
       client = next;
       retryDelayMs = 250;
       markReady();
+      if (connectedBefore) {
+        log.info("LISTEN connection restored; open subscriptions re-read what they may have missed");
+        pubsub.publish("bus.resync", { type: "bus.resync" });
+      }
+      connectedBefore = true;
       if (closed) await next.end();
     } catch (error) {
       log.warn({ err: error, retryDelayMs }, "could not LISTEN; retrying");

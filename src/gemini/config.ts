@@ -22,7 +22,7 @@ export async function resolveGemini(env: Env, logger: Logger): Promise<ResolvedG
     model: env.GEMINI_MODEL,
     embeddingModel: env.GEMINI_EMBEDDING_MODEL,
     timeoutMs: env.GEMINI_TIMEOUT_MS,
-    resilience: { maxRetries: env.GEMINI_MAX_RETRIES },
+    resilience: { maxRetries: env.GEMINI_MAX_RETRIES, breaker: { resetTimeoutMs: env.OUTAGE_RETRY_DELAY_MS } },
   };
   if (env.GEMINI_API_KEY) {
     return { config: { ...base, apiKey: env.GEMINI_API_KEY, baseUrl: env.GEMINI_BASE_URL, simulated: false } };

@@ -2,9 +2,27 @@ import CircuitBreaker from "opossum";
 import { ApiError } from "@google/genai";
 import type { Logger } from "../logger.ts";
 
-/** Gemini is unavailable right now (breaker open, or retries exhausted on a transient fault). Retry later. */
+/**
+ * Gemini is unavailable for everyone right now (breaker open, or 429/5xx/connection refused outlasting
+ * the in-call retries). Work waits it out without using an attempt; `retryAfterMs` is the server's
+ * requested wait, when it gave one.
+ */
 export class GeminiUnavailableError extends Error {
   override readonly name = "GeminiUnavailableError";
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options: { cause?: unknown; retryAfterMs?: number } = {}) {
+    super(message, { cause: options.cause });
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * This request kept failing in its own way (malformed output, timing out, the stream cut) while
+ * Gemini answers others: the attempt counts, and the breaker is not fed.
+ */
+export class GeminiCallFailedError extends Error {
+  override readonly name = "GeminiCallFailedError";
 }
 
 /** Gemini rejected the request itself (bad request, auth, not found): retrying will not help. */
@@ -20,12 +38,28 @@ export interface ResilienceOptions {
 }
 
 const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+/** Statuses that mean Gemini is failing for everyone, not just for this request. */
+const OUTAGE_STATUSES = new Set([429, 500, 502, 503, 504]);
+const CONNECTION_FAILURES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
 /** Whether an SDK error is worth retrying: rate limits, server errors, timeouts, broken or malformed responses. */
 export function isTransient(error: unknown): boolean {
   if (error instanceof ApiError) return TRANSIENT_STATUSES.has(error.status);
   if (error instanceof GeminiRequestError) return false;
   return !(error instanceof Error && error.name === "AbortError" && !/timeout/i.test(error.message));
+}
+
+/**
+ * Whether an error says Gemini is down for everyone: rate limited or overloaded (429, 5xx), or not
+ * reachable at all. Only these open the breaker and wait without using attempts.
+ */
+export function isOutageSignal(error: unknown): boolean {
+  if (error instanceof ApiError) return OUTAGE_STATUSES.has(error.status);
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECTION_FAILURES.has(code)) return true;
+  }
+  return false;
 }
 
 /** The server's requested wait (Retry-After or RetryInfo.retryDelay in the error body), if any. */
@@ -38,7 +72,9 @@ export function retryAfterMs(error: unknown): number | undefined {
 /**
  * Wraps Gemini calls in one opossum circuit breaker plus bounded retries with exponential backoff
  * and jitter (honouring the server's retry delay). An open breaker fails fast with
- * GeminiUnavailableError so that queued jobs back off instead of hammering a dead API.
+ * GeminiUnavailableError so that queued jobs back off instead of hammering a dead API. Retries
+ * exhausted on an outage signal give GeminiUnavailableError; on anything else (malformed output,
+ * timeouts, a cut stream) GeminiCallFailedError; a rejected request at once GeminiRequestError.
  */
 export function createResilientCaller(name: string, options: ResilienceOptions, logger: Logger) {
   const log = logger.child({ component: "gemini", breaker: name });
@@ -48,7 +84,9 @@ export function createResilientCaller(name: string, options: ResilienceOptions, 
     errorThresholdPercentage: options.breaker?.errorThresholdPercentage ?? 50,
     resetTimeout: options.breaker?.resetTimeoutMs ?? 30_000,
     volumeThreshold: options.breaker?.volumeThreshold ?? 5,
-    errorFilter: (error: unknown) => !isTransient(error),
+    // Only outage signals count against the breaker: one request's malformed output or timeouts
+    // must not make Gemini fail fast for every other draft.
+    errorFilter: (error: unknown) => !isOutageSignal(error),
   });
   breaker.on("open", () => log.warn("circuit opened: Gemini calls fail fast until it half-opens"));
   breaker.on("halfOpen", () => log.info("circuit half-open: trying Gemini again"));
@@ -65,11 +103,7 @@ export function createResilientCaller(name: string, options: ResilienceOptions, 
         }
         if (signal?.aborted) throw error;
         if (!isTransient(error)) throw new GeminiRequestError(`Gemini ${operation} failed: ${messageOf(error)}`, { cause: error });
-        if (retry >= options.maxRetries) {
-          throw new GeminiUnavailableError(`Gemini ${operation} failed after ${retry + 1} attempts: ${messageOf(error)}`, {
-            cause: error,
-          });
-        }
+        if (retry >= options.maxRetries) throw exhausted(operation, retry + 1, error);
         const delay = backoffDelay(retry, retryAfterMs(error), options);
         log.warn({ operation, retry: retry + 1, delayMs: delay, err: messageOf(error) }, "transient Gemini failure; retrying");
         await sleep(delay, signal);
@@ -96,6 +130,14 @@ async function timeoutAware<T>(operation: string, attempt: () => Promise<T>, sig
     }
     throw error;
   }
+}
+
+/** What in-call retries running out means: an outage (wait) or this request's own failure (counts). */
+function exhausted(operation: string, tries: number, error: unknown): Error {
+  const message = `Gemini ${operation} failed after ${tries} attempts: ${messageOf(error)}`;
+  return isOutageSignal(error)
+    ? new GeminiUnavailableError(message, { cause: error, retryAfterMs: retryAfterMs(error) })
+    : new GeminiCallFailedError(message, { cause: error });
 }
 
 function isBreakerOpenError(error: unknown): boolean {

@@ -51,7 +51,7 @@ builder.mutationFields((t) => ({
     type: GenerateIepsPayload,
     description: "Queues one FULL_IEP generation per student (a caseload) in one transaction; follow it with batchProgress.",
     args: { input: t.arg({ type: GenerateIepsInputRef, required: true }) },
-    resolve: async (_root, args, ctx) => ({ batch: await requestBatchGeneration(ctx.deps.pool, ctx.viewer, args.input) }),
+    resolve: async (_root, args, ctx) => ({ batch: await requestBatchGeneration(ctx.deps.pool, ctx.viewer, args.input, ctx.logger) }),
   }),
 }));
 

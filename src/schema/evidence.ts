@@ -127,7 +127,7 @@ builder.mutationField("addEvidence", (t) =>
       dataField: { name: "evidence" },
     },
     resolve: (_root, { input }, ctx) =>
-      addEvidence(ctx.deps.pool, ctx.viewer, input, { maxChars: ctx.deps.limits.evidenceMaxChars }),
+      addEvidence(ctx.deps.pool, ctx.viewer, input, { maxChars: ctx.deps.limits.evidenceMaxChars, log: ctx.logger }),
   }),
 );
 

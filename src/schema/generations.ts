@@ -1,6 +1,6 @@
 import { builder } from "../builder.ts";
 import type { GraphQLContext } from "../context.ts";
-import { findGeneration, listGenerationEvents, listGenerations, type Generation } from "../db/generations.ts";
+import { findGeneration, GENERATION_STAGES, listGenerationEvents, listGenerations, type Generation, type GenerationStage } from "../db/generations.ts";
 import { findIep } from "../db/ieps.ts";
 import { findStudent } from "../db/students.ts";
 import { badUserInput, InvalidStateError, NotFoundError, ValidationError } from "../errors.ts";
@@ -30,6 +30,30 @@ const GenerationStatusEnum = builder.enumType("GenerationStatus", {
     CANCELLED: { description: "Cancelled on request. retryGeneration queues it again." },
   },
 });
+const STAGE_DESCRIPTIONS: Record<GenerationStage, string> = {
+  queued: "Waiting for a worker.",
+  starting: "An attempt begins; `attempts` went up.",
+  retrieving: "Hybrid search over the student's READY evidence.",
+  drafting: "Gemini streams the draft (text arrives as `textDelta`).",
+  repairing: "The draft failed validation; the model is asked once to repair it.",
+  validating: "Checking the draft against the IEP schema, IDEA §300.320 and its citations.",
+  saving: "Saving the IEP and SUCCEEDED in one transaction.",
+  done: "Terminal: the IEP draft is saved.",
+  failed: "Terminal: gave up; see `error`.",
+  cancelled: "Terminal: cancelled on request.",
+  waiting_to_retry: "QUEUED after a failed attempt; retried with exponential backoff.",
+  waiting_for_gemini: "QUEUED while Gemini is unavailable; does not use up an attempt.",
+  waiting_for_database: "QUEUED after the database was unreachable mid-run; does not use up an attempt.",
+  interrupted: "QUEUED after its worker shut down mid-run; does not use up an attempt.",
+  recovered: "QUEUED after the worker running it stopped beating (crashed); the crashed attempt counts.",
+};
+
+/** Stages in GraphQL: the stored value upper-cased (waiting_for_gemini → WAITING_FOR_GEMINI). */
+export const GenerationStageEnum = builder.enumType("GenerationStage", {
+  values: Object.fromEntries(GENERATION_STAGES.map((stage) => [stage.toUpperCase(), { value: stage, description: STAGE_DESCRIPTIONS[stage] }])) as
+    Record<Uppercase<GenerationStage>, { value: GenerationStage; description: string }>,
+});
+
 const GenerationKindEnum = builder.enumType("GenerationKind", {
   values: {
     FULL_IEP: { description: "Drafts a whole IEP." },
@@ -47,7 +71,7 @@ GenerationRef.implement({
     kind: t.field({ type: GenerationKindEnum, resolve: (g) => g.kind }),
     status: t.field({ type: GenerationStatusEnum, resolve: (g) => g.status }),
     progress: t.exposeFloat("progress", { description: "0 to 1." }),
-    stage: t.exposeString("stage", { nullable: true, description: "starting, retrieving, drafting, validating, saving, done, …" }),
+    stage: t.field({ type: GenerationStageEnum, description: "Where it is within its status (see GenerationStage).", resolve: (g) => g.stage }),
     message: t.exposeString("message", { nullable: true, description: "What is happening, for people." }),
     attempts: t.exposeInt("attempts"),
     maxAttempts: t.exposeInt("max_attempts"),
@@ -120,7 +144,7 @@ GenerationEventRef.implement({
     seq: t.exposeInt("seq"),
     status: t.field({ type: GenerationStatusEnum, resolve: (e) => e.status }),
     progress: t.exposeFloat("progress"),
-    stage: t.exposeString("stage", { nullable: true }),
+    stage: t.field({ type: GenerationStageEnum, resolve: (e) => e.stage }),
     message: t.exposeString("message", { nullable: true }),
     textDelta: t.exposeString("textDelta", { nullable: true, description: "Streamed draft text (live only, never stored)." }),
     at: t.field({ type: "DateTime", resolve: (e) => e.at }),
@@ -194,9 +218,9 @@ type RequestGeneration = typeof requestIepGeneration;
  */
 async function requestAndMaybeRun(ctx: GraphQLContext, request: RequestGeneration, input: unknown, async: boolean | null | undefined) {
   const enqueue = async !== false;
-  const requested = await request(ctx.deps.pool, ctx.viewer, input, { enqueue });
+  const requested = await request(ctx.deps.pool, ctx.viewer, input, { enqueue, log: ctx.logger });
   if (enqueue || !requested.created) return requested;
-  const finished = await runGeneration(ctx.deps, requested.generation.id, { isFinalAttempt: true });
+  const finished = await runGeneration({ ...ctx.deps, logger: ctx.logger }, requested.generation.id);
   return { ...requested, generation: finished ?? requested.generation };
 }
 
@@ -217,13 +241,13 @@ builder.mutationFields((t) => ({
     type: CancelGenerationPayload,
     description: "Cancels a QUEUED (removed from the queue) or RUNNING (stopped within ~2 s) generation.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => ({ cancelled: await cancelGeneration(ctx.deps.pool, ctx.viewer, args.id) }),
+    resolve: async (_root, args, ctx) => ({ cancelled: await cancelGeneration(ctx.deps.pool, ctx.viewer, args.id, ctx.logger) }),
   }),
   retryGeneration: t.field({
     type: GenerateIepPayload,
     description: "Queues a FAILED or CANCELLED generation again.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => ({ generation: await retryGeneration(ctx.deps.pool, ctx.viewer, args.id), created: false }),
+    resolve: async (_root, args, ctx) => ({ generation: await retryGeneration(ctx.deps.pool, ctx.viewer, args.id, ctx.logger), created: false }),
   }),
 }));
 

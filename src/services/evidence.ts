@@ -1,12 +1,13 @@
 import type pg from "pg";
 import { z } from "zod";
 import type { Viewer } from "../auth.ts";
-import { EvidenceKind, insertEvidence, type Evidence } from "../db/evidence.ts";
-import { withTransaction, type Queryable } from "../db/pool.ts";
+import { EvidenceKind, type Evidence } from "../db/evidence.ts";
+import { withTransaction } from "../db/pool.ts";
 import { findStudent } from "../db/students.ts";
 import { NotFoundError, parseInput } from "../errors.ts";
-import { publishEvent } from "../events/bus.ts";
-import { enqueueIngestEvidence } from "../jobs/ingest_evidence.ts";
+import * as lifecycle from "../lifecycle/evidence.ts";
+import type { Logger } from "../logger.ts";
+import { ingestEvidenceTask } from "../../tasks/ingest_evidence.ts";
 
 /** What addEvidence accepts; `maxChars` is EVIDENCE_MAX_CHARS (default 200,000 characters). */
 export function addEvidenceInputSchema(maxChars: number) {
@@ -31,26 +32,14 @@ export async function addEvidence(
   pool: pg.Pool,
   viewer: Viewer,
   input: unknown,
-  options: { maxChars: number },
+  options: { maxChars: number; log: Logger },
 ): Promise<Evidence> {
   const valid = parseInput(addEvidenceInputSchema(options.maxChars), input);
   return withTransaction(pool, async (client) => {
     const student = await findStudent(client, viewer.schoolId, valid.studentId);
     if (!student) throw new NotFoundError("Student", valid.studentId);
-    const evidence = await insertEvidence(client, { ...valid, schoolId: viewer.schoolId, createdBy: viewer.userId });
-    await enqueueIngestEvidence(client, { evidenceId: evidence.id });
-    await publishEvidenceStatus(client, evidence);
+    const evidence = await lifecycle.queue({ db: client, log: options.log }, { ...valid, schoolId: viewer.schoolId, createdBy: viewer.userId });
+    await ingestEvidenceTask.enqueue(client, { evidenceId: evidence.id });
     return evidence;
-  });
-}
-
-/** Announces an evidence document's status to subscribers (at commit, when inside a transaction). */
-export async function publishEvidenceStatus(db: Queryable, evidence: Evidence): Promise<void> {
-  await publishEvent(db, {
-    type: "evidence.status",
-    schoolId: evidence.school_id,
-    studentId: evidence.student_id,
-    evidenceId: evidence.id,
-    status: evidence.status,
   });
 }

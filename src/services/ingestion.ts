@@ -1,79 +1,82 @@
 import type pg from "pg";
-import { findEvidenceForTask, lockEvidence, storeChunksAndMarkReady, updateEvidenceStatus } from "../db/evidence.ts";
+import { lockEvidence, replaceChunks, type Evidence } from "../db/evidence.ts";
 import { withTransaction } from "../db/pool.ts";
+import { untilDatabaseAnswers } from "../db/retry.ts";
 import type { Gemini } from "../gemini/client.ts";
-import { GeminiRequestError, GeminiUnavailableError, messageOf } from "../gemini/resilience.ts";
-import { rescheduleIngestEvidence } from "../jobs/ingest_evidence.ts";
-import { outageRetryAt } from "../jobs/outage.ts";
+import { classifyFailure, type Failure } from "../jobs/failure.ts";
+import { nextRunAt, type RetryTimings } from "../jobs/retry-policy.ts";
+import * as lifecycle from "../lifecycle/evidence.ts";
 import type { Logger } from "../logger.ts";
+import { ingestEvidenceTask } from "../../tasks/ingest_evidence.ts";
 import { chunkText } from "./chunking.ts";
-import { publishEvidenceStatus } from "./evidence.ts";
 
 export interface IngestionDeps {
   pool: pg.Pool;
   gemini: Gemini;
   logger: Logger;
-  /** How long to wait after a Gemini outage before trying again (default 30 s). */
-  outageRetryDelayMs?: number;
+  /** This process's id (its worker_heartbeats row), recorded on the documents it ingests. */
+  runnerId: string;
+  /** How long failed or interrupted ingestions wait before their next try. */
+  retry?: RetryTimings;
 }
 
-/** READY or FAILED: done; SKIPPED: nothing to do; RESCHEDULED: Gemini is down, its job runs again later. */
+/** READY or FAILED: done; SKIPPED: nothing to do; RESCHEDULED: its job runs again later (outage, retry). */
 export type IngestionOutcome = "READY" | "FAILED" | "SKIPPED" | "RESCHEDULED";
 
 /**
  * Chunks one evidence document, embeds the chunks and stores them, marking it READY in the same
- * transaction (and publishing the status change at commit). Idempotent: a READY document is
- * skipped, and chunks are replaced rather than appended. A Gemini outage reschedules it without
- * using up an attempt (for up to 24 h); a permanent failure (Gemini rejects the input) or the last
- * attempt marks it FAILED with the reason; any other failure rethrows so the queue retries it.
+ * transaction (NOTIFYed at commit). Idempotent: a document that is no longer PENDING is skipped,
+ * and chunks are replaced rather than appended. A failure is classified (src/jobs/failure.ts): an
+ * outage or shutdown re-adds its job without using an attempt, a failed attempt backs off until
+ * its attempts are used up, a permanent failure (Gemini rejects the input) marks it FAILED.
  */
-export async function ingestEvidence(
-  deps: IngestionDeps,
-  evidenceId: string,
-  options: { isFinalAttempt: boolean; signal?: AbortSignal },
-): Promise<IngestionOutcome> {
-  const evidence = await findEvidenceForTask(deps.pool, evidenceId);
-  if (!evidence || evidence.status === "READY") return "SKIPPED";
+export async function ingestEvidence(deps: IngestionDeps, evidenceId: string, options: { signal?: AbortSignal } = {}): Promise<IngestionOutcome> {
+  const evidence = await lifecycle.start({ db: deps.pool, log: deps.logger }, evidenceId, deps.runnerId);
+  if (!evidence) return "SKIPPED";
   const chunks = chunkText(evidence.body);
   try {
     const embeddings = await deps.gemini.embed(chunks, "RETRIEVAL_DOCUMENT", options.signal);
     const outcome = await withTransaction(deps.pool, async (client) => {
       const current = await lockEvidence(client, evidence.id);
-      if (!current || current.status === "READY") return "SKIPPED" as const;
-      const stored = await storeChunksAndMarkReady(
-        client,
-        evidence,
-        chunks.map((text, i) => ({ text, embedding: embeddings[i]! })),
-      );
-      await publishEvidenceStatus(client, stored);
+      if (current?.status !== "PENDING") return "SKIPPED" as const;
+      await replaceChunks(client, evidence, chunks.map((text, i) => ({ text, embedding: embeddings[i]! })));
+      await lifecycle.succeed({ db: client, log: deps.logger }, evidence.id, chunks.length);
       return "READY" as const;
     });
     deps.logger.info({ evidenceId, chunks: chunks.length, outcome }, "evidence ingestion finished");
     return outcome;
   } catch (error) {
-    const retryAt = error instanceof GeminiUnavailableError ? outageRetryAt(evidence.created_at, deps.outageRetryDelayMs) : undefined;
-    if (retryAt && !options.signal?.aborted) return waitOutOutage(deps, evidence.id, retryAt, messageOf(error));
-    const permanent = error instanceof GeminiRequestError;
-    if (!permanent && !options.isFinalAttempt) throw error;
-    await withTransaction(deps.pool, async (client) => {
-      await publishEvidenceStatus(client, await updateEvidenceStatus(client, evidence.id, "FAILED", messageOf(error)));
-    });
-    deps.logger.warn({ evidenceId, err: messageOf(error) }, "evidence ingestion failed");
-    return "FAILED";
+    return untilDatabaseAnswers(() => finishFailedIngestion(deps, evidence, error, options.signal), deps.logger);
   }
 }
 
-/**
- * Gemini is down: the document stays PENDING (its `error` says why and when it is tried again)
- * and its job is added again for `retryAt`, without using up an attempt.
- */
-async function waitOutOutage(deps: IngestionDeps, evidenceId: string, retryAt: Date, reason: string): Promise<IngestionOutcome> {
+async function finishFailedIngestion(deps: IngestionDeps, evidence: Evidence, error: unknown, signal?: AbortSignal): Promise<IngestionOutcome> {
+  const failure = classifyFailure(error, signal);
+  const runAt = nextRunAt(
+    failure,
+    { attempts: evidence.attempts, maxAttempts: ingestEvidenceTask.maxAttempts, requestedAt: evidence.created_at },
+    deps.retry,
+  );
+  const log = deps.logger.child({ evidenceId: evidence.id, kind: failure.kind });
+  if (!runAt) {
+    await lifecycle.fail({ db: deps.pool, log }, evidence.id, failure.reason);
+    log.warn({ err: failure.reason }, "evidence ingestion failed");
+    return "FAILED";
+  }
+  const refundAttempt = failure.kind !== "retryable";
+  const reason = `${waitReason(failure, evidence.attempts)}; trying again at ${runAt.toISOString()}${refundAttempt ? " (this does not use up an attempt)" : ""}`;
   await withTransaction(deps.pool, async (client) => {
-    const waiting = await updateEvidenceStatus(client, evidenceId, "PENDING",
-      `Gemini is unavailable (${reason}); trying again at ${retryAt.toISOString()}`);
-    await rescheduleIngestEvidence(client, { evidenceId }, retryAt);
-    await publishEvidenceStatus(client, waiting);
+    const waiting = await lifecycle.requeue({ db: client, log }, evidence.id, reason, refundAttempt);
+    if (waiting) await ingestEvidenceTask.enqueue(client, { evidenceId: evidence.id }, { runAt });
   });
-  deps.logger.warn({ evidenceId, retryAt, err: reason }, "Gemini unavailable; evidence ingestion rescheduled without using an attempt");
+  log.warn({ err: failure.reason, runAt, refundAttempt }, "evidence ingestion rescheduled");
   return "RESCHEDULED";
+}
+
+function waitReason(failure: Failure, attempts: number): string {
+  if (failure.kind === "interrupted") return "The worker shut down mid-ingestion";
+  if (failure.kind === "unavailable") {
+    return failure.dependency === "database" ? `The database was unavailable (${failure.reason})` : `Gemini is unavailable (${failure.reason})`;
+  }
+  return `Attempt ${attempts} of ${ingestEvidenceTask.maxAttempts} failed (${failure.reason})`;
 }

@@ -10,6 +10,10 @@ import { createTestDatabase, type TestDatabase } from "./database.ts";
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
 /** Tests wait 1 s after a Gemini outage (30 s in production) and reset the breaker as fast. */
 export const OUTAGE_RETRY_DELAY_MS = 1000;
+/** Retries come fast in tests: an outage waits 1 s, a database fault 200 ms, a failed attempt from 200 ms. */
+export const TEST_RETRY_TIMINGS = { outageDelayMs: OUTAGE_RETRY_DELAY_MS, databaseDelayMs: 200, backoffBaseMs: 200 };
+/** Processes beat every 300 ms and count as dead after 2 s of silence; jobs are reconciled every 2 s. */
+export const TEST_RECOVERY_TIMINGS = { heartbeatMs: 300, deadAfterMs: 2000, reconcileMs: 2000 };
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -70,7 +74,8 @@ function runtimeConfig(databaseUrl: string, simulator: GeminiSimulator, options:
         breaker: { resetTimeoutMs: OUTAGE_RETRY_DELAY_MS },
       },
     },
-    outageRetryDelayMs: OUTAGE_RETRY_DELAY_MS,
+    retry: TEST_RETRY_TIMINGS,
+    recovery: TEST_RECOVERY_TIMINGS,
     worker: options.worker === false ? undefined : { concurrency: 2, pollIntervalMs: 200, shutdownAbortAfterMs: 500 },
     api: { host: "127.0.0.1", port: 0 },
   };

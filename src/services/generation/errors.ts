@@ -15,3 +15,14 @@ export class PermanentGenerationError extends Error {
 export class DraftRejectedError extends Error {
   override readonly name = "DraftRejectedError";
 }
+
+/**
+ * The run no longer owns its generation: it was cancelled, or presumed dead and recovered by
+ * another worker. The run stops and writes nothing more.
+ */
+export class RunSupersededError extends Error {
+  override readonly name = "RunSupersededError";
+  constructor(generationId: string) {
+    super(`generation ${generationId} is no longer this run's (cancelled or taken over)`);
+  }
+}

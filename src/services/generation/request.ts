@@ -2,11 +2,9 @@ import type pg from "pg";
 import { z } from "zod";
 import type { Viewer } from "../../auth.ts";
 import {
-  changeGeneration,
   findGenerationByIdempotencyKey,
   findGenerationForUpdate,
   insertBatch,
-  insertGeneration,
   TERMINAL_STATUSES,
   type Generation,
   type NewGeneration,
@@ -19,7 +17,9 @@ import { isUuid } from "../../ids.ts";
 import { publishEvent } from "../../events/bus.ts";
 import { IEP_SECTION_KINDS } from "../../iep/content.ts";
 import { defaultAcademicYear, iepPeriod } from "../../iep/rules.ts";
-import { dequeueGenerateIep, enqueueGenerateIep, enqueueGenerateIeps, GENERATE_IEP_MAX_ATTEMPTS } from "../../jobs/generate_iep.ts";
+import * as lifecycle from "../../lifecycle/generation.ts";
+import type { Logger } from "../../logger.ts";
+import { generateIep } from "../../../tasks/generate_iep.ts";
 
 const academicYear = z
   .string()
@@ -60,6 +60,12 @@ export const GenerateIepsInput = z.object({
   priority,
 });
 
+/** `enqueue`: add the job in the same transaction (async), or leave it to the caller to run inline. */
+export interface RequestOptions {
+  enqueue: boolean;
+  log: Logger;
+}
+
 /** A created (or, for a repeated idempotency key, the existing) generation. */
 export interface RequestedGeneration {
   generation: Generation;
@@ -71,12 +77,12 @@ export interface RequestedGeneration {
  * client in the same transaction (both exist or neither); without, the caller runs it inline.
  * The same idempotency key from the same user returns the existing generation instead.
  */
-export async function requestIepGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, options: { enqueue: boolean }): Promise<RequestedGeneration> {
+export async function requestIepGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, options: RequestOptions): Promise<RequestedGeneration> {
   const valid = parseInput(GenerateIepInput, input);
   return withTransaction(pool, async (client) => {
     const student = await findStudent(client, viewer.schoolId, valid.studentId);
     if (!student) throw new NotFoundError("Student", valid.studentId);
-    return createGeneration(client, viewer, options.enqueue, {
+    return createGeneration({ db: client, log: options.log }, viewer, options.enqueue, {
       studentId: student.id, kind: "FULL_IEP", sectionKind: null, baseIepId: null,
       academicYear: valid.academicYear ?? defaultAcademicYear(new Date()),
       instructions: valid.instructions ?? null, idempotencyKey: valid.idempotencyKey ?? null, priority: valid.priority ?? 0,
@@ -86,7 +92,7 @@ export async function requestIepGeneration(pool: pg.Pool, viewer: Viewer, input:
 }
 
 /** Creates a SECTION generation that redrafts one section of an existing IEP into a new version. */
-export async function requestSectionGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, options: { enqueue: boolean }): Promise<RequestedGeneration> {
+export async function requestSectionGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, options: RequestOptions): Promise<RequestedGeneration> {
   const valid = parseInput(RegenerateIepSectionInput, input);
   return withTransaction(pool, async (client) => {
     const iep = await findIep(client, viewer.schoolId, valid.iepId);
@@ -96,7 +102,7 @@ export async function requestSectionGeneration(pool: pg.Pool, viewer: Viewer, in
     if (ageDependent && iep.content[field] == null) {
       throw new InvalidStateError(`This IEP has no ${valid.section} section: it does not apply to this student's age`, valid.section);
     }
-    return createGeneration(client, viewer, options.enqueue, {
+    return createGeneration({ db: client, log: options.log }, viewer, options.enqueue, {
       studentId: iep.student_id, kind: "SECTION", sectionKind: valid.section, baseIepId: iep.id, academicYear: iep.academic_year,
       instructions: valid.instructions ?? null, idempotencyKey: valid.idempotencyKey ?? null, priority: valid.priority ?? 0,
       message: options.enqueue ? `Queued: redraft ${valid.section}` : `Redrafting ${valid.section} now (synchronous)`,
@@ -106,20 +112,21 @@ export async function requestSectionGeneration(pool: pg.Pool, viewer: Viewer, in
 
 type GenerationRequest = Omit<NewGeneration, "schoolId" | "requestedBy" | "batchId" | "maxAttempts">;
 
-async function createGeneration(client: pg.PoolClient, viewer: Viewer, enqueue: boolean, request: GenerationRequest): Promise<RequestedGeneration> {
-  const inserted = await insertGeneration(client, {
-    ...request, schoolId: viewer.schoolId, requestedBy: viewer.userId, batchId: null, maxAttempts: GENERATE_IEP_MAX_ATTEMPTS,
+async function createGeneration(ctx: lifecycle.LifecycleContext & { db: pg.PoolClient }, viewer: Viewer, enqueue: boolean, request: GenerationRequest): Promise<RequestedGeneration> {
+  const client = ctx.db;
+  const inserted = await lifecycle.queue(ctx, {
+    ...request, schoolId: viewer.schoolId, requestedBy: viewer.userId, batchId: null, maxAttempts: generateIep.maxAttempts,
   });
   if (!inserted) {
     const existing = await findGenerationByIdempotencyKey(client, viewer.userId, request.idempotencyKey!);
     return { generation: existing!, created: false };
   }
-  if (enqueue) await enqueueGenerateIep(client, { generationId: inserted.id }, inserted.priority);
+  if (enqueue) await generateIep.enqueue(client, { generationId: inserted.id }, { priority: inserted.priority });
   return { generation: inserted, created: true };
 }
 
 /** Queues a FULL_IEP generation per student in one transaction with one `add_jobs` call. */
-export async function requestBatchGeneration(pool: pg.Pool, viewer: Viewer, input: unknown): Promise<{ batchId: string; generations: Generation[] }> {
+export async function requestBatchGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, log: Logger): Promise<{ batchId: string; generations: Generation[] }> {
   const valid = parseInput(GenerateIepsInput, input);
   return withTransaction(pool, async (client) => {
     const students = await findStudentsByIds(client, viewer.schoolId, valid.studentIds);
@@ -129,14 +136,14 @@ export async function requestBatchGeneration(pool: pg.Pool, viewer: Viewer, inpu
     const batchId = await insertBatch(client, viewer.schoolId, viewer.userId, valid.studentIds.length);
     const generations: Generation[] = [];
     for (const studentId of valid.studentIds) {
-      generations.push((await insertGeneration(client, {
-        schoolId: viewer.schoolId, studentId, batchId, kind: "FULL_IEP", maxAttempts: GENERATE_IEP_MAX_ATTEMPTS,
+      generations.push((await lifecycle.queue({ db: client, log }, {
+        schoolId: viewer.schoolId, studentId, batchId, kind: "FULL_IEP", maxAttempts: generateIep.maxAttempts,
         priority: valid.priority ?? 0, idempotencyKey: null, requestedBy: viewer.userId,
         academicYear: valid.academicYear ?? defaultAcademicYear(new Date()), instructions: valid.instructions ?? null,
         sectionKind: null, baseIepId: null, message: "Queued (batch)",
       }))!);
     }
-    await enqueueGenerateIeps(client, generations.map((g) => ({ payload: { generationId: g.id }, priority: g.priority })));
+    await generateIep.enqueueMany(client, generations.map((g) => ({ payload: { generationId: g.id }, priority: g.priority })));
     return { batchId, generations };
   });
 }
@@ -146,32 +153,28 @@ export async function requestBatchGeneration(pool: pg.Pool, viewer: Viewer, inpu
  * process running it is told over NOTIFY and aborts its Gemini call). A finished one is an
  * InvalidStateError.
  */
-export async function cancelGeneration(pool: pg.Pool, viewer: Viewer, id: string): Promise<Generation> {
+export async function cancelGeneration(pool: pg.Pool, viewer: Viewer, id: string, log: Logger): Promise<Generation> {
   return withTransaction(pool, async (client) => {
     const generation = await lockGeneration(client, viewer, id);
     if (TERMINAL_STATUSES.includes(generation.status)) {
       throw new InvalidStateError(`Generation is already ${generation.status} and cannot be cancelled`, generation.status);
     }
-    await dequeueGenerateIep(client, generation.id);
-    const cancelled = await changeGeneration(client, generation.id, {
-      status: "CANCELLED", stage: "cancelled", message: "Cancelled on request", markFinished: true,
-    });
+    await generateIep.dequeue(client, { generationId: generation.id });
+    const cancelled = await lifecycle.cancel({ db: client, log }, generation.id);
     await publishEvent(client, { type: "generation.cancel", generationId: generation.id });
     return cancelled!;
   });
 }
 
 /** Re-queues a FAILED or CANCELLED generation (attempts start again); other states are an InvalidStateError. */
-export async function retryGeneration(pool: pg.Pool, viewer: Viewer, id: string): Promise<Generation> {
+export async function retryGeneration(pool: pg.Pool, viewer: Viewer, id: string, log: Logger): Promise<Generation> {
   return withTransaction(pool, async (client) => {
     const generation = await lockGeneration(client, viewer, id);
     if (generation.status !== "FAILED" && generation.status !== "CANCELLED") {
       throw new InvalidStateError(`Only FAILED or CANCELLED generations can be retried; this one is ${generation.status}`, generation.status);
     }
-    const requeued = await changeGeneration(client, generation.id, {
-      status: "QUEUED", resetForRetry: true, stage: null, error: null, message: "Queued again (retry requested)",
-    });
-    await enqueueGenerateIep(client, { generationId: generation.id }, generation.priority);
+    const requeued = await lifecycle.retry({ db: client, log }, generation.id);
+    await generateIep.enqueue(client, { generationId: generation.id }, { priority: generation.priority });
     return requeued!;
   });
 }

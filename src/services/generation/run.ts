@@ -1,40 +1,33 @@
 import type pg from "pg";
 import { readyEvidenceTitles } from "../../db/evidence.ts";
-import { changeGeneration, findGenerationForTask, type Generation } from "../../db/generations.ts";
-import { findIep, insertIep } from "../../db/ieps.ts";
-import { withTransaction } from "../../db/pool.ts";
-import { rescheduleGenerateIep } from "../../jobs/generate_iep.ts";
-import { outageRetryAt } from "../../jobs/outage.ts";
+import { findGenerationForTask, type Generation } from "../../db/generations.ts";
+import { findIep } from "../../db/ieps.ts";
 import { findStudent, type Student } from "../../db/students.ts";
 import type { Gemini } from "../../gemini/client.ts";
-import { GeminiRequestError, GeminiUnavailableError, messageOf } from "../../gemini/resilience.ts";
+import type { RetryTimings } from "../../jobs/retry-policy.ts";
+import * as lifecycle from "../../lifecycle/generation.ts";
 import type { Logger } from "../../logger.ts";
-import { citedChunkIds, IEP_SECTION_KINDS, SECTION_FIELD, type IepContent, type IepSectionKind } from "../../iep/content.ts";
+import { IEP_SECTION_KINDS, type IepContent, type IepSectionKind } from "../../iep/content.ts";
 import { buildIepPrompt, SECTION_RETRIEVAL_QUERIES, type PromptChunk } from "../../iep/prompt.ts";
-import {
-  checkIepContent,
-  iepContentSchemaFor,
-  iepPeriod,
-  responseJsonSchema,
-  sectionRequirements,
-  sectionSchemaFor,
-  type IepPeriod,
-  type SectionRequirements,
-} from "../../iep/rules.ts";
+import { iepContentSchemaFor, iepPeriod, responseJsonSchema, sectionRequirements, sectionSchemaFor, type SectionRequirements } from "../../iep/rules.ts";
 import { searchStudentEvidenceMany } from "../retrieval.ts";
 import { createDeltaPublisher, type DeltaPublisher } from "./deltas.ts";
-import { DraftRejectedError, GenerationCancelledError, PermanentGenerationError } from "./errors.ts";
+import { DraftRejectedError, PermanentGenerationError, RunSupersededError } from "./errors.ts";
+import { finishFailedRun, saveDraft } from "./finish.ts";
 import type { RunningGenerations } from "./running.ts";
+import { repairPrompt, validateDraft, type DraftRules } from "./validate.ts";
 
 export interface GenerationDeps {
   pool: pg.Pool;
   gemini: Gemini;
   logger: Logger;
   running: RunningGenerations;
+  /** This process's id (its worker_heartbeats row), recorded on the generations it runs. */
+  runnerId: string;
+  /** How long failed or interrupted runs wait before their next try (defaults: DEFAULT_RETRY_TIMINGS). */
+  retry?: RetryTimings;
   /** How often streamed text is flushed to subscribers (default 50 ms). */
   deltaIntervalMs?: number;
-  /** How long a generation waits after a Gemini outage before trying again (default 30 s). */
-  outageRetryDelayMs?: number;
 }
 
 const CHUNKS_PER_SECTION = 6;
@@ -42,37 +35,25 @@ const EXPECTED_DRAFT_CHARS = 6000;
 const DRAFT_PROGRESS = { start: 0.25, end: 0.8, checkpoints: [0.4, 0.55, 0.7] } as const;
 
 /**
- * Runs one generation: retrieving → drafting (streamed) → validating → saving. The graphile-worker
- * task and `generateIep(async: false)` both call this. Every stage is a stored, NOTIFYed event.
- * How a run ends:
- * - cancelled (from any process): the Gemini call is aborted, nothing is saved;
- * - Gemini unavailable, or the worker shutting down: back to QUEUED with the attempt refunded and
- *   the job re-added (later, or at once), so these faults delay work but never fail it;
- * - any other failure: back to QUEUED and rethrown, so the queue retries with backoff; a permanent
- *   one (no evidence, request rejected) or the last attempt marks it FAILED.
- * Returns the generation as it ends up.
+ * Runs one generation: retrieving → drafting (streamed) → validating (one repair request if the
+ * draft is invalid) → saving. The graphile-worker task and `generateIep(async: false)` both call
+ * this; every stage is a lifecycle transition (stored, NOTIFYed). A failure is classified once
+ * (src/jobs/failure.ts) and ends the run as CANCELLED (nothing more written), QUEUED again with its
+ * job re-added (outage, shutdown, database fault: attempt refunded; a failed attempt: backoff), or
+ * FAILED. Returns the generation as it ends up.
  */
-export async function runGeneration(
-  deps: GenerationDeps,
-  generationId: string,
-  options: { isFinalAttempt: boolean; signal?: AbortSignal },
-): Promise<Generation | undefined> {
+export async function runGeneration(deps: GenerationDeps, generationId: string, options: { signal?: AbortSignal } = {}): Promise<Generation | undefined> {
   const registration = deps.running.register(generationId, options.signal);
-  const signal = registration.signal;
   try {
-    const started = await changeGeneration(
-      deps.pool,
-      generationId,
-      { status: "RUNNING", stage: "starting", progress: 0.02, message: "Starting", error: null, incrementAttempts: true, markStarted: true },
-      ["QUEUED", "RUNNING"],
-    );
+    const started = await lifecycle.start({ db: deps.pool, log: deps.logger }, generationId, deps.runnerId);
     if (!started) return findGenerationForTask(deps.pool, generationId);
     const logger = deps.logger.child({ generationId, attempt: started.attempts });
-    const run = new GenerationRun(deps, started, signal, logger);
+    const run = new GenerationRun({ ...deps, logger }, started, registration.signal);
     try {
       return await run.execute();
     } catch (error) {
-      return await run.handleFailure(error, options.isFinalAttempt);
+      run.discardText();
+      return await finishFailedRun({ ...deps, logger }, run.latest, error, registration.signal);
     }
   } finally {
     registration.release();
@@ -80,17 +61,17 @@ export async function runGeneration(
 }
 
 class GenerationRun {
-  private latest: Generation;
+  latest: Generation;
   private readonly deltas: DeltaPublisher;
   private readonly deps: GenerationDeps;
   private readonly signal: AbortSignal;
-  private readonly logger: Logger;
+  private readonly run: lifecycle.RunRef;
 
-  constructor(deps: GenerationDeps, generation: Generation, signal: AbortSignal, logger: Logger) {
+  constructor(deps: GenerationDeps, generation: Generation, signal: AbortSignal) {
     this.deps = deps;
     this.latest = generation;
     this.signal = signal;
-    this.logger = logger;
+    this.run = lifecycle.runOf(generation);
     this.deltas = createDeltaPublisher(deps.pool, { schoolId: generation.school_id, generationId: generation.id }, deps.deltaIntervalMs);
     this.deltas.release(generation.last_seq);
   }
@@ -118,13 +99,45 @@ class GenerationRun {
       instructions: generation.instructions,
       ...(generation.kind === "SECTION" ? { onlySection: sections[0]!, existingContent: baseContent } : {}),
     });
-    const draft = await this.draft(systemInstruction, prompt, responseJsonSchema(schema));
+    const jsonSchema = responseJsonSchema(schema);
+    const rules: DraftRules = {
+      schema, kind: generation.kind, sections, base: baseContent, requirements, period, allowedChunkIds: new Set(chunks.map((c) => c.id)),
+    };
+    const draft = await this.draft(systemInstruction, prompt, jsonSchema);
 
     await this.step("validating", 0.85, "Checking the draft against IDEA §300.320 and its citations");
-    const content = this.validate(draft.text, schema, sections, baseContent, { requirements, period }, new Set(chunks.map((c) => c.id)));
+    const content = await this.validateOrRepair(draft, rules, { systemInstruction, prompt, jsonSchema });
 
     await this.step("saving", 0.95, "Saving the IEP draft");
-    return this.save(content, draft.model);
+    this.latest = await saveDraft(this.deps, this.run, this.latest, content, draft.model);
+    return this.latest;
+  }
+
+  /** Drops streamed text not yet sent (the run failed). */
+  discardText(): void {
+    this.deltas.discard();
+  }
+
+  /**
+   * Validates the draft; if it is rejected, asks the model once to repair it with the validation
+   * errors (stage `repairing`) and validates the answer. A draft still invalid fails the attempt;
+   * nothing invalid is ever stored.
+   */
+  private async validateOrRepair(
+    draft: { text: string },
+    rules: DraftRules,
+    request: { systemInstruction: string; prompt: string; jsonSchema: object },
+  ): Promise<IepContent> {
+    try {
+      return validateDraft(draft.text, rules);
+    } catch (error) {
+      if (!(error instanceof DraftRejectedError)) throw error;
+      this.deps.logger.warn({ err: error.message }, "draft rejected; asking the model to repair it once");
+      await this.step("repairing", 0.82, `The draft was rejected (${error.message.slice(0, 300)}); asking the model to repair it`);
+      const repaired = await this.draft(request.systemInstruction, repairPrompt(request.prompt, draft.text, error.message), request.jsonSchema);
+      await this.step("validating", 0.9, "Checking the repaired draft");
+      return validateDraft(repaired.text, rules);
+    }
   }
 
   private sectionsToDraft(requirements: SectionRequirements): IepSectionKind[] {
@@ -165,9 +178,9 @@ class GenerationRun {
     let checkpoint = 0;
     let pendingCheckpoint: Promise<void> = Promise.resolve();
     // Checkpoint events are stored in the background while the stream goes on. If the stream fails
-    // (cancelled, transient error), a queued checkpoint rejects too (the generation is no longer
-    // RUNNING) and nothing awaits it: mark each as handled at once, so it cannot become an
-    // unhandled rejection (which would crash the worker process), and let it settle before rethrowing.
+    // (cancelled, transient error), a queued checkpoint rejects too (the run no longer owns the
+    // generation) and nothing awaits it: mark each as handled at once, so it cannot become an
+    // unhandled rejection, and let it settle before rethrowing.
     const queueCheckpoint = (store: () => Promise<void>) => {
       pendingCheckpoint = pendingCheckpoint.then(store);
       pendingCheckpoint.catch(() => undefined);
@@ -202,114 +215,17 @@ class GenerationRun {
     return result;
   }
 
-  private validate(
-    text: string,
-    schema: { safeParse(value: unknown): { success: boolean; data?: unknown; error?: { issues: { path: PropertyKey[]; message: string }[] } } },
-    sections: IepSectionKind[],
-    base: IepContent | undefined,
-    rules: { requirements: SectionRequirements; period: IepPeriod },
-    allowedChunkIds: ReadonlySet<string>,
-  ): IepContent {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new DraftRejectedError("The model's draft was not valid JSON");
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      const issues = (parsed.error?.issues ?? []).slice(0, 5).map((i) => `${i.path.join(".")}: ${i.message}`);
-      throw new DraftRejectedError(`The draft does not match the IEP schema: ${issues.join("; ")}`);
-    }
-    const content = (this.latest.kind === "SECTION" ? { ...base, [SECTION_FIELD[sections[0]!]]: parsed.data } : parsed.data) as IepContent;
-    const violations = checkIepContent(content, { ...rules, allowedChunkIds: new Set([...allowedChunkIds, ...citedChunkIds(base)]) });
-    if (violations.length > 0) {
-      throw new DraftRejectedError(`The draft breaks IEP rules: ${violations.slice(0, 5).map((v) => `${v.path}: ${v.message}`).join("; ")}`);
-    }
-    return content;
-  }
-
-  private async save(content: IepContent, model: string): Promise<Generation> {
-    const generation = this.latest;
-    const modelName = this.deps.gemini.config.simulated ? `${model} (iepgen simulator)` : model;
-    return withTransaction(this.deps.pool, async (client) => {
-      const iep = await insertIep(client, {
-        schoolId: generation.school_id, studentId: generation.student_id, academicYear: generation.academic_year,
-        content, model: modelName, generationId: generation.id,
-      });
-      const done = await changeGeneration(
-        client,
-        generation.id,
-        { status: "SUCCEEDED", progress: 1, stage: "done", message: `IEP draft saved as version ${iep.version}`, iepId: iep.id, markFinished: true },
-        ["RUNNING"],
-      );
-      if (!done) throw new GenerationCancelledError(generation.id);
-      this.latest = done;
-      return done;
-    });
-  }
-
-  /** Stores a stage event while the generation is still RUNNING; throws if it was cancelled. */
-  private async step(stage: string, progress: number, message: string): Promise<void> {
+  /** Stores a stage event while this run still owns the generation; throws if it does not. */
+  private async step(stage: lifecycle.RunStage, progress: number, message: string): Promise<void> {
     this.signal.throwIfAborted();
     await this.deltas.holdForStoredEvent();
     try {
-      const updated = await changeGeneration(this.deps.pool, this.latest.id, { stage, progress, message }, ["RUNNING"]);
-      if (!updated) throw new GenerationCancelledError(this.latest.id);
+      const updated = await lifecycle.step({ db: this.deps.pool, log: this.deps.logger }, this.run, stage, progress, message);
+      if (!updated) throw new RunSupersededError(this.latest.id);
       this.latest = updated;
     } finally {
       this.deltas.release(this.latest.last_seq);
     }
-  }
-
-  async handleFailure(error: unknown, isFinalAttempt: boolean): Promise<Generation | undefined> {
-    this.deltas.discard();
-    const current = await findGenerationForTask(this.deps.pool, this.latest.id);
-    if (error instanceof GenerationCancelledError || current?.status === "CANCELLED" || this.signal.reason instanceof GenerationCancelledError) {
-      this.logger.info("generation cancelled");
-      return current;
-    }
-    const reason = error instanceof Error ? error.message : String(error);
-    if (this.signal.aborted) {
-      return this.requeueWithoutAttempt(reason, 0, "interrupted", "The worker shut down mid-run; queued again for another worker");
-    }
-    const retryAt = error instanceof GeminiUnavailableError ? outageRetryAt(this.latest.created_at, this.deps.outageRetryDelayMs) : undefined;
-    if (retryAt) return this.requeueWithoutAttempt(reason, retryAt.getTime() - Date.now(), "waiting for Gemini", "Gemini is unavailable; trying again");
-    const permanent = error instanceof PermanentGenerationError || error instanceof GeminiRequestError;
-    if (permanent || isFinalAttempt || this.latest.attempts >= this.latest.max_attempts) {
-      this.logger.warn({ err: messageOf(error) }, "generation failed");
-      return (await changeGeneration(this.deps.pool, this.latest.id,
-        { status: "FAILED", stage: "failed", message: "Generation failed", error: reason, markFinished: true }, ["RUNNING"])) ?? current;
-    }
-    this.logger.warn({ err: messageOf(error) }, "generation attempt failed; the queue will retry it");
-    return this.requeueForRetry(reason, error);
-  }
-
-  /**
-   * The attempt was cut short by something outside the draft: Gemini is down (breaker open, or
-   * transient faults outlasted the in-call retries) or the worker is shutting down. It does not
-   * count: the generation goes back to QUEUED and its job is added again to run after `delayMs`,
-   * so such faults delay work instead of using up attempts (an outage, for up to 24 h).
-   */
-  private async requeueWithoutAttempt(reason: string, delayMs: number, stage: string, why: string): Promise<Generation | undefined> {
-    const runAt = new Date(Date.now() + delayMs);
-    this.logger.warn({ err: reason, runAt, stage }, "generation requeued without using an attempt");
-    return withTransaction(this.deps.pool, async (client) => {
-      const requeued = await changeGeneration(client, this.latest.id, {
-        status: "QUEUED", stage, error: reason, refundAttempt: true,
-        message: `${why} at ${runAt.toISOString()} (this does not use up an attempt)`,
-      }, ["RUNNING"]);
-      if (requeued) await rescheduleGenerateIep(client, { generationId: requeued.id }, requeued.priority, runAt);
-      return requeued;
-    });
-  }
-
-  private async requeueForRetry(reason: string, error: unknown): Promise<never> {
-    await changeGeneration(this.deps.pool, this.latest.id, {
-      status: "QUEUED", stage: "waiting to retry", error: reason,
-      message: `Attempt ${this.latest.attempts} of ${this.latest.max_attempts} failed; retrying shortly`,
-    }, ["RUNNING"]);
-    throw error;
   }
 }
 

@@ -8,6 +8,8 @@ export interface RunningGenerations {
    * cancels it (a `generation.cancel` event over Postgres NOTIFY) or when `parent` aborts.
    */
   register(generationId: string, parent?: AbortSignal): { signal: AbortSignal; release(): void };
+  /** The generations running in this process now (reported in its heartbeat). */
+  ids(): string[];
   /** Aborts a generation if it runs in this process (the NOTIFY path reaches every process). */
   abortLocal(generationId: string): boolean;
   close(): Promise<void>;
@@ -40,6 +42,7 @@ export function createRunningGenerations(pubsub: PubSub): RunningGenerations {
       };
     },
     abortLocal,
+    ids: () => [...controllers.keys()],
     async close() {
       await cancellations.return?.();
       await listening;

@@ -1,7 +1,7 @@
 import type pg from "pg";
-import { batchCounts, listGenerationEvents, TERMINAL_STATUSES, type GenerationEvent, type GenerationStatus } from "../../db/generations.ts";
+import { batchCounts, listGenerationEvents, TERMINAL_STATUSES, type GenerationEvent, type GenerationStage, type GenerationStatus } from "../../db/generations.ts";
 import type { PubSub } from "../../events/bus.ts";
-import { listenNow } from "../../events/listen.ts";
+import { listenNow, withResync } from "../../events/listen.ts";
 
 /** What a `generationEvents` subscriber receives: a stored event, or live draft text (`textDelta`). */
 export interface GenerationEventView {
@@ -9,7 +9,7 @@ export interface GenerationEventView {
   seq: number;
   status: GenerationStatus;
   progress: number;
-  stage: string | null;
+  stage: GenerationStage;
   message: string | null;
   textDelta: string | null;
   at: Date;
@@ -23,7 +23,9 @@ function storedView(event: GenerationEvent): GenerationEventView {
 /**
  * A generation's events after `afterSeq`, resumable without loss: listens to live events first,
  * then replays stored ones, fills any gap in the live stream from the table, drops duplicates by
- * seq, and delivers in seq order. Text deltas are live only and carry the latest stored seq.
+ * seq, and delivers in seq order. Text deltas are live only and carry the latest stored seq. It
+ * also re-reads the table when the LISTEN connection comes back and every 10 s, so a lost NOTIFY
+ * (the terminal one, say) delays an event but never hangs the subscription.
  * Completes once the latest stored event is terminal (SUCCEEDED, FAILED, CANCELLED).
  */
 export async function* streamGenerationEvents(
@@ -32,7 +34,7 @@ export async function* streamGenerationEvents(
   target: { schoolId: string; generationId: string },
   afterSeq: number,
 ): AsyncGenerator<GenerationEventView> {
-  const live = listenNow(pubsub.subscribe("generation", target.generationId));
+  const live = listenNow(withResync(pubsub, pubsub.subscribe("generation", target.generationId)));
   let lastSeq = afterSeq;
   let latest: GenerationEventView | undefined;
   const isFinished = () => latest !== undefined && TERMINAL_STATUSES.includes(latest.status);
@@ -56,6 +58,11 @@ export async function* streamGenerationEvents(
     if (isFinished()) return;
     for (let item = await live.next(); !item.done; item = await live.next()) {
       const event = item.value;
+      if (event.type === "bus.resync") {
+        yield* catchUp();
+        if (isFinished()) return;
+        continue;
+      }
       if (event.seq > lastSeq) {
         yield* catchUp(event.seq);
         if (isFinished()) return;
@@ -94,7 +101,7 @@ export async function loadBatchProgress(pool: pg.Pool, schoolId: string, batchId
 
 /** Streams a batch's progress: the current counts at once, then on every change, until all are terminal. */
 export async function* streamBatchProgress(pool: pg.Pool, pubsub: PubSub, schoolId: string, batchId: string): AsyncGenerator<BatchProgressView> {
-  const live = listenNow(pubsub.subscribe("batch", batchId));
+  const live = listenNow(withResync(pubsub, pubsub.subscribe("batch", batchId)));
   try {
     let previous = await loadBatchProgress(pool, schoolId, batchId);
     if (!previous) return;

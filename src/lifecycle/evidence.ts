@@ -1,0 +1,99 @@
+/**
+ * The evidence lifecycle: the only code that changes an evidence document's status.
+ *
+ *   queue ──▶ PENDING ──start──▶ PENDING (attempt counted) ──succeed──▶ READY
+ *               ▲  ▲                  │  │
+ *               │  └────requeue───────┘  └──fail──▶ FAILED
+ *               └──────recover─────────  (a dead runner; FAILED once attempts are used up)
+ *
+ * Each transition is ONE SQL statement that updates the row and NOTIFYs `evidence.status`
+ * (delivered at commit), except `start`, which changes nothing a subscriber sees. A transition
+ * that does not apply returns undefined and is logged at debug level.
+ */
+import { EVIDENCE_COLUMNS, EvidenceRow, type Evidence, type EvidenceKind } from "../db/evidence.ts";
+import { NOTIFY_EVIDENCE_STATUS_SQL } from "../events/bus.ts";
+import type { LifecycleContext } from "./generation.ts";
+
+function transitionSql(set: string, where: string, notify = true): string {
+  return `with updated as (
+       update evidence set ${set}, updated_at = now() where ${where} returning ${EVIDENCE_COLUMNS}
+     )
+     select updated.*${notify ? `, ${NOTIFY_EVIDENCE_STATUS_SQL}` : ""} from updated`;
+}
+
+const SQL = {
+  queue: `with updated as (
+       insert into evidence (school_id, student_id, kind, title, body, created_by)
+       values ($1, $2, $3, $4, $5, $6) returning ${EVIDENCE_COLUMNS}
+     )
+     select updated.*, ${NOTIFY_EVIDENCE_STATUS_SQL} from updated`,
+  start: transitionSql("attempts = attempts + 1, runner_id = $2", "id = $1 and status = 'PENDING'", false),
+  succeed: transitionSql("status = 'READY', error = null, chunk_count = $2, runner_id = null", "id = $1 and status = 'PENDING'"),
+  requeue: transitionSql(
+    "error = $2, runner_id = null, attempts = case when $3 then greatest(attempts - 1, 0) else attempts end",
+    "id = $1 and status = 'PENDING'",
+  ),
+  fail: transitionSql("status = 'FAILED', error = $2, runner_id = null", "id = $1 and status = 'PENDING'"),
+  recover: transitionSql(
+    `status = (case when attempts >= $2 then 'FAILED' else 'PENDING' end)::evidence_status,
+     error = case when attempts >= $2 then 'The worker ingesting it stopped during each of its ' || attempts || ' attempts'
+       else 'The worker ingesting it stopped; queued again for another worker' end,
+     runner_id = null`,
+    "status = 'PENDING' and runner_id = any($1::uuid[])",
+  ),
+} as const;
+
+function parse(rows: unknown[]): Evidence | undefined {
+  return rows[0] ? EvidenceRow.parse(rows[0]) : undefined;
+}
+
+function refused(ctx: LifecycleContext, transition: string, id: string): undefined {
+  ctx.log.debug({ evidenceId: id, transition, allowedFrom: "PENDING" }, "evidence transition did not apply");
+  return undefined;
+}
+
+export interface NewEvidence {
+  schoolId: string;
+  studentId: string;
+  kind: EvidenceKind;
+  title: string;
+  body: string;
+  createdBy: string | null;
+}
+
+/** Inserts a PENDING document (the caller adds its ingestion job in the same transaction). */
+export async function queue(ctx: LifecycleContext, e: NewEvidence): Promise<Evidence> {
+  const { rows } = await ctx.db.query(SQL.queue, [e.schoolId, e.studentId, e.kind, e.title, e.body, e.createdBy]);
+  return parse(rows)!;
+}
+
+/** Counts an ingestion attempt and records who runs it; undefined once it is READY or FAILED. */
+export async function start(ctx: LifecycleContext, id: string, runnerId: string): Promise<Evidence | undefined> {
+  const { rows } = await ctx.db.query(SQL.start, [id, runnerId]);
+  return parse(rows) ?? refused(ctx, "start", id);
+}
+
+/** PENDING → READY with its chunk count (call in the transaction that stored the chunks). */
+export async function succeed(ctx: LifecycleContext, id: string, chunkCount: number): Promise<Evidence | undefined> {
+  const { rows } = await ctx.db.query(SQL.succeed, [id, chunkCount]);
+  return parse(rows) ?? refused(ctx, "succeed", id);
+}
+
+/** Stays PENDING with the reason it waits (the caller re-adds its job in the same transaction). */
+export async function requeue(ctx: LifecycleContext, id: string, reason: string, refundAttempt: boolean): Promise<Evidence | undefined> {
+  const { rows } = await ctx.db.query(SQL.requeue, [id, reason, refundAttempt]);
+  return parse(rows) ?? refused(ctx, "requeue", id);
+}
+
+/** PENDING → FAILED with the reason. */
+export async function fail(ctx: LifecycleContext, id: string, reason: string): Promise<Evidence | undefined> {
+  const { rows } = await ctx.db.query(SQL.fail, [id, reason]);
+  return parse(rows) ?? refused(ctx, "fail", id);
+}
+
+/** PENDING documents of dead runners: queued again, or FAILED once `maxAttempts` are used up. */
+export async function recover(ctx: LifecycleContext, deadRunnerIds: readonly string[], maxAttempts: number): Promise<Evidence[]> {
+  if (deadRunnerIds.length === 0) return [];
+  const { rows } = await ctx.db.query(SQL.recover, [deadRunnerIds, maxAttempts]);
+  return rows.map((row) => EvidenceRow.parse(row));
+}

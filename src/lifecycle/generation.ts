@@ -1,0 +1,197 @@
+/**
+ * The generation lifecycle: the only code that changes a generation's state.
+ *
+ *   queue ──▶ QUEUED ──start──▶ RUNNING ──step(stage)──▶ RUNNING ──succeed──▶ SUCCEEDED
+ *               ▲  ▲               │ │ │
+ *               │  └──requeue──────┘ │ └──fail──▶ FAILED ──retry──▶ QUEUED
+ *               └─────recover────────┘   (a dead runner; FAILED once attempts are used up)
+ *   QUEUED / RUNNING ──cancel──▶ CANCELLED ──retry──▶ QUEUED
+ *
+ * Each transition is ONE SQL statement that updates the row, stores the next event
+ * (seq = last_seq + 1) and NOTIFYs it (delivered at commit), and names the statuses it may leave
+ * from. A run is fenced by the `run_id` that `start` returns: step, succeed, requeue and fail apply
+ * only to that run, so a run presumed dead cannot write over the one that replaced it. A transition
+ * that does not apply returns undefined and is logged at debug level.
+ */
+import { NOTIFY_GENERATION_EVENT_SQL } from "../events/bus.ts";
+import type { Queryable } from "../db/pool.ts";
+import type { Logger } from "../logger.ts";
+import { GenerationRow, type Generation, type GenerationStage, type NewGeneration } from "../db/generations.ts";
+export { GENERATION_STAGES, GenerationStage } from "../db/generations.ts";
+
+/** The stages a running attempt reports with `step`. */
+export type RunStage = Extract<GenerationStage, "retrieving" | "drafting" | "repairing" | "validating" | "saving">;
+
+/** Stages a generation may wait in while QUEUED after `requeue`. */
+export type WaitStage = Extract<GenerationStage, "waiting_to_retry" | "waiting_for_gemini" | "waiting_for_database" | "interrupted">;
+
+/** Who changes the generation: a client for the statement, a logger for refused transitions. */
+export interface LifecycleContext {
+  db: Queryable;
+  log: Logger;
+}
+
+/** Builds the one statement of a transition: update (where), store the event, NOTIFY. */
+function transitionSql(set: string, where: string): string {
+  return `with updated as (
+       update generations set ${set}, last_seq = last_seq + 1, updated_at = now()
+       where ${where}
+       returning *
+     ), event as (
+       insert into generation_events (generation_id, seq, school_id, status, progress, stage, message)
+       select id, last_seq, school_id, status, progress, stage, message from updated
+     )
+     select updated.*, ${NOTIFY_GENERATION_EVENT_SQL} from updated`;
+}
+
+const RUN_FENCE = "id = $1 and status = 'RUNNING' and run_id = $2";
+
+const SQL = {
+  queue: `with updated as (
+       insert into generations (school_id, student_id, batch_id, kind, max_attempts, priority, idempotency_key,
+         requested_by, academic_year, instructions, section_kind, base_iep_id, message, stage, last_seq)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'queued', 1)
+       on conflict (requested_by, idempotency_key) where idempotency_key is not null do nothing
+       returning *
+     ), event as (
+       insert into generation_events (generation_id, seq, school_id, status, progress, stage, message)
+       select id, 1, school_id, status, progress, stage, message from updated
+     )
+     select updated.*, ${NOTIFY_GENERATION_EVENT_SQL} from updated`,
+  start: transitionSql(
+    `status = 'RUNNING', stage = 'starting', progress = 0.02, message = 'Starting', error = null,
+     attempts = attempts + 1, started_at = now(), finished_at = null, run_id = gen_random_uuid(), runner_id = $2`,
+    "id = $1 and status in ('QUEUED', 'RUNNING')",
+  ),
+  step: transitionSql("stage = $3, progress = $4, message = $5", RUN_FENCE),
+  succeed: transitionSql(
+    `status = 'SUCCEEDED', stage = 'done', progress = 1, message = $4, iep_id = $3, error = null,
+     finished_at = now(), run_id = null, runner_id = null`,
+    RUN_FENCE,
+  ),
+  requeue: transitionSql(
+    `status = 'QUEUED', stage = $3, message = $4, error = $5, progress = 0, run_id = null, runner_id = null,
+     attempts = case when $6 then greatest(attempts - 1, 0) else attempts end`,
+    RUN_FENCE,
+  ),
+  fail: transitionSql(
+    `status = 'FAILED', stage = 'failed', message = $3, error = $4, finished_at = now(), run_id = null, runner_id = null`,
+    RUN_FENCE,
+  ),
+  cancel: transitionSql(
+    `status = 'CANCELLED', stage = 'cancelled', message = 'Cancelled on request', finished_at = now(),
+     run_id = null, runner_id = null`,
+    "id = $1 and status in ('QUEUED', 'RUNNING')",
+  ),
+  retry: transitionSql(
+    `status = 'QUEUED', stage = 'queued', message = 'Queued again (retry requested)', error = null, progress = 0,
+     attempts = 0, started_at = null, finished_at = null, run_id = null, runner_id = null`,
+    "id = $1 and status in ('FAILED', 'CANCELLED')",
+  ),
+  recover: transitionSql(
+    `status = (case when attempts >= max_attempts then 'FAILED' else 'QUEUED' end)::generation_status,
+     stage = (case when attempts >= max_attempts then 'failed' else 'recovered' end)::generation_stage,
+     message = case when attempts >= max_attempts
+       then 'The worker running it stopped during every attempt; giving up'
+       else 'The worker running it stopped; queued again for another worker' end,
+     error = case when attempts >= max_attempts
+       then 'The worker running it stopped during each of its ' || attempts || ' attempts' else error end,
+     progress = case when attempts >= max_attempts then progress else 0 end,
+     finished_at = case when attempts >= max_attempts then now() else null end,
+     run_id = null, runner_id = null`,
+    "status = 'RUNNING' and id = any($1::uuid[])",
+  ),
+} as const;
+
+function parse(rows: unknown[]): Generation | undefined {
+  return rows[0] ? GenerationRow.parse(rows[0]) : undefined;
+}
+
+function refused(ctx: LifecycleContext, transition: string, id: string, from: string): undefined {
+  ctx.log.debug({ generationId: id, transition, allowedFrom: from }, "generation transition did not apply");
+  return undefined;
+}
+
+/**
+ * Inserts a QUEUED generation with its seq-1 event. With an idempotency key the same user already
+ * used, inserts nothing and returns undefined (the caller loads the existing one).
+ */
+export async function queue(ctx: LifecycleContext, g: NewGeneration): Promise<Generation | undefined> {
+  const { rows } = await ctx.db.query(SQL.queue, [g.schoolId, g.studentId, g.batchId, g.kind, g.maxAttempts, g.priority,
+    g.idempotencyKey, g.requestedBy, g.academicYear, g.instructions, g.sectionKind, g.baseIepId, g.message]);
+  return parse(rows);
+}
+
+/** QUEUED (or a RUNNING one being taken over) → RUNNING: counts an attempt and fences a new run. */
+export async function start(ctx: LifecycleContext, id: string, runnerId: string): Promise<Generation | undefined> {
+  const { rows } = await ctx.db.query(SQL.start, [id, runnerId]);
+  return parse(rows) ?? refused(ctx, "start", id, "QUEUED, RUNNING");
+}
+
+/** A running attempt reports progress. */
+export async function step(ctx: LifecycleContext, run: RunRef, stage: RunStage, progress: number, message: string) {
+  const { rows } = await ctx.db.query(SQL.step, [run.id, run.runId, stage, progress, message]);
+  return parse(rows) ?? refused(ctx, `step(${stage})`, run.id, "RUNNING (this run)");
+}
+
+/** RUNNING → SUCCEEDED with the IEP it saved (call in the transaction that inserts the IEP). */
+export async function succeed(ctx: LifecycleContext, run: RunRef, iepId: string, message: string) {
+  const { rows } = await ctx.db.query(SQL.succeed, [run.id, run.runId, iepId, message]);
+  return parse(rows) ?? refused(ctx, "succeed", run.id, "RUNNING (this run)");
+}
+
+/** How a requeued generation waits; the caller re-adds its job for `runAt` in the same transaction. */
+export interface Requeue {
+  stage: WaitStage;
+  message: string;
+  reason: string;
+  /** The attempt did not count (an outage, a shutdown, a database fault): give it back. */
+  refundAttempt: boolean;
+}
+
+/** RUNNING → QUEUED, to run again later. */
+export async function requeue(ctx: LifecycleContext, run: RunRef, how: Requeue): Promise<Generation | undefined> {
+  const { rows } = await ctx.db.query(SQL.requeue, [run.id, run.runId, how.stage, how.message, how.reason, how.refundAttempt]);
+  return parse(rows) ?? refused(ctx, "requeue", run.id, "RUNNING (this run)");
+}
+
+/** RUNNING → FAILED with the reason. */
+export async function fail(ctx: LifecycleContext, run: RunRef, message: string, reason: string): Promise<Generation | undefined> {
+  const { rows } = await ctx.db.query(SQL.fail, [run.id, run.runId, message, reason]);
+  return parse(rows) ?? refused(ctx, "fail", run.id, "RUNNING (this run)");
+}
+
+/** QUEUED or RUNNING → CANCELLED (any run; the process running it is told separately). */
+export async function cancel(ctx: LifecycleContext, id: string): Promise<Generation | undefined> {
+  const { rows } = await ctx.db.query(SQL.cancel, [id]);
+  return parse(rows) ?? refused(ctx, "cancel", id, "QUEUED, RUNNING");
+}
+
+/** FAILED or CANCELLED → QUEUED with attempts starting again; the caller re-adds its job. */
+export async function retry(ctx: LifecycleContext, id: string): Promise<Generation | undefined> {
+  const { rows } = await ctx.db.query(SQL.retry, [id]);
+  return parse(rows) ?? refused(ctx, "retry", id, "FAILED, CANCELLED");
+}
+
+/**
+ * RUNNING generations that nobody runs any more (their runner died) → QUEUED (stage `recovered`),
+ * or FAILED once their attempts are used up: the attempt that crashed counts, so a draft that
+ * kills its worker every time ends. The caller re-adds (or removes) their jobs.
+ */
+export async function recover(ctx: LifecycleContext, generationIds: readonly string[]): Promise<Generation[]> {
+  if (generationIds.length === 0) return [];
+  const { rows } = await ctx.db.query(SQL.recover, [generationIds]);
+  return rows.map((row) => GenerationRow.parse(row));
+}
+
+/** The fence of one run: the generation and the run id `start` gave it. */
+export interface RunRef {
+  id: string;
+  runId: string;
+}
+
+/** The run fence of a started generation. */
+export function runOf(generation: Generation): RunRef {
+  if (!generation.run_id) throw new Error(`generation ${generation.id} is not running`);
+  return { id: generation.id, runId: generation.run_id };
+}
