@@ -110,9 +110,12 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     workerIds: () => [...ids],
     restarts: () => restarts,
     async stop() {
+      if (stopping) return;
       stopping = true;
       await restarting;
-      await current?.stop();
+      const runner = current;
+      current = undefined;
+      await runner?.stop();
     },
   };
 }

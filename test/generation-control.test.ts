@@ -180,7 +180,7 @@ describe("generation control: queued, without a worker", () => {
 
     const cancelled = await cancel(stack, generation.id);
     expect(cancelled.__typename).toBe("CancelGenerationSuccess");
-    expect(cancelled.generation).toMatchObject({ id: generation.id, status: "CANCELLED", stage: "cancelled", iep: null });
+    expect(cancelled.generation).toMatchObject({ id: generation.id, status: "CANCELLED", stage: "CANCELLED", iep: null });
     expect(cancelled.generation.finishedAt).not.toBeNull();
     expect(await jobFor(stack, generation.id)).toBeUndefined();
     expect(await jobExists(stack, job!.id)).toBe(false);
@@ -369,7 +369,7 @@ describe("generation control: with the worker", () => {
         return g.status === "RUNNING" && streamRequests(stack.simulator) > streamsBefore;
       }, 10_000, "the draft stream to be in flight");
       const running = await view(stack, generation.id);
-      expect(running).toMatchObject({ status: "RUNNING", stage: "drafting", attempts: 1 });
+      expect(running).toMatchObject({ status: "RUNNING", stage: "DRAFTING", attempts: 1 });
       // The running job holds the key until the cancel removes it (then it keeps running, keyless).
       const job = await jobFor(stack, generation.id);
       expect(job).toMatchObject({ locked_at: expect.any(Date), attempts: 1 });
@@ -405,8 +405,8 @@ describe("generation control: with the worker", () => {
       await sleep(2000);
       const after = await view(stack, generation.id);
       expect(after).toMatchObject({ status: "CANCELLED", lastSeq: cancelled.generation.lastSeq, iep: null });
-      expect(after.events.at(-1)).toMatchObject({ status: "CANCELLED", stage: "cancelled" });
-      expect(after.events.some((e: { stage: string }) => e.stage === "validating" || e.stage === "saving")).toBe(false);
+      expect(after.events.at(-1)).toMatchObject({ status: "CANCELLED", stage: "CANCELLED" });
+      expect(after.events.some((e: { stage: string }) => e.stage === "VALIDATING" || e.stage === "SAVING")).toBe(false);
       expect(await iepCount(stack, generation.id)).toBe(0);
       expect(streamRequests(stack.simulator)).toBe(streamsBefore + 1);
       expect(await jobFor(stack, generation.id)).toBeUndefined();
@@ -451,7 +451,7 @@ describe("generation control: with the worker", () => {
       expect(unhandled.map(String)).toEqual([]);
       const after = await view(stack, generation.id);
       expect(after).toMatchObject({ status: "CANCELLED", iep: null });
-      expect(after.events.at(-1)).toMatchObject({ status: "CANCELLED", stage: "cancelled" });
+      expect(after.events.at(-1)).toMatchObject({ status: "CANCELLED", stage: "CANCELLED" });
     } finally {
       process.off("unhandledRejection", onUnhandled);
     }
@@ -461,7 +461,7 @@ describe("generation control: with the worker", () => {
     const bare = await createStudentViaApi(stack, { firstName: "Bare" });
     const generation = await generate(stack, { studentId: bare });
     const failed = await waitForStatus(stack, generation.id, ["FAILED", "SUCCEEDED"], 15_000);
-    expect(failed).toMatchObject({ status: "FAILED", attempts: 1, stage: "failed", iep: null });
+    expect(failed).toMatchObject({ status: "FAILED", attempts: 1, stage: "FAILED", iep: null });
     expect(failed.error).toMatch(/no READY evidence/);
     expect(failed.finishedAt).not.toBeNull();
     // A permanent failure is not retried by the queue: the job is done.
@@ -488,7 +488,7 @@ describe("generation control: with the worker", () => {
     expectStrictSeqs(stored.map((e) => e.seq));
 
     const succeeded = await view(stack, generation.id);
-    expect(succeeded).toMatchObject({ status: "SUCCEEDED", attempts: 1, error: null, stage: "done" });
+    expect(succeeded).toMatchObject({ status: "SUCCEEDED", attempts: 1, error: null, stage: "DONE" });
     expect(succeeded.iep?.id).toBeTruthy();
     expect(await iepCount(stack, generation.id)).toBe(1);
     const seqs = await storedSeqs(stack, generation.id);
@@ -513,7 +513,7 @@ describe("generation control: with the worker", () => {
       const { waiting, job } = await waitFor(async () => {
         const g = (await stack.gql(GENERATION, { id: generation.id })).data.generation;
         if (g.status === "SUCCEEDED" || g.status === "FAILED") throw new Error(`ended ${g.status} without waiting for Gemini`);
-        if (g.status !== "QUEUED" || g.stage !== "waiting for Gemini") return undefined;
+        if (g.status !== "QUEUED" || g.stage !== "WAITING_FOR_GEMINI") return undefined;
         // The generation went back to QUEUED in the transaction that added its new job under the
         // same key, so the key now names the new job (the old one, still finishing, lost it).
         const rescheduled = await jobFor(stack, generation.id);
@@ -550,23 +550,29 @@ describe("generation control: with the worker", () => {
     }
     const done = await waitForStatus(stack, generation.id, ["SUCCEEDED", "FAILED"], 20_000);
     expect(done).toMatchObject({ status: "SUCCEEDED", attempts: 1, error: null });
-    const outageWaits = done.events.filter((e: { stage: string }) => e.stage === "waiting for Gemini");
+    const outageWaits = done.events.filter((e: { stage: string }) => e.stage === "WAITING_FOR_GEMINI");
     expect(outageWaits.length).toBeGreaterThanOrEqual(2);
     expect(await iepCount(stack, generation.id)).toBe(1);
   }, 45_000);
 
-  it("marks a generation FAILED once every attempt's draft is rejected (3 attempts, ~10 s of backoff)", async () => {
+  it("marks a generation FAILED once every attempt's draft and its one repair are rejected (3 attempts, with backoff)", async () => {
     stack.simulator.setGenerateHandler(() => ({ notAnIep: true }));
     try {
+      const streamsBefore = streamRequests(stack.simulator);
       const generation = await generate(stack, { studentId });
       const failed = await waitForStatus(stack, generation.id, ["FAILED", "SUCCEEDED"], 25_000);
-      expect(failed).toMatchObject({ status: "FAILED", attempts: 3, maxAttempts: 3, stage: "failed", iep: null });
+      expect(failed).toMatchObject({ status: "FAILED", attempts: 3, maxAttempts: 3, stage: "FAILED", iep: null });
       expect(failed.error).toMatch(/does not match the IEP schema/);
-      const retryWaits = failed.events.filter((e: { stage: string }) => e.stage === "waiting to retry");
+      const retryWaits = failed.events.filter((e: { stage: string }) => e.stage === "WAITING_TO_RETRY");
       expect(retryWaits.map((e: { message: string }) => e.message)).toEqual([
-        "Attempt 1 of 3 failed; retrying shortly",
-        "Attempt 2 of 3 failed; retrying shortly",
+        expect.stringMatching(/^Attempt 1 of 3 failed; retrying at \d{4}-/),
+        expect.stringMatching(/^Attempt 2 of 3 failed; retrying at \d{4}-/),
       ]);
+      // Each attempt asked once for a repair with the validation errors before counting as failed.
+      expect(failed.events.filter((e: { stage: string }) => e.stage === "REPAIRING")).toHaveLength(3);
+      expect(streamRequests(stack.simulator) - streamsBefore).toBe(6);
+      const repairs = stack.simulator.requests.filter((r) => r.operation === "stream" && JSON.stringify(r.body).includes("rejected by validation"));
+      expect(repairs.length).toBeGreaterThanOrEqual(3);
       await waitFor(async () => !(await jobFor(stack, generation.id)), 5000, "the last job attempt to complete");
       expect(await iepCount(stack, generation.id)).toBe(0);
     } finally {
@@ -649,13 +655,13 @@ describe("generation control: the worker in a separate process", () => {
       expect(timedOut).toBe(false);
       const stored = storedEvents(events);
       expect(stored[0]).toMatchObject({ seq: 1, status: "QUEUED" });
-      expect(stored.at(-1)).toMatchObject({ status: "SUCCEEDED", stage: "done", progress: 1 });
+      expect(stored.at(-1)).toMatchObject({ status: "SUCCEEDED", stage: "DONE", progress: 1 });
       expectStrictSeqs(stored.map((e) => e.seq));
-      expect(stored.map((e) => e.stage)).toEqual(expect.arrayContaining(["starting", "retrieving", "drafting", "validating", "saving", "done"]));
+      expect(stored.map((e) => e.stage)).toEqual(expect.arrayContaining(["STARTING", "RETRIEVING", "DRAFTING", "VALIDATING", "SAVING", "DONE"]));
       const deltas = events.filter((e) => e.textDelta !== null);
       expect(deltas.length).toBeGreaterThanOrEqual(1);
       // Deltas arrive while drafting, between the drafting and validating events.
-      for (const delta of deltas) expect(delta).toMatchObject({ status: "RUNNING", stage: "drafting" });
+      for (const delta of deltas) expect(delta).toMatchObject({ status: "RUNNING", stage: "DRAFTING" });
       const text = deltas.map((d) => d.textDelta).join("");
       expect(() => JSON.parse(text)).not.toThrow();
 
@@ -678,7 +684,7 @@ describe("generation control: the worker in a separate process", () => {
         const g = (await stack.gql(QUEUE_VIEW, { id: generation.id })).data.generation;
         return g.status === "RUNNING" && streamRequests(stack.simulator) > streamsBefore;
       }, 15_000, "the draft stream to be in flight");
-      expect(await view(stack, generation.id)).toMatchObject({ status: "RUNNING", stage: "drafting" });
+      expect(await view(stack, generation.id)).toMatchObject({ status: "RUNNING", stage: "DRAFTING" });
       const job = await jobFor(stack, generation.id);
       expect(job).toMatchObject({ locked_at: expect.any(Date), locked_by: expect.any(String) });
 

@@ -224,7 +224,7 @@ describe("generation streaming (graphql-ws and SSE)", () => {
     let fast = false;
     const stream = streamGenerationEvents(stack.runtime.pool, stack.runtime.bus.pubsub, { schoolId: stack.tenant.schoolId, generationId: queued.id }, 0);
     for await (const event of stream) {
-      events.push({ ...event, at: event.at.toISOString() });
+      events.push({ ...event, stage: event.stage.toUpperCase(), at: event.at.toISOString() }); // as GraphQL serialises the enum
       if (!fast && event.stage === "retrieving") {
         fast = true;
         stack.simulator.setLatencyMs(0);

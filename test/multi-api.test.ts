@@ -82,7 +82,7 @@ describe("several API processes", () => {
       await stack.runtime.worker!.stop();
       const done = await waitForStatus(stack, generation.id, ["SUCCEEDED", "FAILED", "CANCELLED"], 20_000);
       expect(done).toMatchObject({ status: "SUCCEEDED", attempts: 1, error: null });
-      const interrupted = done.events.find((e: { stage: string }) => e.stage === "interrupted");
+      const interrupted = done.events.find((e: { stage: string }) => e.stage === "INTERRUPTED");
       expect(interrupted).toMatchObject({ status: "QUEUED" });
       expect(interrupted.message).toMatch(/worker shut down mid-run.*does not use up an attempt/);
       expect(done.iep).not.toBeNull();

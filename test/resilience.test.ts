@@ -4,6 +4,7 @@ import { queue as queueEvidence } from "../src/lifecycle/evidence.ts";
 import { createGemini, EMBEDDING_DIMENSIONS, type Gemini } from "../src/gemini/client.ts";
 import { SIMULATOR_API_KEY } from "../src/gemini/config.ts";
 import {
+  GeminiCallFailedError,
   GeminiRequestError,
   GeminiUnavailableError,
   isTransient,
@@ -121,7 +122,7 @@ describe("Gemini gateway against the simulator", () => {
     expect(embedRequests()).toHaveLength(2);
   });
 
-  it("retries a malformed response body", async () => {
+  it("retries a malformed response body; one that stays malformed is this request's failure, not an outage", async () => {
     const gemini = gateway({ maxRetries: 2, baseDelayMs: 10 });
     sim.injectFault({ kind: "malformed" }, { times: 1, operation: "embed" });
     expectUnitVectors(await gemini.embed(["a malformed answer first"], "RETRIEVAL_DOCUMENT"), 1);
@@ -129,12 +130,13 @@ describe("Gemini gateway against the simulator", () => {
 
     sim.injectFault({ kind: "malformed" }, { times: Infinity, operation: "embed" });
     const error = await caught(gemini.embed(["never well-formed"], "RETRIEVAL_DOCUMENT"));
-    expect(error).toBeInstanceOf(GeminiUnavailableError);
+    expect(error).toBeInstanceOf(GeminiCallFailedError);
     expect(error.cause).toBeInstanceOf(SyntaxError);
     expect(embedRequests()).toHaveLength(2 + 3);
+    expect(gemini.caller.breaker.stats.failures).toBe(0);
   });
 
-  it("times out a hung request and retries it", async () => {
+  it("times out a hung request and retries it; one that always times out fails as itself, without feeding the breaker", async () => {
     const gemini = gateway({ maxRetries: 1, baseDelayMs: 10 }, { timeoutMs: 300 });
     sim.injectFault({ kind: "hang" }, { times: 1, operation: "embed" });
     const started = performance.now();
@@ -144,9 +146,10 @@ describe("Gemini gateway against the simulator", () => {
 
     sim.injectFault({ kind: "hang" }, { times: Infinity, operation: "embed" });
     const error = await caught(gemini.embed(["always slow"], "RETRIEVAL_QUERY"));
-    expect(error).toBeInstanceOf(GeminiUnavailableError);
+    expect(error).toBeInstanceOf(GeminiCallFailedError);
     expect(error.message).toMatch(/timed out/);
     expect(embedRequests()).toHaveLength(2 + 2);
+    expect(gemini.caller.breaker.stats.failures).toBe(0);
   });
 
   it("does not retry a 400 from the simulator: GeminiRequestError after one request", async () => {
