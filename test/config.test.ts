@@ -31,8 +31,13 @@ describe("parseEnv", () => {
       GEMINI_MAX_RETRIES: 3,
       GEMINI_SIMULATOR_PORT: 4010,
       GEMINI_SIMULATOR_LATENCY_MS: 0,
+      WORKER_HEARTBEAT_MS: 5000,
+      WORKER_DEAD_AFTER_MS: 20_000,
+      RETRY_BASE_DELAY_MS: 2000,
+      OUTAGE_RETRY_DELAY_MS: 30_000,
       usingDevJwtSecret: true,
     });
+    expect(env.WORKER_HEALTH_PORT).toBeUndefined();
     expect(env.GEMINI_API_KEY).toBeUndefined();
     expect(env.GEMINI_BASE_URL).toBeUndefined();
     // The development secret is usable for HS256 (≥ 32 chars).
@@ -74,6 +79,11 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ PORT: "70000" })).toThrow(/PORT/);
     expect(() => parseEnv({ WORKER_CONCURRENCY: "0" })).toThrow(/WORKER_CONCURRENCY/);
     expect(() => parseEnv({ LOG_LEVEL: "verbose" })).toThrow(/LOG_LEVEL/);
+  });
+
+  it("refuses a dead-worker threshold a live worker could cross between two heartbeats", () => {
+    expect(() => parseEnv({ WORKER_HEARTBEAT_MS: "5000", WORKER_DEAD_AFTER_MS: "8000" })).toThrow(/WORKER_DEAD_AFTER_MS must be at least twice/);
+    expect(parseEnv({ WORKER_HEARTBEAT_MS: "300", WORKER_DEAD_AFTER_MS: "2000" }).WORKER_DEAD_AFTER_MS).toBe(2000);
   });
 
   it("requires JWT_SECRET in production", () => {
