@@ -41,6 +41,7 @@ export function defineTask<P>(spec: {
       await definition.enqueueMany(db, [{ payload, ...options }]);
     },
     async enqueueMany(db, jobs) {
+      if (jobs.length === 0) return;
       const payloads = jobs.map((job) => spec.payload.parse(job.payload));
       await db.query(
         `select graphile_worker.add_jobs(array(

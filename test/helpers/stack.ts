@@ -12,8 +12,11 @@ export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-012345
 export const OUTAGE_RETRY_DELAY_MS = 1000;
 /** Retries come fast in tests: an outage waits 1 s, a database fault 200 ms, a failed attempt from 200 ms. */
 export const TEST_RETRY_TIMINGS = { outageDelayMs: OUTAGE_RETRY_DELAY_MS, databaseDelayMs: 200, backoffBaseMs: 200 };
-/** Processes beat every 300 ms and count as dead after 2 s of silence; jobs are reconciled every 2 s. */
-export const TEST_RECOVERY_TIMINGS = { heartbeatMs: 300, deadAfterMs: 2000, reconcileMs: 2000 };
+/**
+ * Processes beat every 300 ms and count as dead after 5 s of silence (generous, so a test process
+ * on a loaded machine is never presumed dead); jobs are reconciled every 2 s.
+ */
+export const TEST_RECOVERY_TIMINGS = { heartbeatMs: 300, deadAfterMs: 5000, reconcileMs: 2000 };
 
 export interface GraphQLResponse<T = any> {
   status: number;
