@@ -40,12 +40,6 @@ export type EvidenceChunk = z.infer<typeof EvidenceChunkRow>;
 export const EVIDENCE_COLUMNS = "id, school_id, student_id, kind, title, body, status, error, chunk_count, attempts, runner_id, created_at, updated_at";
 const CHUNK_COLUMNS = "id, school_id, student_id, evidence_id, ordinal, text";
 
-/** Loads evidence by id without a tenant filter: for tasks, whose payload id came from a scoped mutation. */
-export async function findEvidenceForTask(db: Queryable, id: string): Promise<Evidence | undefined> {
-  const { rows } = await db.query(`select ${EVIDENCE_COLUMNS} from evidence where id = $1`, [id]);
-  return rows[0] ? EvidenceRow.parse(rows[0]) : undefined;
-}
-
 /** Locks one evidence row for the rest of the transaction, so concurrent ingestions of it serialise. */
 export async function lockEvidence(db: Queryable, id: string): Promise<Evidence | undefined> {
   const { rows } = await db.query(`select ${EVIDENCE_COLUMNS} from evidence where id = $1 for update`, [id]);

@@ -76,16 +76,6 @@ export async function lostEvidenceRunnerIds(db: Queryable, graceMs: number): Pro
   return rows.map((row) => z.string().parse(row.runner_id));
 }
 
-/** Processes seen within `aliveWithinMs`, newest first (for health and operators). */
-export async function listLiveProcesses(db: Queryable, aliveWithinMs: number) {
-  const { rows } = await db.query(
-    `select id, role, host, pid, concurrency, worker_ids, started_at, last_seen_at from worker_heartbeats
-     where last_seen_at >= now() - make_interval(secs => $1::float8 / 1000) order by last_seen_at desc`,
-    [aliveWithinMs],
-  );
-  return rows;
-}
-
 /** Keys among `keys` that have a job that will run: queued, waiting, or locked by a worker. */
 export async function keysWithLiveJobs(db: Queryable, keys: readonly string[]): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
