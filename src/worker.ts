@@ -21,7 +21,7 @@ export interface WorkerDeps {
 /** graphile-worker running iepgen's tasks, restarted with backoff if it ever stops on its own. */
 export interface WorkerHandle {
   isRunning(): boolean;
-  /** graphile-worker's worker ids in this process now (reported in the heartbeat). */
+  /** graphile-worker's pool and worker ids in this process now (reported in the heartbeat; jobs are locked by these). */
   workerIds(): string[];
   /** How many times the runner has been restarted after stopping on its own. */
   restarts(): number;
@@ -64,6 +64,9 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
   const launch = async () => {
     const runnerIds = new Set<string>();
     const events: WorkerEvents = new EventEmitter();
+    // graphile-worker 0.18 locks jobs with its pool's id (the workers' own ids appear in logs):
+    // both are recorded, so force_unlock_workers releases whatever a dead process held.
+    events.on("pool:create", ({ workerPool }) => runnerIds.add(workerPool.id));
     events.on("worker:create", ({ worker }) => runnerIds.add(worker.workerId));
     const runner = await run({
       events,

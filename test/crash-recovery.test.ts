@@ -129,7 +129,7 @@ function watchJobs(pool: pg.Pool, generationId: string) {
   };
 }
 
-/** What the crash tests saw of a killed process's graphile-worker job (checked by the it.fails test). */
+/** What the crash tests saw of a killed process's graphile-worker job (checked by the test after them). */
 interface CrashedJobObservation {
   test: string;
   /** The most generate_iep jobs that existed at once. */
@@ -242,7 +242,7 @@ describe("worker processes killed mid-draft", () => {
       expect(await iepCount(pool, generation.id)).toBe(1);
 
       // The dead process was swept; the generation's job was handed over (never two holding its key)
-      // and is done now. Whether the dead process's own job row is released is checked below (it.fails).
+      // and is done now. That the dead process's own job row was released is checked below.
       const { rows: heartbeats } = await pool.query("select id from worker_heartbeats where id = $1", [victim!.runnerId]);
       expect(heartbeats).toEqual([]);
       const finished = await generationRow(pool, generation.id);
@@ -299,7 +299,7 @@ describe("worker processes killed mid-draft", () => {
       expect(await iepCount(pool, generation.id)).toBe(0);
       // Its job was removed with the FAILED transition (same transaction), and nothing runnable is
       // left for it: every generate_iep job still in the view is one the killed processes had locked
-      // and can never run again (attempts used up). Whether those rows are released: it.fails below.
+      // and can never run again (attempts used up). That there are none is checked below.
       expect(await jobByKey(pool, jobKey(generation.id))).toBeUndefined();
       const seen = await jobs.stop();
       expect(seen.mostKeyed).toBe(1);
@@ -321,17 +321,11 @@ describe("worker processes killed mid-draft", () => {
     }
   }, 120_000);
 
-  // PRODUCT BUG (src/worker.ts + src/recovery/sweeper.ts): heartbeats report graphile-worker's
-  // per-worker ids (`worker-…`, from "worker:create"), but graphile-worker 0.18 locks jobs with its
-  // worker POOL's id (`pool-…`). So force_unlock_workers in the sweep unlocks nothing; the sweep's
-  // add_jobs then finds the dead process's job still locked, clears its key, sets its attempts to
-  // max_attempts and inserts a second job. Recovery works (the new job runs), but every crash leaves
-  // the dead process's job row in graphile_worker.jobs for good, locked by a dead pool, and two jobs
-  // exist for the generation meanwhile. Expected: the job is unlocked and replaced in place.
-  // Remove `.fails` once the heartbeat reports the pool id (e.g. events.on("pool:create", ...)).
-  it.fails("a killed process's job is released and replaced in place: never two jobs, none left behind (product bug)", () => {
-    // Nothing observed (the crash tests failed early): return, so it.fails reports this test as failing.
-    if (crashedJobs.length === 0) return;
+  // graphile-worker 0.18 locks jobs with its worker POOL's id, so the heartbeat reports the pool id
+  // too: the sweep's force_unlock_workers then releases the dead process's job, and add_jobs replaces
+  // it in place instead of leaving a locked row behind and adding a second job.
+  it("a killed process's job is released and replaced in place: never two jobs, none left behind", () => {
+    expect(crashedJobs.length).toBeGreaterThan(0);
     for (const observed of crashedJobs) {
       expect(observed.leftovers, observed.test).toEqual([]);
       expect(observed.mostJobs, observed.test).toBe(1);
