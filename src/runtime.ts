@@ -88,7 +88,10 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
   });
   if (config.worker) worker = await startWorker(deps, config.worker);
   const sweeper = worker
-    ? startRecovery(pool, logger, { deadAfterMs: recovery.deadAfterMs, sweepEveryMs: recovery.heartbeatMs, reconcileEveryMs: recovery.reconcileMs })
+    ? startRecovery(pool, logger, {
+        deadAfterMs: recovery.deadAfterMs, sweepEveryMs: recovery.heartbeatMs, reconcileEveryMs: recovery.reconcileMs,
+        mayJudge: () => heartbeat.healthyForMs() >= recovery.deadAfterMs,
+      })
     : undefined;
   const health = () => checkHealth(pool, gemini, worker, eventLoop.snapshot());
   const app = createApp(deps, { health, production: config.production });

@@ -8,6 +8,12 @@ export interface Heartbeat {
   readonly identity: ProcessIdentity;
   /** Beats once now (the first beat is awaited at start-up). */
   beatNow(): Promise<void>;
+  /**
+   * How long this process has been beating without a failure (since start, or since the database
+   * came back). Until it exceeds the dead-after threshold, other processes may not have beaten
+   * since an outage either, so this process must not judge them dead.
+   */
+  healthyForMs(): number;
   /** Stops beating and removes the row: a process that stops cleanly leaves nothing to recover. */
   stop(): Promise<void>;
 }
@@ -28,10 +34,14 @@ export async function startHeartbeat(options: {
   const identity: ProcessIdentity = { id: options.id, role: options.role, host: hostname(), pid: process.pid, concurrency: options.concurrency };
   const log = options.logger.child({ component: "heartbeat", runnerId: identity.id });
   let failing = false;
+  let healthySince = Date.now();
   const beatNow = async () => {
     try {
       await beat(options.pool, identity, options.state());
-      if (failing) log.info("heartbeat restored");
+      if (failing) {
+        log.info("heartbeat restored");
+        healthySince = Date.now();
+      }
       failing = false;
     } catch (error) {
       if (!failing) log.warn({ err: error }, "heartbeat failed; retrying at the next tick");
@@ -47,6 +57,7 @@ export async function startHeartbeat(options: {
   return {
     identity,
     beatNow,
+    healthyForMs: () => (failing ? 0 : Date.now() - healthySince),
     async stop() {
       clearInterval(timer);
       await inFlight;

@@ -32,6 +32,11 @@ export interface RecoveryOptions {
   sweepEveryMs: number;
   /** How often to reconcile jobs (default 60 s). */
   reconcileEveryMs: number;
+  /**
+   * Whether this process may judge others now: false until its own heartbeat has succeeded for
+   * `deadAfterMs` (after start, or after a database outage, when everyone's beats were late).
+   */
+  mayJudge: () => boolean;
 }
 
 export interface SweepReport {
@@ -96,7 +101,7 @@ export function startRecovery(pool: pg.Pool, logger: Logger, options: RecoveryOp
     running = running.then(work).catch((error: unknown) => log.warn({ err: error }, `${name} failed; trying again later`));
   };
   const timers = [
-    setInterval(guarded("sweep", () => sweep(pool, log, options.deadAfterMs)), options.sweepEveryMs),
+    setInterval(guarded("sweep", async () => options.mayJudge() && sweep(pool, log, options.deadAfterMs)), options.sweepEveryMs),
     setInterval(guarded("reconcile", () => reconcile(pool, log, options.deadAfterMs)), options.reconcileEveryMs),
   ];
   for (const timer of timers) timer.unref();
