@@ -537,6 +537,30 @@ describe("generation control: with the worker", () => {
     }
   });
 
+  it("does not start queued drafts while the circuit is open: their jobs wait for it, with no attempt or event", async () => {
+    const breaker = stack.runtime.gemini.caller.breaker;
+    breaker.open();
+    let generation: { id: string };
+    try {
+      const started = Date.now();
+      generation = await generate(stack, { studentId });
+      const deferred = await waitFor(async () => {
+        const job = await jobFor(stack, generation.id);
+        return job && job.run_at.getTime() >= started + OUTAGE_RETRY_DELAY_MS - 200 && job.attempts === 0 && job;
+      }, 10_000, "the job deferred to when the circuit half-opens");
+      expect(deferred.locked_by).toBeNull();
+      const waiting = await view(stack, generation.id);
+      expect(waiting).toMatchObject({ status: "QUEUED", stage: "QUEUED", attempts: 0, lastSeq: 1 });
+    } finally {
+      breaker.close();
+    }
+    const done = await waitForStatus(stack, generation.id, ["SUCCEEDED", "FAILED"], 15_000);
+    expect(done).toMatchObject({ status: "SUCCEEDED", attempts: 1 });
+    const stages = done.events.map((e: { stage: string }) => e.stage);
+    expect(stages.filter((stage: string) => stage === "STARTING")).toHaveLength(1);
+    expect(stages).not.toContain("WAITING_FOR_GEMINI");
+  });
+
   it("survives an outage long enough to open the circuit breaker, losing nothing", async () => {
     stack.simulator.injectFault({ kind: "server_error" }, { times: Infinity, operation: "stream" });
     const generation = await generate(stack, { studentId });
