@@ -21,14 +21,14 @@ describe("the dead-worker sweep", () => {
     const generation = await generate(stack, { studentId });
     const staleRunner = randomUUID();
     await pool.query(
-      `insert into worker_heartbeats (id, role, host, pid, last_seen_at) values ($1, 'worker', 'elsewhere', 1, now() - interval '1 minute')`,
+      `insert into worker_heartbeats (id, role, host, pid, last_seen_at) values ($1, 'worker', 'elsewhere', 1, now() - interval '2 minutes')`,
       [staleRunner]);
     expect(await lifecycle.start({ db: pool, log: testLogger() }, generation.id, staleRunner)).toMatchObject({ status: "RUNNING" });
 
     let judged = 0;
     let allowed = false;
     const recovery = startRecovery(pool, testLogger(), {
-      deadAfterMs: 1000, sweepEveryMs: 50, reconcileEveryMs: 60_000,
+      deadAfterMs: 60_000, sweepEveryMs: 50, reconcileEveryMs: 60_000,
       mayJudge: () => {
         judged += 1;
         return allowed;
@@ -40,6 +40,8 @@ describe("the dead-worker sweep", () => {
       expect(untouched.rows[0]).toEqual({ status: "RUNNING", runner_id: staleRunner });
       expect((await pool.query("select 1 from worker_heartbeats where id = $1", [staleRunner])).rowCount).toBe(1);
 
+      // Its runner is claimed dead now: the generation is recovered in the same sweep, though it
+      // changed a moment ago (the grace period only protects runs of processes still beating).
       allowed = true;
       const recovered = await waitFor(async () => {
         const { rows } = await pool.query("select status, stage, attempts, runner_id from generations where id = $1", [generation.id]);

@@ -51,15 +51,18 @@ export async function forceUnlockWorkers(db: Queryable, workerIds: readonly stri
 }
 
 /**
- * RUNNING generations nobody runs: their runner is gone from worker_heartbeats, or alive but not
- * running them; and unchanged for `graceMs` (so a run that has just started is never taken).
+ * RUNNING generations nobody runs: every one of `deadRunnerIds` (just claimed dead), and those
+ * whose runner is otherwise gone from worker_heartbeats, or alive but not running them, once
+ * unchanged for `graceMs` (so a run that has just started is never taken).
  */
-export async function lostGenerationIds(db: Queryable, graceMs: number): Promise<string[]> {
+export async function lostGenerationIds(db: Queryable, deadRunnerIds: readonly string[], graceMs: number): Promise<string[]> {
   const { rows } = await db.query(
     `select g.id from generations g left join worker_heartbeats h on h.id = g.runner_id
-     where g.status = 'RUNNING' and g.updated_at < now() - make_interval(secs => $1::float8 / 1000)
-       and (h.id is null or not (g.id = any(h.running_ids)))`,
-    [graceMs],
+     where g.status = 'RUNNING'
+       and (g.runner_id = any($1::uuid[])
+         or (g.updated_at < now() - make_interval(secs => $2::float8 / 1000)
+             and (h.id is null or not (g.id = any(h.running_ids)))))`,
+    [deadRunnerIds, graceMs],
   );
   return rows.map((row) => z.string().parse(row.id));
 }

@@ -54,7 +54,7 @@ export async function sweep(pool: pg.Pool, log: Logger, deadAfterMs: number): Pr
     const dead = await claimDeadProcesses(db, deadAfterMs);
     await forceUnlockWorkers(db, dead.flatMap((p) => p.worker_ids));
     const ctx = { db, log };
-    const generations = await generationLifecycle.recover(ctx, await lostGenerationIds(db, deadAfterMs));
+    const generations = await generationLifecycle.recover(ctx, await lostGenerationIds(db, dead.map((p) => p.id), deadAfterMs));
     const requeued = generations.filter((g) => g.status === "QUEUED");
     await generateIep.enqueueMany(db, requeued.map((g) => ({ payload: { generationId: g.id }, priority: g.priority })));
     for (const g of generations) if (g.status === "FAILED") await generateIep.dequeue(db, { generationId: g.id });
