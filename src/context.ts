@@ -3,6 +3,7 @@ import type { Viewer } from "./auth.ts";
 import type { PubSub } from "./events/bus.ts";
 import type { Gemini } from "./gemini/client.ts";
 import type { RetryTimings } from "./jobs/retry-policy.ts";
+import type { SecurityConfig } from "./security.ts";
 import type { Logger } from "./logger.ts";
 import type { RunningGenerations } from "./services/generation/running.ts";
 
@@ -19,6 +20,8 @@ export interface AppDeps {
   /** How long failed or interrupted work waits before its next try (defaults: DEFAULT_RETRY_TIMINGS). */
   retry?: RetryTimings;
   jwtSecret: string;
+  /** Token, CORS, request-limit and rate-limit settings (src/security.ts). */
+  security: SecurityConfig;
   limits: { evidenceMaxChars: number; workerConcurrency: number };
 }
 

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
+import type { SecurityConfig } from "./security.ts";
 
 const DEV_JWT_SECRET = "iepgen-development-secret-do-not-use-in-production";
 
@@ -7,6 +8,14 @@ const optionalString = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+
+/** "3600", "90s", "90m", "12h" or "2d" in seconds; undefined when it is none of those. */
+function durationSeconds(value: string): number | undefined {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
+  if (!match) return undefined;
+  const unit = { "": 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as "" | "s" | "m" | "h" | "d"];
+  return Number(match[1]) * unit;
+}
 
 const EnvSchema = z
   .object({
@@ -26,6 +35,23 @@ const EnvSchema = z
     WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     RETRY_BASE_DELAY_MS: z.coerce.number().int().min(10).default(2000),
     OUTAGE_RETRY_DELAY_MS: z.coerce.number().int().min(100).default(30_000),
+    JWT_MAX_TTL: z.string().default("12h").transform((value, ctx) => {
+      const seconds = durationSeconds(value);
+      if (seconds === undefined) ctx.addIssue({ code: "custom", message: "JWT_MAX_TTL must be a duration like 3600, 90m or 12h" });
+      return seconds ?? 0;
+    }),
+    JWT_JWKS_URL: optionalString.refine((value) => value === undefined || URL.canParse(value), { message: "JWT_JWKS_URL must be a URL" }),
+    JWT_ISSUER: optionalString,
+    JWT_AUDIENCE: optionalString,
+    CORS_ORIGINS: optionalString.transform((value) => value?.split(",").map((origin) => origin.trim()).filter(Boolean)),
+    GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).default(8),
+    GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
+    GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(15),
+    GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(50).default(2000),
+    GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(1).default(10),
+    API_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    RATE_LIMIT_USER_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+    RATE_LIMIT_SCHOOL_PER_MINUTE: z.coerce.number().int().min(1).default(300),
     EVIDENCE_MAX_CHARS: z.coerce.number().int().min(1000).default(200_000),
     GEMINI_API_KEY: optionalString,
     GEMINI_BASE_URL: optionalString,
@@ -47,7 +73,30 @@ const EnvSchema = z
     message: "JWT_SECRET is required when NODE_ENV=production",
     when: () => true,
   })
-  .transform((raw) => ({ ...raw, JWT_SECRET: raw.JWT_SECRET ?? DEV_JWT_SECRET, usingDevJwtSecret: !raw.JWT_SECRET }));
+  .refine((raw) => !(raw.NODE_ENV === "production" && raw.JWT_SECRET === DEV_JWT_SECRET), {
+    path: ["JWT_SECRET"],
+    message: "JWT_SECRET is the public development secret: production needs a secret of its own",
+    when: () => true,
+  })
+  .transform((raw) => ({
+    ...raw,
+    JWT_SECRET: raw.JWT_SECRET ?? DEV_JWT_SECRET,
+    usingDevJwtSecret: !raw.JWT_SECRET || raw.JWT_SECRET === DEV_JWT_SECRET,
+  }));
+
+/** The security settings a process runs with, from the parsed environment. */
+export function securityConfig(env: Env): SecurityConfig {
+  return {
+    jwt: { maxTtlSeconds: env.JWT_MAX_TTL, jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+    corsOrigins: env.CORS_ORIGINS,
+    requestLimits: {
+      maxDepth: env.GRAPHQL_MAX_DEPTH, maxCost: env.GRAPHQL_MAX_COST, maxAliases: env.GRAPHQL_MAX_ALIASES,
+      maxTokens: env.GRAPHQL_MAX_TOKENS, maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
+    },
+    rateLimits: { userPerMinute: env.RATE_LIMIT_USER_PER_MINUTE, schoolPerMinute: env.RATE_LIMIT_SCHOOL_PER_MINUTE },
+    apiStatementTimeoutMs: env.API_STATEMENT_TIMEOUT_MS,
+  };
+}
 
 /** Every setting iepgen reads from the environment, parsed and defaulted. See README "Configuration". */
 export type Env = z.infer<typeof EnvSchema>;

@@ -1,4 +1,4 @@
-import { env as readEnv } from "./env.ts";
+import { env as readEnv, securityConfig } from "./env.ts";
 import { prepareDatabase } from "./db/setup.ts";
 import { resolveGemini } from "./gemini/config.ts";
 import { createLogger } from "./logger.ts";
@@ -31,6 +31,7 @@ async function main(mode: Mode): Promise<void> {
     workerConcurrencyHint: env.WORKER_CONCURRENCY,
     retry: { outageDelayMs: env.OUTAGE_RETRY_DELAY_MS, databaseDelayMs: 2000, backoffBaseMs: env.RETRY_BASE_DELAY_MS },
     recovery: { heartbeatMs: env.WORKER_HEARTBEAT_MS, deadAfterMs: env.WORKER_DEAD_AFTER_MS },
+    security: securityConfig(env),
     api: mode === "worker" ? undefined : { host: env.HOST, port: env.PORT },
   });
   if (runtime.server) {

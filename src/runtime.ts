@@ -6,6 +6,7 @@ import { startEventBus, type EventBus } from "./events/bus.ts";
 import { createGemini, type Gemini, type GeminiConfig } from "./gemini/client.ts";
 import type { RetryTimings } from "./jobs/retry-policy.ts";
 import type { Logger } from "./logger.ts";
+import { DEFAULT_SECURITY, type SecurityConfig } from "./security.ts";
 import { startEventLoopMonitor, type EventLoopSnapshot } from "./monitoring/event-loop.ts";
 import { startHeartbeat } from "./recovery/heartbeat.ts";
 import { startRecovery } from "./recovery/sweeper.ts";
@@ -33,6 +34,8 @@ export interface RuntimeConfig {
   workerConcurrencyHint?: number;
   /** Serve the API in this process. */
   api?: { host: string; port: number };
+  /** Tokens, CORS, request limits, rate limits (defaults: DEFAULT_SECURITY, with `security` merged over it). */
+  security?: Partial<SecurityConfig>;
 }
 
 /** How often a process beats, when it counts as dead, how often jobs are reconciled. */
@@ -44,7 +47,7 @@ export interface RecoveryTimings {
 
 const DEFAULT_RECOVERY: RecoveryTimings = { heartbeatMs: 5000, deadAfterMs: 20_000, reconcileMs: 60_000 };
 
-/** A started process: API and/or worker sharing one pool, one Gemini gateway and one event bus. */
+/** A started process: API and/or worker (each with its own pool) sharing one Gemini gateway and one event bus. */
 export interface Runtime {
   readonly deps: AppDeps;
   readonly app: App;
@@ -62,7 +65,12 @@ export interface Runtime {
 
 export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
   const { logger } = config;
-  const pool = createPool(config.databaseUrl, config.poolMax, (error) => logger.warn({ err: error }, "idle database client error"));
+  const security: SecurityConfig = { ...DEFAULT_SECURITY, ...config.security };
+  const onPoolError = (error: Error) => logger.warn({ err: error }, "idle database client error");
+  // API requests and worker jobs have pools of their own, so no request can starve the worker;
+  // API statements are bounded by a timeout, job statements are not.
+  const pool = createPool(config.databaseUrl, config.poolMax, onPoolError, { statementTimeoutMs: security.apiStatementTimeoutMs, name: "iepgen-api" });
+  const workerPool = config.worker ? createPool(config.databaseUrl, config.poolMax, onPoolError, { name: "iepgen-worker" }) : undefined;
   const gemini = createGemini(config.gemini, logger);
   const bus = startEventBus(config.databaseUrl, logger);
   const running = createRunningGenerations(bus.pubsub);
@@ -78,6 +86,7 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
     runnerId,
     retry: config.retry,
     jwtSecret: config.jwtSecret,
+    security,
     limits: { evidenceMaxChars: config.evidenceMaxChars, workerConcurrency: config.worker?.concurrency ?? config.workerConcurrencyHint ?? 4 },
   };
   let worker: WorkerHandle | undefined;
@@ -86,9 +95,9 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
     concurrency: config.worker?.concurrency ?? 0, intervalMs: recovery.heartbeatMs,
     state: () => ({ workerIds: worker?.workerIds() ?? [], runningIds: running.ids() }),
   });
-  if (config.worker) worker = await startWorker(deps, config.worker);
+  if (config.worker) worker = await startWorker({ ...deps, pool: workerPool! }, config.worker);
   const sweeper = worker
-    ? startRecovery(pool, logger, {
+    ? startRecovery(workerPool!, logger, {
         deadAfterMs: recovery.deadAfterMs, sweepEveryMs: recovery.heartbeatMs, reconcileEveryMs: recovery.reconcileMs,
         mayJudge: () => heartbeat.healthyForMs() >= recovery.deadAfterMs,
       })
@@ -117,6 +126,7 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
       await bus.close();
       gemini.caller.breaker.shutdown();
       await pool.end();
+      await workerPool?.end();
     },
   };
 }

@@ -5,6 +5,7 @@ import { createYoga, maskError, type GraphiQLOptions, type Plugin, type YogaServ
 import { bearerToken, verifyToken, type Viewer } from "./auth.ts";
 import type { AppDeps, GraphQLContext } from "./context.ts";
 import { findUser } from "./db/schools.ts";
+import { requestLimitPlugins } from "./http/limits.ts";
 import { schema } from "./schema/index.ts";
 
 /** What /healthz reports. `ok` decides 200 vs 503. */
@@ -87,7 +88,7 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
       },
     },
     context: (initial) => buildContext(deps, initial, options.production),
-    plugins: [healthzPlugin(options.health)],
+    plugins: [healthzPlugin(options.health), ...requestLimitPlugins(deps.security.requestLimits, options.production)],
   });
 }
 

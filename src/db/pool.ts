@@ -4,11 +4,20 @@ import pg from "pg";
 export type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
 
 /**
- * Creates the app's connection pool. Errors on idle or checked-out clients (the database
- * restarting, a terminated backend) are reported, never fatal: the pool replaces the client.
+ * Creates a connection pool (`statementTimeoutMs` bounds every statement on it). Errors on idle
+ * or checked-out clients (the database restarting, a terminated backend) are reported, never
+ * fatal: the pool replaces the client.
  */
-export function createPool(connectionString: string, max = 10, onError?: (error: Error) => void): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, application_name: "iepgen" });
+export function createPool(
+  connectionString: string,
+  max = 10,
+  onError?: (error: Error) => void,
+  options: { statementTimeoutMs?: number; name?: string } = {},
+): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString, max, application_name: options.name ?? "iepgen",
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  });
   pool.on("error", (error) => onError?.(error));
   pool.on("connect", (client) => client.on("error", (error) => onError?.(error)));
   return pool;
