@@ -25,6 +25,8 @@ export interface WorkerHandle {
   workerIds(): string[];
   /** How many times the runner has been restarted after stopping on its own. */
   restarts(): number;
+  /** The graphile-worker runner now (undefined while it is being restarted). */
+  runner(): Runner | undefined;
   /** Stops taking jobs and waits for running ones to finish (graceful). */
   stop(): Promise<void>;
 }
@@ -112,6 +114,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     isRunning: () => !stopping && (current !== undefined || restarting !== undefined),
     workerIds: () => [...ids],
     restarts: () => restarts,
+    runner: () => current,
     async stop() {
       if (stopping) return;
       stopping = true;
