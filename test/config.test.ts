@@ -6,6 +6,7 @@ import { resolveGemini, SIMULATOR_API_KEY, type ResolvedGemini } from "../src/ge
 import { createLogger } from "../src/logger.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { runNode, startNode } from "./helpers/process.ts";
+import { waitFor } from "./helpers/stack.ts";
 
 const SECRET = "config-test-secret-that-is-long-enough-0123456789";
 const logger = createLogger("silent", "stderr");
@@ -220,6 +221,25 @@ describe("node src/main.ts", () => {
     expect(result.stderr).toMatch(/iepgen failed to start: .*GEMINI_API_KEY is required when NODE_ENV=production/);
     expect(result.stderr).not.toContain("iepgen ready");
     expect(result.stderr).not.toContain("GEMINI SIMULATOR IN USE");
+  }, 90_000);
+
+  it("logs an unhandled promise rejection with context and keeps serving", async () => {
+    // A preload that rejects a promise nobody handles whenever the process gets SIGUSR2.
+    const preload = `data:text/javascript,process.on("SIGUSR2", () => { Promise.reject(new Error("boom: nobody handles this")); });`;
+    const main = await startNode(["--import", preload, "src/main.ts", "all"],
+      { DATABASE_URL: db.url, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", JWT_SECRET: SECRET },
+      { stream: "stderr", pattern: /GraphiQL at (http:\/\/\S+\/graphql)/ });
+    running = main.child;
+    main.child.kill("SIGUSR2");
+    await waitFor(async () => main.stdout().includes("boom: nobody handles this"), 10_000, "the rejection to be logged");
+    const line = JSON.parse(main.stdout().split("\n").find((l) => l.includes("boom: nobody handles this"))!);
+    expect(line).toMatchObject({ level: 50, mode: "all", msg: expect.stringContaining("unhandled promise rejection") });
+    expect(line.err.message).toBe("boom: nobody handles this");
+    expect(line.err.stack).toContain("Error: boom");
+
+    expect((await fetch(main.ready.replace(/\/graphql$/, "/healthz"))).status).toBe(200);
+    main.child.kill("SIGTERM");
+    expect(await main.exited).toEqual({ code: 0, signal: null });
   }, 90_000);
 
   it("starts in development on PORT=0 with the simulator, serves /healthz and GraphQL, and stops cleanly on SIGTERM", async () => {
