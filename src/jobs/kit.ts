@@ -62,7 +62,7 @@ export function defineTask<P>(spec: {
 /** What an implementation gets besides its parsed payload. */
 export interface TaskContext {
   helpers: JobHelpers;
-  /** A child logger carrying the task name, job id and payload ids. */
+  /** A child logger carrying the task name and job id (the service adds the ids it works on). */
   logger: Logger;
 }
 
@@ -74,7 +74,7 @@ export function implementTask<P extends object>(
 ): Task {
   return async (raw, helpers) => {
     const payload = definition.payload.parse(raw);
-    const jobLogger = logger.child({ task: definition.name, jobId: helpers.job.id, ...payload });
+    const jobLogger = logger.child({ task: definition.name, jobId: helpers.job.id });
     await run(payload, { helpers, logger: jobLogger });
   };
 }
