@@ -1,4 +1,5 @@
 import pg from "pg";
+import { mapDatabaseError } from "./errors.ts";
 
 /** Anything that can run a query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
@@ -23,7 +24,11 @@ export function createPool(
   return pool;
 }
 
-/** Runs `work` inside one transaction on one client; commits on success, rolls back on any throw. */
+/**
+ * Runs `work` inside one transaction on one client; commits on success, rolls back on any throw.
+ * Postgres errors from bad values (unique, foreign key, check, NUL, too long, …) are rethrown as
+ * typed errors by `mapDatabaseError` (src/db/errors.ts); anything else is rethrown as it was.
+ */
 export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
@@ -33,7 +38,7 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
     return result;
   } catch (error) {
     await client.query("rollback").catch(() => undefined);
-    throw error;
+    throw mapDatabaseError(error);
   } finally {
     client.release();
   }

@@ -1,6 +1,6 @@
 import { builder } from "../builder.ts";
 import type { Generation } from "../db/generations.ts";
-import { badUserInput, NotFoundError, ValidationError } from "../errors.ts";
+import { badUserInput, NotFoundError, RateLimitedError, ValidationError } from "../errors.ts";
 import { requestBatchGeneration } from "../services/generation/request.ts";
 import { loadBatchProgress, streamBatchProgress, type BatchProgressView } from "../services/generation/stream.ts";
 import { GenerationRef } from "./generations.ts";
@@ -34,7 +34,7 @@ const GenerateIepsSuccess = builder.objectRef<{ batch: { batchId: string; genera
   fields: (t) => ({ batch: t.field({ type: GenerationBatchRef, resolve: (r) => r.batch }) }),
 });
 const GenerateIepsPayload = builder.errorUnion("GenerateIepsPayload", {
-  types: [GenerateIepsSuccess, ValidationError, NotFoundError],
+  types: [GenerateIepsSuccess, ValidationError, NotFoundError, RateLimitedError],
   resolveType: () => "GenerateIepsSuccess",
 });
 
@@ -51,7 +51,7 @@ builder.mutationFields((t) => ({
     type: GenerateIepsPayload,
     description: "Queues one FULL_IEP generation per student (a caseload) in one transaction; follow it with batchProgress.",
     args: { input: t.arg({ type: GenerateIepsInputRef, required: true }) },
-    resolve: async (_root, args, ctx) => ({ batch: await requestBatchGeneration(ctx.deps.pool, ctx.viewer, args.input, ctx.logger) }),
+    resolve: async (_root, args, ctx) => ({ batch: await requestBatchGeneration(ctx.deps.pool, ctx.viewer, args.input, ctx.logger, ctx.deps.security.rateLimits) }),
   }),
 }));
 

@@ -3,7 +3,7 @@ import type { GraphQLContext } from "../context.ts";
 import { findGeneration, GENERATION_STAGES, listGenerationEvents, listGenerations, type Generation, type GenerationStage } from "../db/generations.ts";
 import { findIep } from "../db/ieps.ts";
 import { findStudent } from "../db/students.ts";
-import { badUserInput, InvalidStateError, NotFoundError, ValidationError } from "../errors.ts";
+import { badUserInput, InvalidStateError, NotFoundError, RateLimitedError, ValidationError } from "../errors.ts";
 import { estimateGeneration, typicalDurationSeconds } from "../services/generation/estimate.ts";
 import {
   cancelGeneration,
@@ -172,7 +172,7 @@ const GenerateIepSuccess = builder.objectRef<RequestedGeneration>("GenerateIepSu
 
 /** Shared by generateIep, regenerateIepSection and retryGeneration; listed errors are returned as members. */
 const GenerateIepPayload = builder.errorUnion("GenerateIepPayload", {
-  types: [GenerateIepSuccess, ValidationError, NotFoundError, InvalidStateError],
+  types: [GenerateIepSuccess, ValidationError, NotFoundError, InvalidStateError, RateLimitedError],
   resolveType: () => "GenerateIepSuccess",
 });
 
@@ -218,7 +218,7 @@ type RequestGeneration = typeof requestIepGeneration;
  */
 async function requestAndMaybeRun(ctx: GraphQLContext, request: RequestGeneration, input: unknown, async: boolean | null | undefined) {
   const enqueue = async !== false;
-  const requested = await request(ctx.deps.pool, ctx.viewer, input, { enqueue, log: ctx.logger });
+  const requested = await request(ctx.deps.pool, ctx.viewer, input, { enqueue, log: ctx.logger, rateLimits: ctx.deps.security.rateLimits });
   if (enqueue || !requested.created) return requested;
   const finished = await runGeneration({ ...ctx.deps, logger: ctx.logger }, requested.generation.id);
   return { ...requested, generation: finished ?? requested.generation };
@@ -247,7 +247,7 @@ builder.mutationFields((t) => ({
     type: GenerateIepPayload,
     description: "Queues a FAILED or CANCELLED generation again.",
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => ({ generation: await retryGeneration(ctx.deps.pool, ctx.viewer, args.id, ctx.logger), created: false }),
+    resolve: async (_root, args, ctx) => ({ generation: await retryGeneration(ctx.deps.pool, ctx.viewer, args.id, ctx.logger, ctx.deps.security.rateLimits), created: false }),
   }),
 }));
 

@@ -1,6 +1,7 @@
+import type pg from "pg";
 import { z } from "zod";
 import type { Viewer } from "../auth.ts";
-import type { Queryable } from "../db/pool.ts";
+import { withTransaction } from "../db/pool.ts";
 import { DisabilityCategory, GRADES, insertStudent, type Student } from "../db/students.ts";
 import { parseInput } from "../errors.ts";
 
@@ -17,10 +18,10 @@ export const CreateStudentInput = z.object({
 });
 export type CreateStudentInput = z.input<typeof CreateStudentInput>;
 
-/** Creates a student in the caller's school. Throws ValidationError on bad input. */
-export async function createStudent(db: Queryable, viewer: Viewer, input: unknown): Promise<Student> {
+/** Creates a student in the caller's school. Throws ValidationError on bad input (database rules included). */
+export async function createStudent(pool: pg.Pool, viewer: Viewer, input: unknown): Promise<Student> {
   const valid = parseInput(CreateStudentInput, input);
-  return insertStudent(db, { ...valid, schoolId: viewer.schoolId, createdBy: viewer.userId });
+  return withTransaction(pool, (client) => insertStudent(client, { ...valid, schoolId: viewer.schoolId, createdBy: viewer.userId }));
 }
 
 /** Whole years between a birth date and `on` (default today, UTC). */

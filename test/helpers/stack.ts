@@ -5,6 +5,7 @@ import { SIMULATOR_API_KEY } from "../../src/gemini/config.ts";
 import { startGeminiSimulator, type GeminiSimulator } from "../../src/gemini/simulator/server.ts";
 import { createLogger } from "../../src/logger.ts";
 import { startRuntime, type Runtime, type RuntimeConfig } from "../../src/runtime.ts";
+import type { SecurityConfig } from "../../src/security.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
@@ -49,6 +50,8 @@ export interface StackOptions {
   latencyMs?: number;
   maxRetries?: number;
   evidenceMaxChars?: number;
+  /** Merged over DEFAULT_SECURITY (e.g. small rate limits). */
+  security?: Partial<SecurityConfig>;
 }
 
 export function testLogger() {
@@ -81,12 +84,13 @@ function runtimeConfig(databaseUrl: string, simulator: GeminiSimulator, options:
     recovery: TEST_RECOVERY_TIMINGS,
     worker: options.worker === false ? undefined : { concurrency: 2, pollIntervalMs: 200, shutdownAbortAfterMs: 500 },
     api: { host: "127.0.0.1", port: 0 },
+    security: options.security,
   };
 }
 
 /** Another process on a stack's database (API only unless `worker`), as a second replica would be. */
-export async function startSecondApi(stack: TestStack, options: { worker?: boolean } = {}): Promise<Runtime> {
-  return startRuntime(runtimeConfig(stack.db.url, stack.simulator, { worker: options.worker ?? false }));
+export async function startSecondApi(stack: TestStack, options: Pick<StackOptions, "worker" | "security"> = {}): Promise<Runtime> {
+  return startRuntime(runtimeConfig(stack.db.url, stack.simulator, { worker: options.worker ?? false, security: options.security }));
 }
 
 export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {

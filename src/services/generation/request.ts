@@ -12,13 +12,15 @@ import {
 import { findIep } from "../../db/ieps.ts";
 import { withTransaction, type Queryable } from "../../db/pool.ts";
 import { findStudent, findStudentsByIds } from "../../db/students.ts";
-import { InvalidStateError, NotFoundError, parseInput } from "../../errors.ts";
+import { InvalidStateError, MAX_ID_LENGTH, NotFoundError, parseInput } from "../../errors.ts";
 import { isUuid } from "../../ids.ts";
 import { publishEvent } from "../../events/bus.ts";
 import { IEP_SECTION_KINDS } from "../../iep/content.ts";
 import { defaultAcademicYear, iepPeriod } from "../../iep/rules.ts";
 import * as lifecycle from "../../lifecycle/generation.ts";
 import type { Logger } from "../../logger.ts";
+import { DEFAULT_SECURITY } from "../../security.ts";
+import { takeGenerationQuota, type RateLimits } from "../rate-limit.ts";
 import { generateIep } from "../../../tasks/generate_iep.ts";
 
 const academicYear = z
@@ -60,10 +62,16 @@ export const GenerateIepsInput = z.object({
   priority,
 });
 
-/** `enqueue`: add the job in the same transaction (async), or leave it to the caller to run inline. */
+const GenerationIdInput = z.object({ id: z.string().max(MAX_ID_LENGTH, "is too long to be an id") });
+
+/**
+ * `enqueue`: add the job in the same transaction (async), or leave it to the caller to run inline.
+ * `rateLimits`: the caller's budgets, `ctx.deps.security.rateLimits` (default: DEFAULT_SECURITY's).
+ */
 export interface RequestOptions {
   enqueue: boolean;
   log: Logger;
+  rateLimits?: RateLimits;
 }
 
 /** A created (or, for a repeated idempotency key, the existing) generation. */
@@ -75,11 +83,14 @@ export interface RequestedGeneration {
 /**
  * Creates a QUEUED FULL_IEP generation. With `enqueue`, its graphile-worker job is added on the same
  * client in the same transaction (both exist or neither); without, the caller runs it inline.
- * The same idempotency key from the same user returns the existing generation instead.
+ * The same idempotency key from the same user returns the existing generation instead. Counts
+ * against the rate limits (a replayed idempotency key does not); refused → RateLimitedError.
  */
 export async function requestIepGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, options: RequestOptions): Promise<RequestedGeneration> {
   const valid = parseInput(GenerateIepInput, input);
   return withTransaction(pool, async (client) => {
+    const replay = await replayOrTakeQuota(client, viewer, valid.idempotencyKey, options.rateLimits);
+    if (replay) return replay;
     const student = await findStudent(client, viewer.schoolId, valid.studentId);
     if (!student) throw new NotFoundError("Student", valid.studentId);
     return createGeneration({ db: client, log: options.log }, viewer, options.enqueue, {
@@ -95,6 +106,8 @@ export async function requestIepGeneration(pool: pg.Pool, viewer: Viewer, input:
 export async function requestSectionGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, options: RequestOptions): Promise<RequestedGeneration> {
   const valid = parseInput(RegenerateIepSectionInput, input);
   return withTransaction(pool, async (client) => {
+    const replay = await replayOrTakeQuota(client, viewer, valid.idempotencyKey, options.rateLimits);
+    if (replay) return replay;
     const iep = await findIep(client, viewer.schoolId, valid.iepId);
     if (!iep) throw new NotFoundError("Iep", valid.iepId);
     const ageDependent = valid.section === "TRANSITION" || valid.section === "TRANSFER_OF_RIGHTS";
@@ -108,6 +121,14 @@ export async function requestSectionGeneration(pool: pg.Pool, viewer: Viewer, in
       message: options.enqueue ? `Queued: redraft ${valid.section}` : `Redrafting ${valid.section} now (synchronous)`,
     });
   });
+}
+
+/** A repeated idempotency key returns its generation without using quota; anything else takes one. */
+async function replayOrTakeQuota(client: pg.PoolClient, viewer: Viewer, idempotencyKey: string | null | undefined, limits = DEFAULT_SECURITY.rateLimits): Promise<RequestedGeneration | undefined> {
+  const existing = idempotencyKey ? await findGenerationByIdempotencyKey(client, viewer.userId, idempotencyKey) : undefined;
+  if (existing) return { generation: existing, created: false };
+  await takeGenerationQuota(client, viewer, limits, 1);
+  return undefined;
 }
 
 type GenerationRequest = Omit<NewGeneration, "schoolId" | "requestedBy" | "batchId" | "maxAttempts">;
@@ -125,10 +146,11 @@ async function createGeneration(ctx: lifecycle.LifecycleContext & { db: pg.PoolC
   return { generation: inserted, created: true };
 }
 
-/** Queues a FULL_IEP generation per student in one transaction with one `add_jobs` call. */
-export async function requestBatchGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, log: Logger): Promise<{ batchId: string; generations: Generation[] }> {
+/** Queues a FULL_IEP generation per student in one transaction with one `add_jobs` call; counts as its size against the rate limits. */
+export async function requestBatchGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, log: Logger, rateLimits = DEFAULT_SECURITY.rateLimits): Promise<{ batchId: string; generations: Generation[] }> {
   const valid = parseInput(GenerateIepsInput, input);
   return withTransaction(pool, async (client) => {
+    await takeGenerationQuota(client, viewer, rateLimits, valid.studentIds.length, ["studentIds"]);
     const students = await findStudentsByIds(client, viewer.schoolId, valid.studentIds);
     const found = new Set(students.map((s) => s.id));
     const missing = valid.studentIds.find((id) => !found.has(id));
@@ -166,10 +188,15 @@ export async function cancelGeneration(pool: pg.Pool, viewer: Viewer, id: string
   });
 }
 
-/** Re-queues a FAILED or CANCELLED generation (attempts start again); other states are an InvalidStateError. */
-export async function retryGeneration(pool: pg.Pool, viewer: Viewer, id: string, log: Logger): Promise<Generation> {
+/**
+ * Re-queues a FAILED or CANCELLED generation (attempts start again); other states are an
+ * InvalidStateError. Counts against the rate limits like a new request.
+ */
+export async function retryGeneration(pool: pg.Pool, viewer: Viewer, id: string, log: Logger, rateLimits = DEFAULT_SECURITY.rateLimits): Promise<Generation> {
+  const valid = parseInput(GenerationIdInput, { id });
   return withTransaction(pool, async (client) => {
-    const generation = await lockGeneration(client, viewer, id);
+    await takeGenerationQuota(client, viewer, rateLimits, 1);
+    const generation = await lockGeneration(client, viewer, valid.id);
     if (generation.status !== "FAILED" && generation.status !== "CANCELLED") {
       throw new InvalidStateError(`Only FAILED or CANCELLED generations can be retried; this one is ${generation.status}`, generation.status);
     }
