@@ -37,7 +37,7 @@ describe("schema.graphql", () => {
       "iep(id: ID!): Iep",
       "generationEvents(afterSeq: Int = 0, id: ID!): GenerationEvent!",
       "batchProgress(id: ID!): BatchProgress!",
-      "union GenerateIepPayload = GenerateIepSuccess | InvalidStateError | NotFoundError | ValidationError",
+      "union GenerateIepPayload = GenerateIepSuccess | InvalidStateError | NotFoundError | RateLimitedError | ValidationError",
       "enum GenerationStatus {",
     ]) {
       expect(sdl).toContain(fragment);
