@@ -62,6 +62,24 @@ export async function listEvidenceForStudent(db: Queryable, schoolId: string, st
   return rows.map((row) => EvidenceRow.parse(row));
 }
 
+/** Evidence documents of the school by id (any order; unknown ids are absent). */
+export async function findEvidenceByIds(db: Queryable, schoolId: string, ids: readonly string[]): Promise<Evidence[]> {
+  const { rows } = await db.query(`select ${EVIDENCE_COLUMNS} from evidence where school_id = $1 and id = any($2::uuid[])`, [
+    schoolId,
+    ids,
+  ]);
+  return rows.map((row) => EvidenceRow.parse(row));
+}
+
+/** The evidence of several students of the school, each student's oldest first. */
+export async function listEvidenceForStudents(db: Queryable, schoolId: string, studentIds: readonly string[]): Promise<Evidence[]> {
+  const { rows } = await db.query(
+    `select ${EVIDENCE_COLUMNS} from evidence where school_id = $1 and student_id = any($2::uuid[]) order by created_at, id`,
+    [schoolId, studentIds],
+  );
+  return rows.map((row) => EvidenceRow.parse(row));
+}
+
 /** Title and kind of each READY document of a student, by id (no bodies: they can be large). */
 export async function readyEvidenceTitles(db: Queryable, schoolId: string, studentId: string): Promise<Map<string, { title: string; kind: EvidenceKind }>> {
   const { rows } = await db.query(
@@ -76,6 +94,15 @@ export async function listChunksForEvidence(db: Queryable, schoolId: string, evi
   const { rows } = await db.query(
     `select ${CHUNK_COLUMNS} from evidence_chunks where school_id = $1 and evidence_id = $2 order by ordinal`,
     [schoolId, evidenceId],
+  );
+  return rows.map((row) => EvidenceChunkRow.parse(row));
+}
+
+/** The chunks of several evidence documents of the school, each document's in order. */
+export async function listChunksForEvidenceIds(db: Queryable, schoolId: string, evidenceIds: readonly string[]): Promise<EvidenceChunk[]> {
+  const { rows } = await db.query(
+    `select ${CHUNK_COLUMNS} from evidence_chunks where school_id = $1 and evidence_id = any($2::uuid[]) order by evidence_id, ordinal`,
+    [schoolId, evidenceIds],
   );
   return rows.map((row) => EvidenceChunkRow.parse(row));
 }

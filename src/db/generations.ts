@@ -89,6 +89,12 @@ export async function findGeneration(db: Queryable, schoolId: string, id: string
   return rows[0] ? parseGeneration(rows[0]) : undefined;
 }
 
+/** Generations of the school by id (any order; unknown ids are absent). */
+export async function findGenerationsByIds(db: Queryable, schoolId: string, ids: readonly string[]): Promise<Generation[]> {
+  const { rows } = await db.query("select * from generations where school_id = $1 and id = any($2::uuid[])", [schoolId, ids]);
+  return rows.map(parseGeneration);
+}
+
 /** Loads a generation of the school and locks its row for the rest of the transaction. */
 export async function findGenerationForUpdate(db: Queryable, schoolId: string, id: string): Promise<Generation | undefined> {
   const { rows } = await db.query("select * from generations where school_id = $1 and id = $2 for update", [schoolId, id]);
@@ -105,6 +111,15 @@ export async function listGenerationEvents(db: Queryable, schoolId: string, gene
   const { rows } = await db.query(
     "select * from generation_events where school_id = $1 and generation_id = $2 and seq > $3 order by seq",
     [schoolId, generationId, afterSeq],
+  );
+  return rows.map((row) => GenerationEventRow.parse(row));
+}
+
+/** Stored events after `afterSeq` of several generations of the school, each generation's in seq order. */
+export async function listEventsForGenerations(db: Queryable, schoolId: string, generationIds: readonly string[], afterSeq: number): Promise<GenerationEvent[]> {
+  const { rows } = await db.query(
+    "select * from generation_events where school_id = $1 and generation_id = any($2::uuid[]) and seq > $3 order by generation_id, seq",
+    [schoolId, generationIds, afterSeq],
   );
   return rows.map((row) => GenerationEventRow.parse(row));
 }

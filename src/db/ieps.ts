@@ -53,3 +53,18 @@ export async function listIepsForStudent(db: Queryable, schoolId: string, studen
   );
   return rows.map((row) => IepRow.parse(row));
 }
+
+/** IEPs of the school by id (any order; unknown ids are absent). */
+export async function findIepsByIds(db: Queryable, schoolId: string, ids: readonly string[]): Promise<IepRecord[]> {
+  const { rows } = await db.query("select * from ieps where school_id = $1 and id = any($2::uuid[])", [schoolId, ids]);
+  return rows.map((row) => IepRow.parse(row));
+}
+
+/** The IEPs of several students of the school, each student's newest academic year and version first. */
+export async function listIepsForStudents(db: Queryable, schoolId: string, studentIds: readonly string[]): Promise<IepRecord[]> {
+  const { rows } = await db.query(
+    "select * from ieps where school_id = $1 and student_id = any($2::uuid[]) order by academic_year desc, version desc",
+    [schoolId, studentIds],
+  );
+  return rows.map((row) => IepRow.parse(row));
+}

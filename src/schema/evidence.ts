@@ -1,9 +1,13 @@
 import { builder } from "../builder.ts";
+import { clearAllDataLoaders } from "@pothos/plugin-dataloader";
+import type { GraphQLContext } from "../context.ts";
 import {
   EVIDENCE_KINDS,
+  findChunks,
   findEvidence,
-  listChunksForEvidence,
-  listEvidenceForStudent,
+  findEvidenceByIds,
+  listChunksForEvidenceIds,
+  listEvidenceForStudents,
   type Evidence,
   type EvidenceChunk,
 } from "../db/evidence.ts";
@@ -23,8 +27,17 @@ const EvidenceStatusEnum = builder.enumType("EvidenceStatus", {
   },
 });
 
-export const EvidenceRef = builder.objectRef<Evidence>("Evidence");
-export const EvidenceChunkRef = builder.objectRef<EvidenceChunk>("EvidenceChunk");
+/** Evidence and chunks are loaded in batches per request (one query per level, never per row). */
+export const EvidenceRef = builder.loadableObjectRef("Evidence", {
+  load: (ids: string[], ctx: GraphQLContext) => findEvidenceByIds(ctx.deps.pool, ctx.viewer.schoolId, ids),
+  sort: (evidence) => evidence.id,
+  cacheResolved: (evidence) => evidence.id,
+});
+export const EvidenceChunkRef = builder.loadableObjectRef("EvidenceChunk", {
+  load: (ids: string[], ctx: GraphQLContext) => findChunks(ctx.deps.pool, ctx.viewer.schoolId, ids),
+  sort: (chunk) => chunk.id,
+  cacheResolved: (chunk) => chunk.id,
+});
 
 EvidenceRef.implement({
   description: "A document about a student (evaluation, prior IEP, progress note, …) that IEPs cite.",
@@ -38,13 +51,12 @@ EvidenceRef.implement({
     chunkCount: t.exposeInt("chunk_count"),
     createdAt: t.field({ type: "DateTime", resolve: (e) => e.created_at }),
     updatedAt: t.field({ type: "DateTime", resolve: (e) => e.updated_at }),
-    student: t.field({
-      type: StudentRef,
-      resolve: async (e, _args, ctx) => (await findStudent(ctx.deps.pool, ctx.viewer.schoolId, e.student_id))!,
-    }),
-    chunks: t.field({
-      type: [EvidenceChunkRef],
-      resolve: (e, _args, ctx) => listChunksForEvidence(ctx.deps.pool, ctx.viewer.schoolId, e.id),
+    student: t.field({ type: StudentRef, resolve: (e) => e.student_id }),
+    chunks: t.loadableGroup({
+      type: EvidenceChunkRef,
+      load: (evidenceIds: string[], ctx: GraphQLContext) => listChunksForEvidenceIds(ctx.deps.pool, ctx.viewer.schoolId, evidenceIds),
+      group: (chunk) => (chunk as EvidenceChunk).evidence_id, // loaded rows only (typed as key | row)
+      resolve: (e) => e.id,
     }),
   }),
 });
@@ -55,10 +67,7 @@ EvidenceChunkRef.implement({
     id: t.exposeID("id"),
     ordinal: t.exposeInt("ordinal", { description: "Position within the document, from 0." }),
     text: t.exposeString("text"),
-    evidence: t.field({
-      type: EvidenceRef,
-      resolve: async (c, _args, ctx) => (await findEvidence(ctx.deps.pool, ctx.viewer.schoolId, c.evidence_id))!,
-    }),
+    evidence: t.field({ type: EvidenceRef, resolve: (c) => c.evidence_id }),
   }),
 });
 
@@ -70,10 +79,12 @@ const EvidenceMatchRef = builder.objectRef<{ chunk: EvidenceChunk; score: number
 });
 
 builder.objectField(StudentRef, "evidence", (t) =>
-  t.field({
-    type: [EvidenceRef],
+  t.loadableGroup({
+    type: EvidenceRef,
     description: "The student's evidence documents, oldest first.",
-    resolve: (s, _args, ctx) => listEvidenceForStudent(ctx.deps.pool, ctx.viewer.schoolId, s.id),
+    load: (studentIds: string[], ctx: GraphQLContext) => listEvidenceForStudents(ctx.deps.pool, ctx.viewer.schoolId, studentIds),
+    group: (evidence) => (evidence as Evidence).student_id, // loaded rows only (typed as key | row)
+    resolve: (s) => s.id,
   }),
 );
 
@@ -141,6 +152,9 @@ builder.subscriptionField("evidenceStatusChanged", (t) =>
       if (!student) throw badUserInput(`Student ${studentId} was not found`, ["studentId"]);
       return ctx.deps.pubsub.subscribe("evidence.status", student.id);
     },
-    resolve: async (event, _args, ctx) => (await findEvidence(ctx.deps.pool, ctx.viewer.schoolId, event.evidenceId))!,
+    resolve: (event, _args, ctx) => {
+      clearAllDataLoaders(ctx);
+      return event.evidenceId;
+    },
   }),
 );

@@ -1,8 +1,16 @@
 import { builder } from "../builder.ts";
+import { clearAllDataLoaders } from "@pothos/plugin-dataloader";
 import type { GraphQLContext } from "../context.ts";
-import { findGeneration, GENERATION_STAGES, listGenerationEvents, listGenerations, type Generation, type GenerationStage } from "../db/generations.ts";
-import { findIep } from "../db/ieps.ts";
-import { findStudent } from "../db/students.ts";
+import {
+  findGeneration,
+  findGenerationsByIds,
+  GENERATION_STAGES,
+  listEventsForGenerations,
+  listGenerations,
+  type Generation,
+  type GenerationEvent,
+  type GenerationStage,
+} from "../db/generations.ts";
 import { badUserInput, InvalidStateError, NotFoundError, RateLimitedError, ValidationError } from "../errors.ts";
 import { estimateGeneration, typicalDurationSeconds } from "../services/generation/estimate.ts";
 import {
@@ -61,7 +69,12 @@ const GenerationKindEnum = builder.enumType("GenerationKind", {
   },
 });
 
-export const GenerationRef = builder.objectRef<Generation>("Generation");
+/** Loaded in batches per request (iep.generation, event.generation). */
+export const GenerationRef = builder.loadableObjectRef("Generation", {
+  load: (ids: string[], ctx: GraphQLContext) => findGenerationsByIds(ctx.deps.pool, ctx.viewer.schoolId, ids),
+  sort: (generation) => generation.id,
+  cacheResolved: (generation) => generation.id,
+});
 const GenerationEventRef = builder.objectRef<GenerationEventView>("GenerationEvent");
 
 GenerationRef.implement({
@@ -96,34 +109,36 @@ GenerationRef.implement({
       description: "Estimated completion, from recent run times. Only while QUEUED or RUNNING.",
       resolve: async (g, _args, ctx) => (await estimate(ctx, g)).estimatedCompletionAt,
     }),
-    student: t.field({
-      type: StudentRef,
-      resolve: async (g, _args, ctx) => (await findStudent(ctx.deps.pool, ctx.viewer.schoolId, g.student_id))!,
-    }),
+    student: t.field({ type: StudentRef, resolve: (g) => g.student_id }),
     iep: t.field({
       type: IepRef,
       nullable: true,
       description: "The IEP this generation saved (once SUCCEEDED).",
-      resolve: (g, _args, ctx) => (g.iep_id ? findIep(ctx.deps.pool, ctx.viewer.schoolId, g.iep_id) : null),
+      resolve: (g) => g.iep_id,
     }),
     baseIep: t.field({
       type: IepRef,
       nullable: true,
       description: "For SECTION generations: the IEP whose section is redrafted.",
-      resolve: (g, _args, ctx) => (g.base_iep_id ? findIep(ctx.deps.pool, ctx.viewer.schoolId, g.base_iep_id) : null),
+      resolve: (g) => g.base_iep_id,
     }),
-    events: t.field({
-      type: [GenerationEventRef],
+    events: t.loadableGroup({
+      type: GenerationEventRef,
       description: "Stored events after `afterSeq`, in seq order (text deltas are live only).",
       args: { afterSeq: t.arg.int() },
-      resolve: async (g, args, ctx) =>
-        (await listGenerationEvents(ctx.deps.pool, ctx.viewer.schoolId, g.id, args.afterSeq ?? 0)).map((e) => ({
-          generationId: e.generation_id, seq: e.seq, status: e.status, progress: e.progress, stage: e.stage,
-          message: e.message, textDelta: null, at: e.created_at,
-        })),
+      byPath: true,
+      load: async (generationIds: string[], ctx: GraphQLContext, args) =>
+        (await listEventsForGenerations(ctx.deps.pool, ctx.viewer.schoolId, generationIds, args.afterSeq ?? 0)).map(toEventView),
+      group: (event) => event.generationId,
+      resolve: (g) => g.id,
     }),
   }),
 });
+
+function toEventView(e: GenerationEvent): GenerationEventView {
+  return { generationId: e.generation_id, seq: e.seq, status: e.status, progress: e.progress, stage: e.stage,
+    message: e.message, textDelta: null, at: e.created_at };
+}
 
 const estimates = new WeakMap<Generation, ReturnType<typeof estimateGeneration>>();
 const typicalDurations = new WeakMap<GraphQLContext, Promise<number>>();
@@ -148,10 +163,7 @@ GenerationEventRef.implement({
     message: t.exposeString("message", { nullable: true }),
     textDelta: t.exposeString("textDelta", { nullable: true, description: "Streamed draft text (live only, never stored)." }),
     at: t.field({ type: "DateTime", resolve: (e) => e.at }),
-    generation: t.field({
-      type: GenerationRef,
-      resolve: async (e, _args, ctx) => (await findGeneration(ctx.deps.pool, ctx.viewer.schoolId, e.generationId))!,
-    }),
+    generation: t.field({ type: GenerationRef, resolve: (e) => e.generationId }),
   }),
 });
 
@@ -159,7 +171,7 @@ builder.objectField(IepRef, "generation", (t) =>
   t.field({
     type: GenerationRef,
     nullable: true,
-    resolve: (iep, _args, ctx) => (iep.generation_id ? findGeneration(ctx.deps.pool, ctx.viewer.schoolId, iep.generation_id) : null),
+    resolve: (iep) => iep.generation_id,
   }),
 );
 
@@ -300,7 +312,10 @@ builder.subscriptionFields((t) => ({
       }
       return streamGenerationEvents(ctx.deps.pool, ctx.deps.pubsub, { schoolId: ctx.viewer.schoolId, generationId: generation.id }, args.afterSeq ?? 0);
     },
-    resolve: (event) => event,
+    resolve: (event, _args, ctx) => {
+      clearAllDataLoaders(ctx);
+      return event;
+    },
   }),
 }));
 

@@ -1,7 +1,6 @@
 import { builder } from "../builder.ts";
-import { findChunks } from "../db/evidence.ts";
-import { findIep, listIepsForStudent, type IepRecord } from "../db/ieps.ts";
-import { findStudent } from "../db/students.ts";
+import type { GraphQLContext } from "../context.ts";
+import { findIep, findIepsByIds, listIepsForStudents, type IepRecord } from "../db/ieps.ts";
 import { citedChunkIds, IEP_SECTION_KINDS, SECTION_FIELD, type IepSectionKind } from "../iep/content.ts";
 import { EvidenceChunkRef } from "./evidence.ts";
 import { isUuid } from "../ids.ts";
@@ -27,7 +26,7 @@ const CitationRef = builder.objectRef<{ schoolId: string; chunkId: string }>("Ci
       type: EvidenceChunkRef,
       nullable: true,
       description: "Null if the evidence was deleted after the IEP was drafted.",
-      resolve: async (c, _args, ctx) => (await findChunks(ctx.deps.pool, ctx.viewer.schoolId, [c.chunkId]))[0] ?? null,
+      resolve: (c) => c.chunkId,
     }),
   }),
 });
@@ -44,7 +43,12 @@ const IepSectionRef = builder.objectRef<IepSectionShape>("IepSection").implement
   }),
 });
 
-export const IepRef = builder.objectRef<IepRecord>("Iep");
+/** Loaded in batches per request (generation.iep, generation.baseIep). */
+export const IepRef = builder.loadableObjectRef("Iep", {
+  load: (ids: string[], ctx: GraphQLContext) => findIepsByIds(ctx.deps.pool, ctx.viewer.schoolId, ids),
+  sort: (iep) => iep.id,
+  cacheResolved: (iep) => iep.id,
+});
 
 IepRef.implement({
   description: "An IEP draft: one version for a student and academic year.",
@@ -55,10 +59,7 @@ IepRef.implement({
     version: t.exposeInt("version"),
     model: t.exposeString("model", { description: "The model that drafted it; says so when it was the simulator." }),
     createdAt: t.field({ type: "DateTime", resolve: (iep) => iep.created_at }),
-    student: t.field({
-      type: StudentRef,
-      resolve: async (iep, _args, ctx) => (await findStudent(ctx.deps.pool, ctx.viewer.schoolId, iep.student_id))!,
-    }),
+    student: t.field({ type: StudentRef, resolve: (iep) => iep.student_id }),
     content: t.field({ type: "JSON", description: "All sections as one validated JSON object.", resolve: (iep) => iep.content }),
     sections: t.field({
       type: [IepSectionRef],
@@ -72,10 +73,12 @@ IepRef.implement({
 });
 
 builder.objectField(StudentRef, "ieps", (t) =>
-  t.field({
-    type: [IepRef],
+  t.loadableGroup({
+    type: IepRef,
     description: "The student's IEP drafts, newest academic year and version first.",
-    resolve: (s, _args, ctx) => listIepsForStudent(ctx.deps.pool, ctx.viewer.schoolId, s.id),
+    load: (studentIds: string[], ctx: GraphQLContext) => listIepsForStudents(ctx.deps.pool, ctx.viewer.schoolId, studentIds),
+    group: (iep) => (iep as IepRecord).student_id, // loaded rows only (typed as key | row)
+    resolve: (s) => s.id,
   }),
 );
 

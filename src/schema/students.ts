@@ -1,5 +1,6 @@
 import { builder } from "../builder.ts";
-import { countStudents, DISABILITY_CATEGORIES, findStudent, listStudents, type Student } from "../db/students.ts";
+import type { GraphQLContext } from "../context.ts";
+import { countStudents, DISABILITY_CATEGORIES, findStudent, findStudentsByIds, listStudents } from "../db/students.ts";
 import { badUserInput, ValidationError } from "../errors.ts";
 import { isUuid } from "../ids.ts";
 import { ageInYears, createStudent } from "../services/students.ts";
@@ -9,7 +10,12 @@ export const DisabilityCategoryEnum = builder.enumType("DisabilityCategory", {
   values: DISABILITY_CATEGORIES,
 });
 
-export const StudentRef = builder.objectRef<Student>("Student");
+/** Loaded in batches: a field returning a student id costs one query per request level, not one per row. */
+export const StudentRef = builder.loadableObjectRef("Student", {
+  load: (ids: string[], ctx: GraphQLContext) => findStudentsByIds(ctx.deps.pool, ctx.viewer.schoolId, ids),
+  sort: (student) => student.id,
+  cacheResolved: (student) => student.id,
+});
 
 StudentRef.implement({
   fields: (t) => ({
