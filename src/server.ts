@@ -1,8 +1,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { execute, subscribe } from "graphql";
+import { GraphQLError, execute, subscribe } from "graphql";
+import { CloseCode, type Context as WsContext } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import { WebSocketServer, type WebSocket } from "ws";
+import { connectionAuthorization, type AuthFailure, type Session } from "./auth.ts";
+import { guardSession, type Revocation, type SessionGuard } from "./http/revocation.ts";
 import type { App } from "./yoga.ts";
 
 /** An app listening on one port: GraphQL over HTTP and SSE, graphql-ws on the same path, /healthz. */
@@ -16,26 +19,76 @@ export interface ListenOptions {
   host: string;
   port: number;
   production: boolean;
-  /** Checks graphql-ws connectionParams at connect time; a rejection closes the socket with 4403. */
-  authorizeConnection: (connectionParams: Record<string, unknown>) => Promise<unknown>;
+  /**
+   * Checks graphql-ws connectionParams (their `authorization` under that lower-case key, whatever
+   * case the client used) at connect time and again every `app.connectionPolicy.recheckMs`; a
+   * rejection with an UNAUTHENTICATED error refuses the socket (4403) or, later, closes it (4401).
+   */
+  authorizeConnection: (connectionParams: Record<string, unknown>) => Promise<Session>;
 }
 
-/** Starts listening (port 0 = any free port) and wires graphql-ws onto the app's GraphQL path. */
+/** Close code of a socket whose session ended (token expired, user removed): the client must authenticate again. */
+export const SESSION_ENDED_CLOSE_CODE = 4401;
+/** Longest wait for a revoked socket's subscriptions to send their UNAUTHENTICATED result before it closes. */
+const DRAIN_TIMEOUT_MS = 1000;
+
+const CLOSE_REASONS: Record<AuthFailure, string> = {
+  "missing-token": "missing token",
+  "invalid-token": "invalid token",
+  "token-expired": "token expired",
+  "user-removed": "user removed",
+};
+
+/**
+ * Starts listening (port 0 = any free port) and wires graphql-ws onto the app's GraphQL path.
+ * Upgrades from an Origin the app's policy refuses get HTTP 403 before the handshake; a socket is
+ * closed with 4401 when its token expires or its user is removed.
+ */
 export async function listen(app: App, options: ListenOptions): Promise<ListeningServer> {
   const httpServer = createServer(app);
-  const wsServer = new WebSocketServer({ server: httpServer, path: app.graphqlEndpoint });
+  const { origins, recheckMs, logger } = app.connectionPolicy;
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: app.graphqlEndpoint,
+    verifyClient: ({ origin, req }, done) =>
+      origins.allows(origin, req.headers.host) ? done(true) : done(false, 403, "Origin not allowed"),
+  });
+  const guards = new WeakMap<WsContext, SessionGuard>();
+  const authorize = (ctx: WsContext) => options.authorizeConnection(withAuthorization(ctx.connectionParams));
   const wsDisposable = useServer(
     {
       isProd: options.production,
-      onConnect: async (ctx) =>
-        options.authorizeConnection(ctx.connectionParams ?? {}).then(
-          () => true,
-          () => false,
-        ),
+      onConnect: async (ctx) => {
+        const socket = (ctx.extra as { socket: WebSocket }).socket;
+        let session: Session;
+        try {
+          session = await authorize(ctx);
+        } catch (error) {
+          const reason = failureOf(error);
+          if (!reason) logger.error({ err: error }, "could not authorise a graphql-ws connection");
+          socket.close(reason ? CloseCode.Forbidden : CloseCode.InternalServerError, reason ? CLOSE_REASONS[reason] : "Internal server error");
+          return false;
+        }
+        const guard = guardSession({
+          expiresAt: session.expiresAt, recheckMs, logger,
+          recheck: () => authorize(ctx).then(
+            (current) => (current.viewer.schoolId === session.viewer.schoolId ? undefined : "user-removed"),
+            (error: unknown) => revocationOf(error),
+          ),
+        });
+        guards.set(ctx, guard);
+        void guard.revoked.then((reason) => closeWhenDrained(socket, guard, reason));
+        return true;
+      },
+      onClose: (ctx) => guards.get(ctx)?.stop(),
       execute: (args) => (args.rootValue as { execute: typeof execute }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: typeof subscribe }).subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
-        const enveloped = app.getEnveloped({ connectionParams: ctx.connectionParams ?? {}, params });
+        const enveloped = app.getEnveloped({
+          connectionParams: withAuthorization(ctx.connectionParams),
+          connectionGuard: guards.get(ctx),
+          params,
+        });
         const args = {
           schema: enveloped.schema,
           operationName: params.operationName,
@@ -69,6 +122,30 @@ export async function listen(app: App, options: ListenOptions): Promise<Listenin
       await closed;
     },
   };
+}
+
+/** connectionParams with the token under `authorization`, whichever case the client wrote it in. */
+function withAuthorization(params: Record<string, unknown> | undefined): Record<string, unknown> {
+  return { ...params, authorization: connectionAuthorization(params) };
+}
+
+/** The AuthFailure of an UNAUTHENTICATED error; undefined for anything else (e.g. the database is down). */
+function failureOf(error: unknown): AuthFailure | undefined {
+  if (!(error instanceof GraphQLError) || error.extensions.code !== "UNAUTHENTICATED") return undefined;
+  return (error.extensions.reason as AuthFailure | undefined) ?? "invalid-token";
+}
+
+/** For a guard's re-check: an auth failure ends the session; any other error is rethrown and retried. */
+function revocationOf(error: unknown): Revocation {
+  const failure = failureOf(error);
+  if (!failure) throw error;
+  return failure === "token-expired" ? "token-expired" : "user-removed";
+}
+
+/** Lets every subscription send its UNAUTHENTICATED result and `complete`, then closes the socket with 4401. */
+async function closeWhenDrained(socket: WebSocket, guard: SessionGuard, reason: Revocation): Promise<void> {
+  await Promise.race([guard.drained(), new Promise((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS).unref())]);
+  setImmediate(() => socket.close(SESSION_ENDED_CLOSE_CODE, CLOSE_REASONS[reason]));
 }
 
 /**

@@ -2,10 +2,13 @@ import { randomUUID } from "node:crypto";
 import { GraphQLError, Kind, parse } from "graphql";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createYoga, maskError, type GraphiQLOptions, type Plugin, type YogaServerInstance } from "graphql-yoga";
-import { bearerToken, verifyToken, type Viewer } from "./auth.ts";
+import { bearerToken, checkJwtConfig, connectionAuthorization, TokenError, verifyBearer, type AuthFailure, type Session, type Viewer } from "./auth.ts";
 import type { AppDeps, GraphQLContext } from "./context.ts";
 import { findUser } from "./db/schools.ts";
+import { originPolicy, yogaCors, type OriginPolicy } from "./http/cors.ts";
 import { requestLimitPlugins } from "./http/limits.ts";
+import { DEFAULT_RECHECK_MS, revocationPlugin, type RevocableContext, type SessionGuard } from "./http/revocation.ts";
+import type { Logger } from "./logger.ts";
 import { schema } from "./schema/index.ts";
 
 /** What /healthz reports. `ok` decides 200 vs 503. */
@@ -23,14 +26,25 @@ export interface HealthReport {
 /** The context a transport passes in: HTTP gives `request`; graphql-ws gives `connectionParams`. */
 export interface ServerContext {
   connectionParams?: Record<string, unknown>;
+  /** graphql-ws only: the socket's guard, which ends its subscriptions when its session is revoked. */
+  connectionGuard?: SessionGuard;
 }
 
 export interface AppOptions {
   health: () => Promise<HealthReport>;
   production: boolean;
+  /** How often open subscriptions re-check their user (default DEFAULT_RECHECK_MS, 5 s). */
+  recheckMs?: number;
 }
 
-export type App = YogaServerInstance<ServerContext, GraphQLContext>;
+/** What the listener (src/server.ts) applies to WebSocket upgrades and open sockets. */
+export interface ConnectionPolicy {
+  origins: OriginPolicy;
+  recheckMs: number;
+  logger: Logger;
+}
+
+export type App = YogaServerInstance<ServerContext, GraphQLContext> & { readonly connectionPolicy: ConnectionPolicy };
 
 /** The document GraphiQL opens with: a guided Students → Generate → Watch walk-through. */
 export const GRAPHIQL_DEFAULT_QUERY = `# iepgen: draft an IEP and watch it being written.
@@ -60,9 +74,19 @@ subscription Watch($generationId: ID!) {
 }
 `;
 
-/** Creates the GraphQL app (schema, auth, error masking, /healthz). Listening is src/server.ts's job. */
+/**
+ * Creates the GraphQL app (schema, auth, subscription revocation, CORS, error masking, /healthz).
+ * Listening is src/server.ts's job; the app carries the origin policy and re-check interval it
+ * applies to WebSockets. Throws on security settings that cannot be safe (see checkJwtConfig).
+ */
 export function createApp(deps: AppDeps, options: AppOptions): App {
-  return createYoga<ServerContext, GraphQLContext>({
+  checkJwtConfig(deps.security.jwt);
+  const connectionPolicy: ConnectionPolicy = {
+    origins: originPolicy(deps.security.corsOrigins, options.production),
+    recheckMs: options.recheckMs ?? DEFAULT_RECHECK_MS,
+    logger: deps.logger,
+  };
+  const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
@@ -87,9 +111,15 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
         return maskError(error, message, isDev);
       },
     },
+    cors: yogaCors(connectionPolicy.origins),
     context: (initial) => buildContext(deps, initial, options.production),
-    plugins: [healthzPlugin(options.health), ...requestLimitPlugins(deps.security.requestLimits, options.production)],
+    plugins: [
+      healthzPlugin(options.health),
+      ...requestLimitPlugins(deps.security.requestLimits, options.production),
+      revocationPlugin(deps, connectionPolicy.recheckMs),
+    ],
   });
+  return Object.assign(yoga, { connectionPolicy });
 }
 
 let graphiqlPage: string | undefined;
@@ -110,32 +140,40 @@ async function buildContext(
   deps: AppDeps,
   initial: ServerContext & { request?: Request; params?: { query?: string } },
   production: boolean,
-): Promise<GraphQLContext> {
-  const authorization =
-    typeof initial.connectionParams?.authorization === "string"
-      ? initial.connectionParams.authorization
-      : initial.request?.headers.get("authorization");
+): Promise<GraphQLContext & RevocableContext> {
+  const authorization = initial.connectionParams
+    ? connectionAuthorization(initial.connectionParams)
+    : initial.request?.headers.get("authorization");
   if (!authorization && !production && isIntrospectionOnly(initial.params?.query)) {
     return { viewer: SCHEMA_READER, deps, logger: deps.logger.child({ introspection: true }) };
   }
-  const viewer = await authenticate(deps, authorization);
+  const session = await authenticate(deps, authorization);
+  const { viewer } = session;
   const requestId = initial.request?.headers.get("x-request-id") ?? randomUUID();
-  return { viewer, deps, logger: deps.logger.child({ requestId, userId: viewer.userId, schoolId: viewer.schoolId }) };
+  return { viewer, session, deps, logger: deps.logger.child({ requestId, userId: viewer.userId, schoolId: viewer.schoolId }) };
 }
 
-/** Verifies a bearer token and that its user still exists in its school; throws UNAUTHENTICATED (401). */
-export async function authenticate(deps: AppDeps, authorization: string | null | undefined): Promise<Viewer> {
+/**
+ * Verifies a bearer token (src/auth.ts verifyBearer) and that its user still exists in its school;
+ * throws UNAUTHENTICATED (401) with `extensions.reason` (an AuthFailure). iepgen's own tokens carry
+ * school and role; an identity provider's token names the user (`sub`), whose row supplies them.
+ */
+export async function authenticate(deps: AppDeps, authorization: string | null | undefined): Promise<Session> {
   const token = bearerToken(authorization);
-  if (!token) throw unauthenticated("Authentication required: send Authorization: Bearer <token>");
-  let viewer: Viewer;
+  if (!token) throw unauthenticated("Authentication required: send Authorization: Bearer <token>", "missing-token");
+  let verified;
   try {
-    viewer = await verifyToken(token, deps.jwtSecret);
-  } catch {
-    throw unauthenticated("Invalid or expired token");
+    verified = await verifyBearer(token, deps.jwtSecret, deps.security.jwt);
+  } catch (error) {
+    if (!(error instanceof TokenError)) throw error;
+    throw unauthenticated(error.reason === "token-expired" ? "The token has expired" : `Invalid token: ${error.message}`, error.reason);
   }
-  const user = await findUser(deps.pool, viewer.userId);
-  if (!user || user.school_id !== viewer.schoolId) throw unauthenticated("The token's user no longer exists");
-  return viewer;
+  const user = await findUser(deps.pool, verified.userId);
+  if (!user || (verified.schoolId !== undefined && user.school_id !== verified.schoolId)) {
+    throw unauthenticated("The token's user no longer exists in its school", "user-removed");
+  }
+  const viewer: Viewer = { userId: user.id, schoolId: user.school_id, role: verified.role ?? user.role };
+  return { viewer, expiresAt: verified.expiresAt };
 }
 
 /**
@@ -155,8 +193,8 @@ export function isIntrospectionOnly(query: string | undefined): boolean {
   }
 }
 
-function unauthenticated(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "UNAUTHENTICATED", http: { status: 401 } } });
+function unauthenticated(message: string, reason: AuthFailure): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "UNAUTHENTICATED", reason, http: { status: 401 } } });
 }
 
 function healthzPlugin(health: () => Promise<HealthReport>): Plugin {
