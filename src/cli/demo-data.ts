@@ -4,7 +4,9 @@
  * Everything here is fictional: the school, the case manager, the students, their families and
  * every score. Names are deliberately artificial ("Demofield", "Samplewood", "Ejemplo", ...) so
  * nobody mistakes a demo record for a real child. No identifiers (student IDs, SSNs, addresses)
- * are included. Dates assume the demo "today" of 2026-11-22 (school year 2026-27).
+ * are included; guardians have fictional 555-01xx phone numbers and example.org emails, and their
+ * names (like the students') are replaced by placeholders before any text reaches Gemini. Dates
+ * assume the demo "today" of 2026-11-22 (school year 2026-27).
  *
  * Retrieval-test note: Nora Demofield (grade 2) has exactly one PROGRESS_NOTE whose title starts
  * with "Reading fluency"; her other documents deliberately avoid the words "reading"/"read" and
@@ -44,6 +46,13 @@ export interface DemoEvidence {
   body: string;
 }
 
+export interface DemoGuardian {
+  name: string;
+  relationship: string;
+  email?: string;
+  phone?: string;
+}
+
 export interface DemoStudent {
   firstName: string;
   lastName: string;
@@ -56,6 +65,8 @@ export interface DemoStudent {
   primaryLanguage: string;
   /** 3-6 documents */
   evidence: DemoEvidence[];
+  /** Parents or guardians on the record (setStudentGuardians). */
+  guardians: DemoGuardian[];
 }
 
 export const DEMO_SCHOOL_NAME_PREFIX: string = "Maple Grove Elementary-Secondary (demo)";
@@ -76,6 +87,9 @@ const NORA: DemoStudent = {
   grade: "2",
   disabilityCategories: ["SPECIFIC_LEARNING_DISABILITY"],
   primaryLanguage: "English",
+  guardians: [
+    { name: "Lena Demofield", relationship: "mother", email: "lena.demofield@example.org", phone: "(503) 555-0142" },
+  ],
   evidence: [
     {
       kind: "EVALUATION",
@@ -178,6 +192,9 @@ const OWEN: DemoStudent = {
   grade: "5",
   disabilityCategories: ["AUTISM"],
   primaryLanguage: "English",
+  guardians: [
+    { name: "Corin Samplewood", relationship: "father", email: "corin.samplewood@example.org", phone: "(503) 555-0177" },
+  ],
   evidence: [
     {
       kind: "EVALUATION",
@@ -281,6 +298,9 @@ const JADA: DemoStudent = {
   grade: "7",
   disabilityCategories: ["OTHER_HEALTH_IMPAIRMENT", "SPECIFIC_LEARNING_DISABILITY"],
   primaryLanguage: "English",
+  guardians: [
+    { name: "Renata Testerly", relationship: "mother", phone: "(503) 555-0123" },
+  ],
   evidence: [
     {
       kind: "EVALUATION",
@@ -382,6 +402,10 @@ const MARCUS: DemoStudent = {
   grade: "10",
   disabilityCategories: ["INTELLECTUAL_DISABILITY"],
   primaryLanguage: "English",
+  guardians: [
+    { name: "Dana Placeholder", relationship: "mother", email: "dana.placeholder@example.org", phone: "(503) 555-0165" },
+    { name: "Rowan Ellery", relationship: "stepfather", phone: "(503) 555-0188" },
+  ],
   evidence: [
     {
       kind: "EVALUATION",
@@ -513,6 +537,9 @@ const SOFIA: DemoStudent = {
   grade: "3",
   disabilityCategories: ["SPEECH_OR_LANGUAGE_IMPAIRMENT"],
   primaryLanguage: "Spanish",
+  guardians: [
+    { name: "Lucía Ejemplo", relationship: "madre (mother)", email: "lucia.ejemplo@example.org", phone: "(503) 555-0199" },
+  ],
   evidence: [
     {
       kind: "EVALUATION",

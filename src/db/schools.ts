@@ -42,3 +42,9 @@ export async function findUser(db: Queryable, id: string): Promise<User | undefi
   const { rows } = await db.query("select * from users where id = $1", [id]);
   return rows[0] ? UserRow.parse(rows[0]) : undefined;
 }
+
+/** The names of a school's users (its staff), oldest account first. */
+export async function listStaffNames(db: Queryable, schoolId: string): Promise<string[]> {
+  const { rows } = await db.query("select name from users where school_id = $1 order by created_at, id", [schoolId]);
+  return rows.map((row) => z.string().parse(row.name));
+}

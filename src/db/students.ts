@@ -88,3 +88,35 @@ export async function countStudents(db: Queryable, schoolId: string): Promise<nu
   const { rows } = await db.query("select count(*)::int as count from students where school_id = $1", [schoolId]);
   return z.object({ count: z.number() }).parse(rows[0]).count;
 }
+
+/** A parent or guardian on a student's record (students.guardians). */
+export const GuardianRow = z.object({
+  name: z.string(),
+  relationship: z.string(),
+  email: z.string().nullable().default(null),
+  phone: z.string().nullable().default(null),
+  address: z.string().nullable().default(null),
+});
+export type Guardian = z.infer<typeof GuardianRow>;
+
+/** The student's guardians in the order they were given; undefined when the student is not in the school. */
+export async function findGuardians(db: Queryable, schoolId: string, studentId: string): Promise<Guardian[] | undefined> {
+  const { rows } = await db.query("select guardians from students where school_id = $1 and id = $2", [schoolId, studentId]);
+  return rows[0] ? z.array(GuardianRow).parse(rows[0].guardians) : undefined;
+}
+
+/** The guardians of several students of the school, in the order of `studentIds` ([] for unknown ids). */
+export async function findGuardiansByStudentIds(db: Queryable, schoolId: string, studentIds: readonly string[]): Promise<Guardian[][]> {
+  const { rows } = await db.query("select id, guardians from students where school_id = $1 and id = any($2::uuid[])", [schoolId, studentIds]);
+  const byId = new Map(rows.map((row) => [row.id as string, z.array(GuardianRow).parse(row.guardians)]));
+  return studentIds.map((id) => byId.get(id) ?? []);
+}
+
+/** Replaces the student's guardians; false when the student is not in the school. */
+export async function updateGuardians(db: Queryable, schoolId: string, studentId: string, guardians: readonly Guardian[]): Promise<boolean> {
+  const { rowCount } = await db.query(
+    "update students set guardians = $3::jsonb, updated_at = now() where school_id = $1 and id = $2",
+    [schoolId, studentId, JSON.stringify(guardians)],
+  );
+  return rowCount === 1;
+}

@@ -4,7 +4,11 @@
  * Evidence chunks are listed one per block, each starting with a `chunk: <uuid>` line: the model
  * cites those ids, and the Gemini simulator finds citable ids with that marker. Only the
  * student's first name, grade, age, disability categories and language are given; never the
- * date of birth or last name.
+ * date of birth (only the age computed from it) or last name.
+ *
+ * The prompt built here still holds the real first name and whatever the evidence says: the
+ * generation run masks both strings (src/privacy/) before they are sent, so Gemini sees
+ * placeholders such as [STUDENT] instead, and the rules below tell the model to keep them.
  */
 import { IEP_SECTION_KINDS, SECTION_FIELD, type IepSectionKind } from "./content.ts";
 import { AGE_OF_MAJORITY, ageOn, TRANSITION_AGE, type IepPeriod, type SectionRequirements } from "./rules.ts";
@@ -89,6 +93,7 @@ function systemInstruction(input: IepPromptInput): string {
     "- If the student takes the alternate assessment, justify it and give every goal at least one short-term objective.",
     "- Use person-first, strengths-based, respectful language (\"a student with autism\", not \"an autistic student\" or labels); write for parents as well as professionals, avoiding jargon.",
     "- Refer to the student by first name only. Do not include names of staff or other students; name roles instead.",
+    "- Names, dates of birth, contact details, addresses and ids have been replaced by placeholders in square brackets, such as [STUDENT] (the student's first name), [GUARDIAN_1], [STAFF_1], [PHONE_1] or [ID_1]. Write a placeholder exactly as given wherever you need that value (\"[STUDENT] reads 44 words correct per minute\"); never guess, change or invent what it stands for.",
     "- Consider the student's language needs when the primary language is not English.",
     `- Transition (postsecondary goals and transition services): ${
       requirements.transition

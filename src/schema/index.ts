@@ -4,6 +4,7 @@ import "./scalars.ts";
 import "./errors.ts";
 import "./viewer.ts";
 import "./students.ts";
+import "./guardians.ts";
 import "./evidence.ts";
 import "./ieps.ts";
 import "./generations.ts";

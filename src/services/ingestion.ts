@@ -7,6 +7,7 @@ import { classifyFailure, type Failure } from "../jobs/failure.ts";
 import { nextRunAt, type RetryTimings } from "../jobs/retry-policy.ts";
 import * as lifecycle from "../lifecycle/evidence.ts";
 import type { Logger } from "../logger.ts";
+import { pseudonymizerForStudent } from "../privacy/load.ts";
 import { ingestEvidenceTask } from "../../tasks/ingest_evidence.ts";
 import { chunkText } from "./chunking.ts";
 
@@ -29,13 +30,16 @@ export type IngestionOutcome = "READY" | "FAILED" | "SKIPPED" | "RESCHEDULED";
  * and chunks are replaced rather than appended. A failure is classified (src/jobs/failure.ts): an
  * outage or shutdown re-adds its job without using an attempt, a failed attempt backs off until
  * its attempts are used up, a permanent failure (Gemini rejects the input) marks it FAILED.
+ * Gemini embeds the chunks with the student's identifiers replaced by placeholders (src/privacy/);
+ * the stored chunk text is the original.
  */
 export async function ingestEvidence(deps: IngestionDeps, evidenceId: string, options: { signal?: AbortSignal } = {}): Promise<IngestionOutcome> {
   const evidence = await lifecycle.start({ db: deps.pool, log: deps.logger }, evidenceId, deps.runnerId);
   if (!evidence) return "SKIPPED";
   const chunks = chunkText(evidence.body);
   try {
-    const embeddings = await deps.gemini.embed(chunks, "RETRIEVAL_DOCUMENT", options.signal);
+    const privacy = await pseudonymizerForStudent(deps.pool, evidence.school_id, evidence.student_id);
+    const embeddings = await deps.gemini.embed(chunks.map((chunk) => privacy.mask(chunk)), "RETRIEVAL_DOCUMENT", options.signal);
     const outcome = await withTransaction(deps.pool, async (client) => {
       const current = await lockEvidence(client, evidence.id);
       if (current?.status !== "PENDING") return "SKIPPED" as const;

@@ -2,6 +2,8 @@ import type pg from "pg";
 import { hybridSearchChunks, type RankedChunk } from "../db/evidence.ts";
 import { withTransaction } from "../db/pool.ts";
 import type { Gemini } from "../gemini/client.ts";
+import { pseudonymizerForStudent } from "../privacy/load.ts";
+import type { Pseudonymizer } from "../privacy/pseudonymize.ts";
 
 /** Reciprocal-rank-fusion constant (the usual 60 from Cormack et al.). */
 export const RRF_K = 60;
@@ -12,16 +14,24 @@ export interface RetrievalDeps {
   gemini: Gemini;
 }
 
+interface SearchScope {
+  schoolId: string;
+  studentId: string;
+  limit: number;
+  signal?: AbortSignal;
+  /** Masks the queries before they are embedded; by default one is built for the student. */
+  privacy?: Pseudonymizer;
+}
+
 /**
  * Hybrid retrieval over one student's evidence within one school: embeds the query
- * (RETRIEVAL_QUERY), then fuses pgvector kNN and full-text ranks. Used by `searchEvidence` and by
- * IEP generation.
+ * (RETRIEVAL_QUERY) with the student's identifiers replaced by placeholders, then fuses pgvector
+ * kNN and full-text ranks (the full-text search, in Postgres, uses the query as written). Used by
+ * `searchEvidence` and by IEP generation.
  */
-export async function searchStudentEvidence(
-  deps: RetrievalDeps,
-  params: { schoolId: string; studentId: string; query: string; limit: number; signal?: AbortSignal },
-): Promise<RankedChunk[]> {
-  const [queryEmbedding] = await deps.gemini.embed([params.query], "RETRIEVAL_QUERY", params.signal);
+export async function searchStudentEvidence(deps: RetrievalDeps, params: SearchScope & { query: string }): Promise<RankedChunk[]> {
+  const privacy = params.privacy ?? (await pseudonymizerForStudent(deps.pool, params.schoolId, params.studentId));
+  const [queryEmbedding] = await deps.gemini.embed([privacy.mask(params.query)], "RETRIEVAL_QUERY", params.signal);
   return searchWithEmbedding(deps.pool, { ...params, queryEmbedding: queryEmbedding! });
 }
 
@@ -29,11 +39,9 @@ export async function searchStudentEvidence(
  * Several searches over one student's evidence with their query embeddings fetched in one batch
  * call (IEP generation asks one query per section).
  */
-export async function searchStudentEvidenceMany(
-  deps: RetrievalDeps,
-  params: { schoolId: string; studentId: string; queries: string[]; limit: number; signal?: AbortSignal },
-): Promise<RankedChunk[][]> {
-  const embeddings = await deps.gemini.embed(params.queries, "RETRIEVAL_QUERY", params.signal);
+export async function searchStudentEvidenceMany(deps: RetrievalDeps, params: SearchScope & { queries: string[] }): Promise<RankedChunk[][]> {
+  const privacy = params.privacy ?? (await pseudonymizerForStudent(deps.pool, params.schoolId, params.studentId));
+  const embeddings = await deps.gemini.embed(params.queries.map((query) => privacy.mask(query)), "RETRIEVAL_QUERY", params.signal);
   const results: RankedChunk[][] = [];
   for (const [i, query] of params.queries.entries()) {
     results.push(await searchWithEmbedding(deps.pool, { ...params, query, queryEmbedding: embeddings[i]! }));

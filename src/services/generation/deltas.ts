@@ -1,5 +1,6 @@
 import { publishEvent } from "../../events/bus.ts";
 import type { Queryable } from "../../db/pool.ts";
+import { createStreamRestorer } from "../../privacy/stream.ts";
 
 /** NOTIFY payloads must stay under 8,000 bytes; JSON escaping and UTF-8 can grow text 4×. */
 const MAX_PIECE_CHARS = 1500;
@@ -8,8 +9,18 @@ const MAX_PIECE_CHARS = 1500;
  * Publishes streamed draft text as `generation.delta` events, coalesced (at most one NOTIFY per
  * piece every `intervalMs`) so a fast stream cannot flood the NOTIFY queue. Deltas are live only,
  * never stored; each carries the seq of the latest stored event.
+ *
+ * The model writes placeholders for the student's identifiers (src/privacy/); `restore` puts the
+ * real values back before text is sent. A placeholder split across two pieces ("[GUARD" +
+ * "IAN_1]") is held back until it is complete, so subscribers never see a placeholder.
  */
-export function createDeltaPublisher(db: Queryable, target: { schoolId: string; generationId: string }, intervalMs = 50) {
+export function createDeltaPublisher(
+  db: Queryable,
+  target: { schoolId: string; generationId: string },
+  intervalMs = 50,
+  restore: (text: string) => string = (text) => text,
+) {
+  const restorer = createStreamRestorer(restore);
   let buffer = "";
   let latestSeq = 0;
   let holding = false;
@@ -33,7 +44,7 @@ export function createDeltaPublisher(db: Queryable, target: { schoolId: string; 
 
   return {
     push(text: string) {
-      buffer += text;
+      buffer += restorer.push(text);
       timer ??= setTimeout(flush, intervalMs);
     },
     /**
@@ -51,8 +62,9 @@ export function createDeltaPublisher(db: Queryable, target: { schoolId: string; 
       holding = false;
       if (buffer !== "") timer ??= setTimeout(flush, intervalMs);
     },
-    /** Sends what is buffered now. */
+    /** Sends what is buffered now, including a held-back "[…" (the stream ended). */
     async flushNow() {
+      buffer += restorer.end();
       clearTimeout(timer);
       await flush();
     },
@@ -61,6 +73,7 @@ export function createDeltaPublisher(db: Queryable, target: { schoolId: string; 
       clearTimeout(timer);
       timer = undefined;
       buffer = "";
+      restorer.reset();
     },
   };
 }

@@ -7,6 +7,8 @@ import type { Gemini } from "../../gemini/client.ts";
 import type { RetryTimings } from "../../jobs/retry-policy.ts";
 import * as lifecycle from "../../lifecycle/generation.ts";
 import type { Logger } from "../../logger.ts";
+import { pseudonymizerFor } from "../../privacy/load.ts";
+import { Pseudonymizer } from "../../privacy/pseudonymize.ts";
 import { IEP_SECTION_KINDS, type IepContent, type IepSectionKind } from "../../iep/content.ts";
 import { buildIepPrompt, SECTION_RETRIEVAL_QUERIES, type PromptChunk } from "../../iep/prompt.ts";
 import { iepContentSchemaFor, iepPeriod, responseJsonSchema, sectionRequirements, sectionSchemaFor, type SectionRequirements } from "../../iep/rules.ts";
@@ -41,6 +43,10 @@ const DRAFT_PROGRESS = { start: 0.25, end: 0.8, checkpoints: [0.4, 0.55, 0.7] } 
  * (src/jobs/failure.ts) and ends the run as CANCELLED (nothing more written), QUEUED again with its
  * job re-added (outage, shutdown, database fault: attempt refunded; a failed attempt: backoff), or
  * FAILED. Returns the generation as it ends up.
+ *
+ * Nothing that identifies the student reaches Gemini: retrieval queries, the prompt and the repair
+ * request are masked by one Pseudonymizer per run (src/privacy/), and the model's answer (streamed
+ * text, and the stored IEP after validation) has the real values put back.
  */
 export async function runGeneration(deps: GenerationDeps, generationId: string, options: { signal?: AbortSignal } = {}): Promise<Generation | undefined> {
   const registration = deps.running.register(generationId, options.signal);
@@ -66,13 +72,16 @@ class GenerationRun {
   private readonly deps: GenerationDeps;
   private readonly signal: AbortSignal;
   private readonly run: lifecycle.RunRef;
+  /** Replaced by the student's own once it is loaded; until then masks contact details and ids only. */
+  private privacy = new Pseudonymizer();
 
   constructor(deps: GenerationDeps, generation: Generation, signal: AbortSignal) {
     this.deps = deps;
     this.latest = generation;
     this.signal = signal;
     this.run = lifecycle.runOf(generation);
-    this.deltas = createDeltaPublisher(deps.pool, { schoolId: generation.school_id, generationId: generation.id }, deps.deltaIntervalMs);
+    this.deltas = createDeltaPublisher(deps.pool, { schoolId: generation.school_id, generationId: generation.id }, deps.deltaIntervalMs,
+      (text) => this.privacy.restoreJsonText(text));
     this.deltas.release(generation.last_seq);
   }
 
@@ -80,6 +89,7 @@ class GenerationRun {
     const generation = this.latest;
     const student = await findStudent(this.deps.pool, generation.school_id, generation.student_id);
     if (!student) throw new PermanentGenerationError("The student no longer exists");
+    this.privacy = await pseudonymizerFor(this.deps.pool, student);
     const period = iepPeriod(generation.academic_year);
     const requirements = sectionRequirements(student.date_of_birth, period);
     const sections = this.sectionsToDraft(requirements);
@@ -90,7 +100,7 @@ class GenerationRun {
 
     await this.step("drafting", DRAFT_PROGRESS.start, `Drafting with ${this.deps.gemini.config.model} from ${chunks.length} evidence excerpts`);
     const schema = generation.kind === "SECTION" ? sectionSchemaFor(sections[0]!, requirements) : iepContentSchemaFor(requirements);
-    const { systemInstruction, prompt } = buildIepPrompt({
+    const unmasked = buildIepPrompt({
       student: { firstName: student.first_name, grade: student.grade, dateOfBirth: student.date_of_birth,
         disabilityCategories: student.disability_categories, primaryLanguage: student.primary_language },
       period,
@@ -99,6 +109,8 @@ class GenerationRun {
       instructions: generation.instructions,
       ...(generation.kind === "SECTION" ? { onlySection: sections[0]!, existingContent: baseContent } : {}),
     });
+    const systemInstruction = this.privacy.mask(unmasked.systemInstruction);
+    const prompt = this.privacy.mask(unmasked.prompt);
     const jsonSchema = responseJsonSchema(schema);
     const rules: DraftRules = {
       schema, kind: generation.kind, sections, base: baseContent, requirements, period, allowedChunkIds: new Set(chunks.map((c) => c.id)),
@@ -121,7 +133,8 @@ class GenerationRun {
   /**
    * Validates the draft; if it is rejected, asks the model once to repair it with the validation
    * errors (stage `repairing`) and validates the answer. A draft still invalid fails the attempt;
-   * nothing invalid is ever stored.
+   * nothing invalid is ever stored. The draft is validated as the model wrote it (with
+   * placeholders); the content returned has every placeholder replaced by its real value.
    */
   private async validateOrRepair(
     draft: { text: string },
@@ -129,14 +142,15 @@ class GenerationRun {
     request: { systemInstruction: string; prompt: string; jsonSchema: object },
   ): Promise<IepContent> {
     try {
-      return validateDraft(draft.text, rules);
+      return this.privacy.restoreDeep(validateDraft(draft.text, rules));
     } catch (error) {
       if (!(error instanceof DraftRejectedError)) throw error;
       this.deps.logger.warn({ err: error.message }, "draft rejected; asking the model to repair it once");
-      await this.step("repairing", 0.82, `The draft was rejected (${error.message.slice(0, 300)}); asking the model to repair it`);
-      const repaired = await this.draft(request.systemInstruction, repairPrompt(request.prompt, draft.text, error.message), request.jsonSchema);
+      await this.step("repairing", 0.82, `The draft was rejected (${this.privacy.restore(error.message).slice(0, 300)}); asking the model to repair it`);
+      const repair = repairPrompt(request.prompt, draft.text, error.message, this.privacy);
+      const repaired = await this.draft(request.systemInstruction, repair, request.jsonSchema);
       await this.step("validating", 0.9, "Checking the repaired draft");
-      return validateDraft(repaired.text, rules);
+      return this.privacy.restoreDeep(validateDraft(repaired.text, rules));
     }
   }
 
@@ -160,7 +174,7 @@ class GenerationRun {
     const chunks = new Map<string, PromptChunk>();
     const queries = sections.map((section) => [SECTION_RETRIEVAL_QUERIES[section], this.latest.instructions].filter(Boolean).join(" "));
     const perSection = await searchStudentEvidenceMany(this.deps, {
-      schoolId: student.school_id, studentId: student.id, queries, limit: CHUNKS_PER_SECTION, signal: this.signal,
+      schoolId: student.school_id, studentId: student.id, queries, limit: CHUNKS_PER_SECTION, signal: this.signal, privacy: this.privacy,
     });
     for (const matches of perSection) {
       for (const { chunk } of matches) {

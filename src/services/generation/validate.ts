@@ -42,9 +42,13 @@ export function validateDraft(text: string, rules: DraftRules): IepContent {
 
 const MAX_ECHOED_DRAFT_CHARS = 20_000;
 
-/** The one repair request: the original prompt, the rejected draft and what was wrong with it. */
-export function repairPrompt(prompt: string, rejectedDraft: string, problems: string): string {
-  return [
+/**
+ * The one repair request: the original prompt, the rejected draft and what was wrong with it, all
+ * passed through `privacy.mask` (the draft may repeat identifiers; the prompt is masked already, and
+ * masking twice changes nothing).
+ */
+export function repairPrompt(prompt: string, rejectedDraft: string, problems: string, privacy: { mask(text: string): string }): string {
+  return privacy.mask([
     prompt,
     "",
     "Your previous answer was rejected by validation. Problems:",
@@ -54,5 +58,5 @@ export function repairPrompt(prompt: string, rejectedDraft: string, problems: st
     rejectedDraft.slice(0, MAX_ECHOED_DRAFT_CHARS),
     "",
     "Answer again with the whole corrected JSON, fixing every problem listed. Cite only chunk ids given above.",
-  ].join("\n");
+  ].join("\n"));
 }
