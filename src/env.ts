@@ -49,6 +49,7 @@ const EnvSchema = z
     GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(15),
     GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(50).default(2000),
     GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(1).default(10),
+    SESSION_RECHECK_MS: z.coerce.number().int().min(100).max(10_000).default(5000),
     API_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     RATE_LIMIT_USER_PER_MINUTE: z.coerce.number().int().min(1).default(30),
     RATE_LIMIT_SCHOOL_PER_MINUTE: z.coerce.number().int().min(1).default(300),
@@ -73,6 +74,11 @@ const EnvSchema = z
     message: "JWT_SECRET is required when NODE_ENV=production",
     when: () => true,
   })
+  .refine((raw) => !raw.JWT_JWKS_URL || Boolean(raw.JWT_ISSUER && raw.JWT_AUDIENCE), {
+    path: ["JWT_JWKS_URL"],
+    message: "JWT_JWKS_URL needs JWT_ISSUER and JWT_AUDIENCE too (tokens of another issuer or audience must be refused)",
+    when: () => true,
+  })
   .refine((raw) => !(raw.NODE_ENV === "production" && raw.JWT_SECRET === DEV_JWT_SECRET), {
     path: ["JWT_SECRET"],
     message: "JWT_SECRET is the public development secret: production needs a secret of its own",
@@ -95,6 +101,7 @@ export function securityConfig(env: Env): SecurityConfig {
     },
     rateLimits: { userPerMinute: env.RATE_LIMIT_USER_PER_MINUTE, schoolPerMinute: env.RATE_LIMIT_SCHOOL_PER_MINUTE },
     apiStatementTimeoutMs: env.API_STATEMENT_TIMEOUT_MS,
+    sessionRecheckMs: env.SESSION_RECHECK_MS,
   };
 }
 

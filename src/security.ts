@@ -13,6 +13,8 @@ export interface SecurityConfig {
   rateLimits: { userPerMinute: number; schoolPerMinute: number };
   /** Longest an API statement may run; the worker's pool has none. */
   apiStatementTimeoutMs: number;
+  /** How often open subscriptions re-check their user (removed, moved school): at most 10 s. */
+  sessionRecheckMs?: number;
 }
 
 export interface RequestLimits {

@@ -89,10 +89,18 @@ export async function listen(app: App, options: ListenOptions): Promise<Listenin
           connectionGuard: guards.get(ctx),
           params,
         });
+        let document: ReturnType<typeof enveloped.parse>;
+        try {
+          document = enveloped.parse(params.query);
+        } catch (error) {
+          // Over-limit or malformed documents (request limits run at parse time): a typed error, not a closed socket.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const args = {
           schema: enveloped.schema,
           operationName: params.operationName,
-          document: enveloped.parse(params.query),
+          document,
           variableValues: params.variables,
           contextValue: await enveloped.contextFactory(),
           rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },

@@ -6,6 +6,7 @@ import { bearerToken, checkJwtConfig, connectionAuthorization, TokenError, verif
 import type { AppDeps, GraphQLContext } from "./context.ts";
 import { findUser } from "./db/schools.ts";
 import { originPolicy, yogaCors, type OriginPolicy } from "./http/cors.ts";
+import { inputHygienePlugin } from "./http/hygiene.ts";
 import { requestLimitPlugins } from "./http/limits.ts";
 import { DEFAULT_RECHECK_MS, revocationPlugin, type RevocableContext, type SessionGuard } from "./http/revocation.ts";
 import type { Logger } from "./logger.ts";
@@ -83,7 +84,7 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
   checkJwtConfig(deps.security.jwt);
   const connectionPolicy: ConnectionPolicy = {
     origins: originPolicy(deps.security.corsOrigins, options.production),
-    recheckMs: options.recheckMs ?? DEFAULT_RECHECK_MS,
+    recheckMs: options.recheckMs ?? deps.security.sessionRecheckMs ?? DEFAULT_RECHECK_MS,
     logger: deps.logger,
   };
   const yoga = createYoga<ServerContext, GraphQLContext>({
@@ -116,6 +117,7 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
     plugins: [
       healthzPlugin(options.health),
       ...requestLimitPlugins(deps.security.requestLimits, options.production),
+      inputHygienePlugin(),
       revocationPlugin(deps, connectionPolicy.recheckMs),
     ],
   });

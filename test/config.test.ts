@@ -82,6 +82,16 @@ describe("parseEnv", () => {
     expect(() => parseEnv({ LOG_LEVEL: "verbose" })).toThrow(/LOG_LEVEL/);
   });
 
+  it("refuses an identity provider without issuer and audience, and the public dev secret in production", () => {
+    expect(() => parseEnv({ JWT_JWKS_URL: "https://idp.example/jwks" })).toThrow(/JWT_JWKS_URL needs JWT_ISSUER and JWT_AUDIENCE/);
+    expect(parseEnv({ JWT_JWKS_URL: "https://idp.example/jwks", JWT_ISSUER: "https://idp.example", JWT_AUDIENCE: "iepgen" }).JWT_JWKS_URL)
+      .toBe("https://idp.example/jwks");
+    const devSecret = parseEnv({}).JWT_SECRET;
+    expect(() => parseEnv({ NODE_ENV: "production", JWT_SECRET: devSecret, GEMINI_API_KEY: "k" })).toThrow(/public development secret/);
+    expect(parseEnv({ JWT_MAX_TTL: "90m" }).JWT_MAX_TTL).toBe(5400);
+    expect(() => parseEnv({ JWT_MAX_TTL: "forever" })).toThrow(/JWT_MAX_TTL/);
+  });
+
   it("refuses a dead-worker threshold a live worker could cross between two heartbeats", () => {
     expect(() => parseEnv({ WORKER_HEARTBEAT_MS: "5000", WORKER_DEAD_AFTER_MS: "8000" })).toThrow(/WORKER_DEAD_AFTER_MS must be at least twice/);
     expect(parseEnv({ WORKER_HEARTBEAT_MS: "300", WORKER_DEAD_AFTER_MS: "2000" }).WORKER_DEAD_AFTER_MS).toBe(2000);

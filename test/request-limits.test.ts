@@ -116,18 +116,21 @@ describe("bounded work per request", () => {
     expectRejected(response, "depth");
   });
 
-  it("rejects over graphql-ws as well", async () => {
+  it.each([
+    ["depth", () => depthBomb(25)],
+    ["tokens", () => `subscription { batchProgress(id: "x") { ${"total ".repeat(5000)}} }`],
+  ])("rejects over graphql-ws as well (%s, a typed error on an open socket)", async (limit, bomb) => {
     const client = createWsClient({ url: stack.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${stack.tenant.token}` } });
     try {
       const errors = await new Promise<readonly { message: string; extensions?: Record<string, unknown> }[]>((resolve, reject) => {
-        client.subscribe({ query: depthBomb(25), variables: { id: studentId } }, {
+        client.subscribe({ query: bomb(), variables: { id: studentId } }, {
           next: () => reject(new Error("the bomb executed")),
           error: (error: unknown) => (Array.isArray(error) ? resolve(error) : reject(error)),
           complete: () => reject(new Error("completed without an error")),
         });
       });
       expect(errors.map((error) => error.extensions?.code)).toContain(QUERY_TOO_COMPLEX);
-      expect(errors.map((error) => error.extensions?.limit)).toContain("depth");
+      expect(errors.map((error) => error.extensions?.limit)).toContain(limit);
     } finally {
       await client.dispose();
     }
