@@ -103,6 +103,8 @@ describe("Pseudonymizer: stable placeholders and restoring them", () => {
     expect(first).toBe("[STUDENT] called [PHONE_3] from [EMAIL_2] on [DATE_OF_BIRTH].");
     expect(second).toBe("[STUDENT]'s other note: [PHONE_3], [EMAIL_2].");
     expect(p.mask(first)).toBe(first);
+    expect(p.mask("[ZEPHYRINE] [QUILLFEATHER_1] [STUDENT_LAST] Zephyrine_Quillfeather_eval.pdf"))
+      .toBe("[[STUDENT]] [[STUDENT_LAST]_1] [STUDENT_LAST] [STUDENT]_[STUDENT_LAST]_eval.pdf");
     expect(p.restore(first)).toBe("Zephyrine called 971-555-0100 from zq@example.net on 03/01/2016.");
     expect(p.restore("[student] and [GUARDIAN_1] at [ADDRESS_1]; [UNKNOWN_9] stays")).toBe(
       "Zephyrine and Octavian Quillfeather at 42 Larkspur Lane, Portland, OR 97214; [UNKNOWN_9] stays",

@@ -70,8 +70,11 @@ function stripAccents(name: string): string {
   return name.normalize("NFD").replace(/\p{M}/gu, "").replace(/[øØæÆœŒßđĐłŁðÐþÞı]/g, (c) => FOLDED[c]!).normalize("NFC");
 }
 
-/** A word of text: letters, marks and digits (so "Ada" in "Ada's" is a word, and "Adams" is another). */
-const WORD = /[\p{L}\p{M}\p{N}_]+/gu;
+/**
+ * A word of text: letters, marks and digits ("Ada" in "Ada's" is a word, "Adams" is another, and so
+ * are both names in a file name like "Ada_Lin_eval.pdf").
+ */
+const WORD = /[\p{L}\p{M}\p{N}]+/gu;
 /** What may stand between two words of a name written with a space, a hyphen or an apostrophe. */
 const GAPS = { " ": /^[\s\u00a0]+$/, "-": /^(?:[-‐‑–]|[\s\u00a0]+)$/, "'": /^['’ʼ]$/ } as const;
 /** Scripts written without spaces between words: names in them are found anywhere. */

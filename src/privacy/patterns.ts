@@ -22,8 +22,8 @@ export interface FoundDate extends Span {
 }
 
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
-/** A placeholder this module's users write, e.g. `[STUDENT]`, `[PHONE_2]`. */
-export const PLACEHOLDER = /\[[A-Z][A-Z0-9_]*\]/g;
+/** A placeholder the Pseudonymizer hands out, e.g. `[STUDENT]`, `[GUARDIAN_1_LAST]`, `[PHONE_2]`, `[DATE_OF_BIRTH]`. */
+export const PLACEHOLDER = /\[(?:STUDENT|DATE_OF_BIRTH|(?:GUARDIAN|STAFF|EMAIL|PHONE|ID|ADDRESS|DATE)_\d+)(?:_[A-Z0-9_]+)?\]/g;
 
 /** Spans never to be replaced: chunk ids (the model cites them) and placeholders already in the text. */
 export function protectedSpans(text: string): Span[] {
