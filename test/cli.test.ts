@@ -81,6 +81,10 @@ describe("seed --demo", () => {
     );
     expect(students.map((row) => row.id).sort()).toEqual([...output.studentIds].sort());
     expect(students.some((row) => row.age >= 16)).toBe(true);
+    // Guardians are on the record, so their names are pseudonymized before anything reaches Gemini.
+    const guardians = await queryDatabase<{ n: number }>(db.url,
+      "select jsonb_array_length(guardians)::int as n from students where school_id = $1", [output.schoolId]);
+    expect(guardians.every((row) => row.n >= 1)).toBe(true);
   });
 
   it("gives each student 3-6 evidence documents, all ingested into chunks", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Pseudonymizer, type PrivacyRecord } from "../src/privacy/pseudonymize.ts";
 import { createStreamRestorer } from "../src/privacy/stream.ts";
-import { SetStudentGuardiansInput } from "../src/privacy/guardians.ts";
+import { SetStudentGuardiansInput } from "../src/services/guardians.ts";
 
 const RECORD: PrivacyRecord = {
   student: { firstName: "Zephyrine", lastName: "Quillfeather", dateOfBirth: "2016-03-01" },

@@ -9,6 +9,7 @@ import { resolveGemini } from "../gemini/config.ts";
 import { createLogger } from "../logger.ts";
 import { addEvidence } from "../services/evidence.ts";
 import { ingestEvidence } from "../services/ingestion.ts";
+import { setStudentGuardians } from "../services/guardians.ts";
 import { createStudent } from "../services/students.ts";
 import { parseCliOptions } from "./args.ts";
 import { DEMO_CASE_MANAGER, DEMO_SCHOOL_NAME_PREFIX, DEMO_STUDENTS } from "./demo-data.ts";
@@ -36,8 +37,9 @@ try {
   const viewer: Viewer = { userId: user.id, schoolId: school.id, role: user.role };
   const evidenceIds: string[] = [];
   const studentIds: string[] = [];
-  for (const { evidence, ...student } of DEMO_STUDENTS) {
+  for (const { evidence, guardians, ...student } of DEMO_STUDENTS) {
     const created = await createStudent(pool, viewer, student);
+    await setStudentGuardians(pool, viewer, { studentId: created.id, guardians });
     studentIds.push(created.id);
     for (const document of evidence) {
       const stored = await addEvidence(pool, viewer, { studentId: created.id, ...document }, { maxChars: settings.EVIDENCE_MAX_CHARS, log: logger });

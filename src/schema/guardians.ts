@@ -3,7 +3,7 @@ import { builder } from "../builder.ts";
 import type { GraphQLContext } from "../context.ts";
 import { findGuardiansByStudentIds, type Guardian } from "../db/students.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
-import { setStudentGuardians } from "../privacy/guardians.ts";
+import { setStudentGuardians } from "../services/guardians.ts";
 import { StudentRef } from "./students.ts";
 
 const GuardianRef = builder.objectRef<Guardian>("Guardian").implement({

@@ -3,7 +3,7 @@ import type { Viewer } from "../auth.ts";
 import type { Queryable } from "../db/pool.ts";
 import { findStudent, updateGuardians, type Student } from "../db/students.ts";
 import { NotFoundError, parseInput } from "../errors.ts";
-import { phoneKey } from "./patterns.ts";
+import { phoneKey } from "../privacy/patterns.ts";
 
 const trimmed = (max: number) => z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
 const optional = <T extends z.ZodType>(schema: T) =>
