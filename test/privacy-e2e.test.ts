@@ -59,7 +59,7 @@ const REGENERATE_SECTION = /* GraphQL */ `
   }
 `;
 const SEARCH = /* GraphQL */ `
-  query Search($studentId: ID!, $query: String!) { searchEvidence(studentId: $studentId, query: $query, first: 5) { chunk { text } } }
+  query SearchPseudonymized($studentId: ID!, $query: String!) { searchEvidence(studentId: $studentId, query: $query, first: 5) { chunk { text } } }
 `;
 const GUARDIAN = {
   name: "Octavian Quillfeather", relationship: "father", email: "octavian.quillfeather@example.com",
