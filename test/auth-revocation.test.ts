@@ -333,9 +333,17 @@ describe("authentication that can be revoked", () => {
       wsClients.push(ws.client);
       const sse = sseClient(stack.graphqlUrl, mover.token);
       const streams = [open(ws.client, { query: EVIDENCE_STATUS, variables: { studentId } }), open(sse, { query: EVIDENCE_STATUS, variables: { studentId } })];
-      const added = await stack.gql(ADD_EVIDENCE, { input: { studentId, kind: "PROGRESS_NOTE", title: "Probe", body: "Read 40 words per minute." } }, mover.token);
-      expect(added.data?.addEvidence?.__typename).toBe("AddEvidenceSuccess");
-      await waitFor(async () => streams.every((s) => s.results.length > 0), 10_000, "both subscriptions to see the new evidence");
+      // evidenceStatusChanged has no initial event, so nothing says when a subscription is live:
+      // add evidence (again every second) until both have seen some.
+      let lastAdded = 0;
+      await waitFor(async () => {
+        if (streams.every((s) => s.results.length > 0)) return true;
+        if (Date.now() - lastAdded < 1000) return false;
+        lastAdded = Date.now();
+        const added = await stack.gql(ADD_EVIDENCE, { input: { studentId, kind: "PROGRESS_NOTE", title: "Probe", body: "Read 40 words per minute." } }, mover.token);
+        expect(added.data?.addEvidence?.__typename).toBe("AddEvidenceSuccess");
+        return false;
+      }, 20_000, "both subscriptions to see new evidence");
 
       const elsewhere = await stack.createTenant();
       await stack.runtime.pool.query("update users set school_id = $2 where id = $1", [mover.userId, elsewhere.schoolId]);
