@@ -10,7 +10,7 @@ const optionalString = z
   .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
 
 /** "3600", "90s", "90m", "12h" or "2d" in seconds; undefined when it is none of those. */
-function durationSeconds(value: string): number | undefined {
+export function durationSeconds(value: string): number | undefined {
   const match = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
   if (!match) return undefined;
   const unit = { "": 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as "" | "s" | "m" | "h" | "d"];

@@ -169,6 +169,14 @@ describe("token", () => {
     expect(payload.exp - payload.iat).toBe(3600);
   });
 
+  it("refuses an --expires longer than JWT_MAX_TTL (the API would refuse the token)", async () => {
+    const result = await runNode(["src/cli/token.ts", "--user", seeded.userId, "--expires", "2h"],
+      { JWT_SECRET: SECRET, LOG_LEVEL: "warn", DATABASE_URL: db.url, JWT_MAX_TTL: "90m" });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("at most JWT_MAX_TTL (5400 s)");
+  });
+
   it("exits 1 for an unknown user", async () => {
     const unknown = randomUUID();
     const result = await runNode(["src/cli/token.ts", "--user", unknown], { JWT_SECRET: SECRET, LOG_LEVEL: "warn",  DATABASE_URL: db.url });
