@@ -18,6 +18,7 @@ import { publishEvent } from "../../events/bus.ts";
 import { IEP_SECTION_KINDS } from "../../iep/content.ts";
 import { defaultAcademicYear, iepPeriod } from "../../iep/rules.ts";
 import * as lifecycle from "../../lifecycle/generation.ts";
+import { audit } from "../audit.ts";
 import type { Logger } from "../../logger.ts";
 import { DEFAULT_SECURITY } from "../../security.ts";
 import { takeGenerationQuota, type RateLimits } from "../rate-limit.ts";
@@ -143,6 +144,7 @@ async function createGeneration(ctx: lifecycle.LifecycleContext & { db: pg.PoolC
     return { generation: existing!, created: false };
   }
   if (enqueue) await generateIep.enqueue(client, { generationId: inserted.id }, { priority: inserted.priority });
+  await audit(client, viewer, ctx.log, "REQUESTED", "GENERATION", [{ id: inserted.id, studentId: inserted.student_id }]);
   return { generation: inserted, created: true };
 }
 
@@ -166,6 +168,7 @@ export async function requestBatchGeneration(pool: pg.Pool, viewer: Viewer, inpu
       }))!);
     }
     await generateIep.enqueueMany(client, generations.map((g) => ({ payload: { generationId: g.id }, priority: g.priority })));
+    await audit(client, viewer, log, "REQUESTED", "GENERATION", generations.map((g) => ({ id: g.id, studentId: g.student_id })));
     return { batchId, generations };
   });
 }
@@ -184,6 +187,7 @@ export async function cancelGeneration(pool: pg.Pool, viewer: Viewer, id: string
     await generateIep.dequeue(client, { generationId: generation.id });
     const cancelled = await lifecycle.cancel({ db: client, log }, generation.id);
     await publishEvent(client, { type: "generation.cancel", generationId: generation.id });
+    await audit(client, viewer, log, "CANCELLED", "GENERATION", [{ id: generation.id, studentId: generation.student_id }]);
     return cancelled!;
   });
 }
@@ -202,6 +206,7 @@ export async function retryGeneration(pool: pg.Pool, viewer: Viewer, id: string,
     }
     const requeued = await lifecycle.retry({ db: client, log }, generation.id);
     await generateIep.enqueue(client, { generationId: generation.id }, { priority: generation.priority });
+    await audit(client, viewer, log, "RETRIED", "GENERATION", [{ id: generation.id, studentId: generation.student_id }]);
     return requeued!;
   });
 }
