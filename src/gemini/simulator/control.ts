@@ -16,6 +16,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import { googleError, sendJson } from "./http.ts";
 import type { GeminiSimulator, InjectedFault, RecordedRequest } from "./server.ts";
 
 const PREFIX = "/_simulator";
@@ -167,16 +168,11 @@ async function parseBody<T>(req: IncomingMessage, res: ServerResponse, schema: z
 }
 
 function sendError(res: ServerResponse, code: number, status: string, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, code, { error: { code, status, message } }, headers);
+  sendJson(res, code, googleError(code, status, message), headers);
 }
 
 function sendMethodNotAllowed(res: ServerResponse, pathname: string, allow: string): void {
   sendError(res, 405, "METHOD_NOT_ALLOWED", `${pathname} allows ${allow}`, { allow });
-}
-
-function sendJson(res: ServerResponse, statusCode: number, body: object, headers: Record<string, string> = {}): void {
-  res.writeHead(statusCode, { "content-type": "application/json; charset=UTF-8", ...headers });
-  res.end(JSON.stringify(body));
 }
 
 function sendNoContent(res: ServerResponse): void {

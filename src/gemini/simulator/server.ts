@@ -11,6 +11,8 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { handleControlRequest, isControlPath } from "./control.ts";
 import { simulatedEmbedding } from "./embedding.ts";
+import { sendGoogleError, sendJson, SIMULATOR_MODEL_VERSION } from "./http.ts";
+import { createFaultQueue, sendFault, type FaultQueue, type InjectedFault, type InjectFaultOptions, type SimulatorFault, type SimulatorOperation } from "./faults.ts";
 import {
   defaultGeneratedText,
   estimateTokens,
@@ -21,18 +23,8 @@ import {
 } from "./generation.ts";
 
 export { simulatedEmbedding } from "./embedding.ts";
-
-/** A failure the simulator plays instead of answering normally. */
-export type SimulatorFault =
-  | { kind: "rate_limit"; retryAfterSeconds: number }
-  | { kind: "server_error" }
-  | { kind: "bad_request" }
-  | { kind: "hang" }
-  | { kind: "malformed" }
-  | { kind: "stream_cut"; afterChunks: number };
-
-/** "embed" covers both embedContent and batchEmbedContents. */
-export type SimulatorOperation = "generate" | "stream" | "embed";
+export { SIMULATOR_MODEL_VERSION } from "./http.ts";
+export type { InjectedFault, InjectFaultOptions, SimulatorFault, SimulatorOperation } from "./faults.ts";
 
 /** One request the simulator received; `model` is the bare model id (no "models/" prefix). */
 export interface RecordedRequest {
@@ -65,27 +57,6 @@ export interface GeminiSimulatorOptions {
   controlApi?: boolean;
 }
 
-/** How to inject a fault: `times` (default 1; Infinity = until cleared) matching requests fail. */
-export interface InjectFaultOptions {
-  times?: number;
-  operation?: SimulatorOperation;
-  /** Each matching request fails with this probability (default 1); non-failing ones do not count. */
-  probability?: number;
-  /** Seeds the probability draws, so a run is reproducible; random when omitted. */
-  seed?: number;
-}
-
-/** A fault waiting to be played; `remaining` is Infinity when it lasts until cleared. */
-export interface InjectedFault {
-  id: number;
-  fault: SimulatorFault;
-  remaining: number;
-  operation: SimulatorOperation | undefined;
-  probability: number;
-  /** The seed of the probability draws (given or random), to replay a run. */
-  seed: number;
-}
-
 /** A running simulator. Give `url` to the SDK as `httpOptions.baseUrl`. */
 export interface GeminiSimulator {
   readonly url: string;
@@ -102,8 +73,6 @@ export interface GeminiSimulator {
   close(): Promise<void>;
 }
 
-/** The `modelVersion` of every simulated response; also prefixes log lines. */
-export const SIMULATOR_MODEL_VERSION = "iepgen-gemini-simulator";
 const DEFAULT_EMBEDDING_DIMENSIONS = 3072;
 const STREAM_CHUNK_COUNT = 6;
 const ROUTE = /^\/(?:v1|v1beta|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents)$/;
@@ -120,19 +89,14 @@ interface Route {
   model: string;
 }
 
-interface PendingFault extends InjectedFault {
-  random: () => number;
-}
-
 interface SimulatorState {
   latencyMs: number;
   generate: GenerateHandler | undefined;
-  faults: PendingFault[];
+  faults: FaultQueue;
   requests: RecordedRequest[];
   log: (line: string) => void;
   closing: AbortController;
   responseCount: number;
-  faultCount: number;
   control: GeminiSimulator | undefined;
 }
 
@@ -144,12 +108,11 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
   const state: SimulatorState = {
     latencyMs: validLatency(options.latencyMs ?? 0),
     generate: options.generate,
-    faults: [],
+    faults: createFaultQueue(),
     requests: [],
     log: options.log ?? (() => {}),
     closing: new AbortController(),
     responseCount: 0,
-    faultCount: 0,
     control: undefined,
   };
   const server = http.createServer((req, res) => {
@@ -162,11 +125,9 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
   const simulator: GeminiSimulator = {
     url: `http://${hostForUrl(host)}:${port}`,
     requests: state.requests,
-    injectFault: (fault, faultOptions) => addFault(state, fault, faultOptions),
-    pendingFaults: () => state.faults.map(injectedView),
-    clearFaults: () => {
-      state.faults.length = 0;
-    },
+    injectFault: (fault, faultOptions) => state.faults.add(fault, faultOptions),
+    pendingFaults: () => state.faults.pending(),
+    clearFaults: () => state.faults.clear(),
     setLatencyMs: (ms) => {
       state.latencyMs = validLatency(ms);
     },
@@ -206,53 +167,6 @@ function validLatency(ms: number): number {
   return ms;
 }
 
-function addFault(state: SimulatorState, fault: SimulatorFault, options: InjectFaultOptions = {}): InjectedFault {
-  const times = options.times ?? 1;
-  const probability = options.probability ?? 1;
-  if (!(times >= 1)) throw new RangeError(`times must be at least 1, got ${times}`);
-  if (!(probability >= 0 && probability <= 1)) throw new RangeError(`probability must be in [0, 1], got ${probability}`);
-  state.faultCount += 1;
-  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
-  const { operation } = options;
-  const pending = { id: state.faultCount, fault: { ...fault }, remaining: times, operation, probability, seed, random: seededRandom(seed) };
-  state.faults.push(pending);
-  return injectedView(pending);
-}
-
-/** A copy without the PRNG, safe to hand out and to serialize. */
-function injectedView({ random, ...pending }: PendingFault): InjectedFault {
-  return { ...pending, fault: { ...pending.fault } };
-}
-
-/** mulberry32: a tiny deterministic PRNG in [0, 1), so seeded fault probabilities replay exactly. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function faultMatches(pending: PendingFault, operation: SimulatorOperation): boolean {
-  return (
-    (pending.operation === undefined || pending.operation === operation) &&
-    (pending.fault.kind !== "stream_cut" || operation === "stream")
-  );
-}
-
-function takeFault(state: SimulatorState, operation: SimulatorOperation): SimulatorFault | undefined {
-  const index = state.faults.findIndex(
-    (pending) => faultMatches(pending, operation) && (pending.probability >= 1 || pending.random() < pending.probability),
-  );
-  const pending = state.faults[index];
-  if (!pending) return undefined;
-  pending.remaining -= 1;
-  if (pending.remaining <= 0) state.faults.splice(index, 1);
-  return pending.fault;
-}
-
 async function handleRequest(state: SimulatorState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = req.url ?? "/";
   const pathname = new URL(path, "http://simulator").pathname;
@@ -267,7 +181,7 @@ async function handleRequest(state: SimulatorState, req: IncomingMessage, res: S
   const body = await readJsonBody(req);
   if (body === undefined) return sendGoogleError(res, 400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
   state.requests.push({ operation: route.operation, model: route.model, path, body, at: new Date() });
-  const fault = takeFault(state, route.operation);
+  const fault = state.faults.take(route.operation);
   state.log(`[${SIMULATOR_MODEL_VERSION}] POST ${path} → ${route.operation}${fault ? ` with fault ${fault.kind}` : ""}`);
   const signal = AbortSignal.any([state.closing.signal, closeSignal(res)]);
   try {
@@ -420,50 +334,4 @@ function embeddingFor(request: any): { values: number[] } {
     throw new InvalidArgument(`outputDimensionality must be between 1 and ${DEFAULT_EMBEDDING_DIMENSIONS}`);
   }
   return { values: simulatedEmbedding(textOfContent(request?.content), dimensions) };
-}
-
-function sendFault(res: ServerResponse, fault: SimulatorFault, operation: SimulatorOperation): void {
-  switch (fault.kind) {
-    case "rate_limit":
-      return sendRateLimited(res, fault.retryAfterSeconds);
-    case "server_error":
-      return sendGoogleError(res, 500, "INTERNAL", `An internal error has occurred. (simulated by ${SIMULATOR_MODEL_VERSION})`);
-    case "bad_request":
-      return sendGoogleError(res, 400, "INVALID_ARGUMENT", `Request contains an invalid argument. (simulated by ${SIMULATOR_MODEL_VERSION})`);
-    case "malformed":
-      return sendMalformed(res, operation);
-    default:
-      return void res.destroy();
-  }
-}
-
-function sendRateLimited(res: ServerResponse, retryAfterSeconds: number): void {
-  const retryDelay = `${retryAfterSeconds}s`;
-  const details = [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay }];
-  const message = `Resource has been exhausted (e.g. check quota). Please retry in ${retryDelay}. (simulated by ${SIMULATOR_MODEL_VERSION})`;
-  sendJson(res, 429, googleError(429, "RESOURCE_EXHAUSTED", message, details), { "retry-after": String(retryAfterSeconds) });
-}
-
-function sendMalformed(res: ServerResponse, operation: SimulatorOperation): void {
-  const broken = `{"candidates": [{"content": <<malformed response from ${SIMULATOR_MODEL_VERSION}>>`;
-  if (operation === "stream") {
-    res.writeHead(200, { "content-type": "text/event-stream" });
-    return void res.end(`data: ${broken}\r\n\r\n`);
-  }
-  res.writeHead(200, { "content-type": "application/json; charset=UTF-8" });
-  res.end(broken);
-}
-
-function googleError(code: number, status: string, message: string, details?: object[]): object {
-  return { error: { code, message, status, ...(details ? { details } : {}) } };
-}
-
-function sendGoogleError(res: ServerResponse, code: number, status: string, message: string): void {
-  sendJson(res, code, googleError(code, status, message));
-}
-
-function sendJson(res: ServerResponse, statusCode: number, body: object, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return void res.destroy();
-  res.writeHead(statusCode, { "content-type": "application/json; charset=UTF-8", ...headers });
-  res.end(JSON.stringify(body));
 }
