@@ -157,8 +157,9 @@ async function buildContext(
 
 /**
  * Verifies a bearer token (src/auth.ts verifyBearer) and that its user still exists in its school;
- * throws UNAUTHENTICATED (401) with `extensions.reason` (an AuthFailure). iepgen's own tokens carry
- * school and role; an identity provider's token names the user (`sub`), whose row supplies them.
+ * throws UNAUTHENTICATED (401) with `extensions.reason` (an AuthFailure). The viewer's school and
+ * role always come from the user's row, read on every request (a changed role applies to the next
+ * request); a token's own school claim must still match that row.
  */
 export async function authenticate(deps: AppDeps, authorization: string | null | undefined): Promise<Session> {
   const token = bearerToken(authorization);
@@ -174,7 +175,7 @@ export async function authenticate(deps: AppDeps, authorization: string | null |
   if (!user || (verified.schoolId !== undefined && user.school_id !== verified.schoolId)) {
     throw unauthenticated("The token's user no longer exists in its school", "user-removed");
   }
-  const viewer: Viewer = { userId: user.id, schoolId: user.school_id, role: verified.role ?? user.role };
+  const viewer: Viewer = { userId: user.id, schoolId: user.school_id, role: user.role };
   return { viewer, expiresAt: verified.expiresAt };
 }
 

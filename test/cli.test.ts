@@ -18,6 +18,7 @@ interface SeedOutput {
   schoolId: string;
   userId: string;
   studentIds: string[];
+  users: Record<"admin" | "caseManager" | "teacher", { userId: string; token: string }>;
 }
 
 function expectSuccess(result: Finished): void {
@@ -52,7 +53,8 @@ describe("seed --demo", () => {
 
   it("prints one JSON line with a token, the school, the user and the students", () => {
     const { output } = first;
-    expect(Object.keys(output).sort()).toEqual(["schoolId", "studentIds", "token", "userId"]);
+    expect(Object.keys(output).sort()).toEqual(["schoolId", "studentIds", "token", "userId", "users"]);
+    expect(output.users.caseManager).toEqual({ userId: output.userId, token: output.token });
     expect(output.schoolId).toMatch(/^[0-9a-f-]{36}$/);
     expect(output.userId).toMatch(/^[0-9a-f-]{36}$/);
     expect(output.token.split(".")).toHaveLength(3);
@@ -72,7 +74,16 @@ describe("seed --demo", () => {
     expect(schools.map((row) => row.id)).toContain(output.schoolId);
 
     const users = await queryDatabase<{ id: string; role: string }>(db.url, "select id, role from users where school_id = $1", [output.schoolId]);
-    expect(users).toEqual([{ id: output.userId, role: "CASE_MANAGER" }]);
+    expect(users.sort((a, b) => a.role.localeCompare(b.role))).toEqual([
+      { id: output.users.admin.userId, role: "ADMIN" },
+      { id: output.userId, role: "CASE_MANAGER" },
+      { id: output.users.teacher.userId, role: "TEACHER" },
+    ]);
+    const caseload = async (userId: string) => (await queryDatabase<{ student_id: string }>(db.url,
+      "select student_id from student_assignments where user_id = $1", [userId])).map((row) => row.student_id).sort();
+    expect(await caseload(output.userId)).toEqual([...output.studentIds].sort());
+    expect(await caseload(output.users.teacher.userId)).toEqual(output.studentIds.slice(0, 2).sort());
+    expect(await caseload(output.users.admin.userId)).toEqual([]);
 
     const students = await queryDatabase<{ id: string; age: number }>(
       db.url,
@@ -121,6 +132,8 @@ describe("seed --demo", () => {
     const { output } = first;
     await expect(verifyToken(output.token, SECRET)).resolves.toEqual({ userId: output.userId, schoolId: output.schoolId, role: "CASE_MANAGER" });
     await expect(verifyToken(output.token, `${SECRET}-other`)).rejects.toThrow();
+    await expect(verifyToken(output.users.admin.token, SECRET)).resolves.toEqual({ userId: output.users.admin.userId, schoolId: output.schoolId, role: "ADMIN" });
+    await expect(verifyToken(output.users.teacher.token, SECRET)).resolves.toEqual({ userId: output.users.teacher.userId, schoolId: output.schoolId, role: "TEACHER" });
   });
 
   it("creates a new tenant on every run", async () => {

@@ -75,6 +75,17 @@ export const DEMO_CASE_MANAGER: { name: string; email: string } = {
   name: "Jordan Casewell (demo case manager)",
   email: "jordan.casewell@example.org",
 };
+/** The demo school's ADMIN: sees the whole school and manages caseloads. */
+export const DEMO_ADMIN: { name: string; email: string } = {
+  name: "Morgan Adair (demo admin)",
+  email: "morgan.adair@example.org",
+};
+/** The demo school's TEACHER: sees and drafts for the first DEMO_TEACHER_STUDENTS demo students only. */
+export const DEMO_TEACHER: { name: string; email: string } = {
+  name: "Riley Tutwell (demo teacher)",
+  email: "riley.tutwell@example.org",
+};
+export const DEMO_TEACHER_STUDENTS = 2;
 
 // ---------------------------------------------------------------------------------------------
 // 1. Nora Demofield: grade 2, specific learning disability (dyslexia profile)

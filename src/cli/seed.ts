@@ -12,12 +12,15 @@ import { ingestEvidence } from "../services/ingestion.ts";
 import { setStudentGuardians } from "../services/guardians.ts";
 import { createStudent } from "../services/students.ts";
 import { parseCliOptions } from "./args.ts";
-import { DEMO_CASE_MANAGER, DEMO_SCHOOL_NAME_PREFIX, DEMO_STUDENTS } from "./demo-data.ts";
+import { insertAssignment } from "../db/assignments.ts";
+import { DEMO_ADMIN, DEMO_CASE_MANAGER, DEMO_SCHOOL_NAME_PREFIX, DEMO_STUDENTS, DEMO_TEACHER, DEMO_TEACHER_STUDENTS } from "./demo-data.ts";
 
 /**
- * `npm run seed -- --demo`: a new synthetic school (a new tenant every run) with a case manager and
- * demo students whose evidence is ingested before it returns. Prints one JSON line:
- * {"token": "<bearer JWT>", "schoolId": "…", "userId": "…", "studentIds": ["…"]}
+ * `npm run seed -- --demo`: a new synthetic school (a new tenant every run) with an ADMIN, a case
+ * manager (whose caseload is every demo student), a TEACHER assigned the first DEMO_TEACHER_STUDENTS,
+ * and demo students whose evidence is ingested before it returns. Prints one JSON line:
+ * {"token": "<case manager's JWT>", "schoolId": "…", "userId": "<case manager>", "studentIds": ["…"],
+ *  "users": {"admin": {"userId", "token"}, "caseManager": {…}, "teacher": {…}}}
  */
 const usage = "npm run seed -- --demo";
 const options = parseCliOptions({ demo: { type: "boolean" } }, usage);
@@ -35,6 +38,8 @@ try {
   const school = await insertSchool(pool, `${DEMO_SCHOOL_NAME_PREFIX} ${new Date().toISOString().slice(0, 19)}Z`);
   const user = await insertUser(pool, { schoolId: school.id, ...DEMO_CASE_MANAGER, role: "CASE_MANAGER" });
   const viewer: Viewer = { userId: user.id, schoolId: school.id, role: user.role };
+  const admin = await insertUser(pool, { schoolId: school.id, ...DEMO_ADMIN, role: "ADMIN" });
+  const teacher = await insertUser(pool, { schoolId: school.id, ...DEMO_TEACHER, role: "TEACHER" });
   const evidenceIds: string[] = [];
   const studentIds: string[] = [];
   for (const { evidence, guardians, ...student } of DEMO_STUDENTS) {
@@ -45,6 +50,9 @@ try {
       const stored = await addEvidence(pool, viewer, { studentId: created.id, ...document }, { maxChars: settings.EVIDENCE_MAX_CHARS, log: logger });
       evidenceIds.push(stored.id);
     }
+  }
+  for (const studentId of studentIds.slice(0, DEMO_TEACHER_STUDENTS)) {
+    await insertAssignment(pool, { schoolId: school.id, userId: teacher.id, studentId, assignedBy: admin.id });
   }
   process.stderr.write(`seeded ${studentIds.length} students and ${evidenceIds.length} documents; ingesting…\n`);
   // A one-off runner id: if this CLI dies mid-ingestion, a worker's sweeper recovers the documents.
@@ -58,7 +66,10 @@ try {
   }
   deps.gemini.caller.breaker.shutdown();
   const token = await signToken(viewer, settings.JWT_SECRET);
-  process.stdout.write(`${JSON.stringify({ token, schoolId: school.id, userId: user.id, studentIds })}\n`);
+  const login = async (u: { id: string; role: Viewer["role"] }) =>
+    ({ userId: u.id, token: await signToken({ userId: u.id, schoolId: school.id, role: u.role }, settings.JWT_SECRET) });
+  const users = { admin: await login(admin), caseManager: { userId: user.id, token }, teacher: await login(teacher) };
+  process.stdout.write(`${JSON.stringify({ token, schoolId: school.id, userId: user.id, studentIds, users })}\n`);
 } finally {
   await pool.end();
   await gemini.simulator?.close();

@@ -145,6 +145,24 @@ export async function listGenerations(db: Queryable, schoolId: string, filter: G
   return rows.map(parseGeneration);
 }
 
+/** listGenerations limited in SQL to the students assigned to `assignedTo` (null: the whole school). */
+export async function listAccessibleGenerations(
+  db: Queryable, schoolId: string, assignedTo: string | null, filter: GenerationFilter, limit: number, afterId: string | null,
+): Promise<Generation[]> {
+  const { rows } = await db.query(
+    `select * from generations g
+     where school_id = $1
+       and ($2::generation_status[] is null or status = any($2))
+       and ($3::uuid is null or student_id = $3)
+       and ($4::uuid is null or batch_id = $4)
+       and ($5::uuid is null or (created_at, id) < (select created_at, id from generations where id = $5 and school_id = $1))
+       and ($7::uuid is null or exists (select 1 from student_assignments a where a.user_id = $7 and a.student_id = g.student_id))
+     order by created_at desc, id desc limit $6`,
+    [schoolId, filter.statuses ?? null, filter.studentId ?? null, filter.batchId ?? null, afterId, limit, assignedTo],
+  );
+  return rows.map(parseGeneration);
+}
+
 /** How many QUEUED generations (all schools: one queue) run before this one: priority, then age. */
 export async function queuePosition(db: Queryable, generation: Generation): Promise<number> {
   const { rows } = await db.query(

@@ -120,3 +120,29 @@ export async function updateGuardians(db: Queryable, schoolId: string, studentId
   );
   return rowCount === 1;
 }
+
+const ASSIGNED = "($2::uuid is null or exists (select 1 from student_assignments a where a.user_id = $2 and a.student_id = students.id))";
+
+/** listStudents limited in SQL to the students assigned to `assignedTo` (null: the whole school). */
+export async function listAccessibleStudents(
+  db: Queryable,
+  schoolId: string,
+  assignedTo: string | null,
+  limit: number,
+  afterId: string | null,
+): Promise<Student[]> {
+  const { rows } = await db.query(
+    `select ${COLUMNS} from students
+     where school_id = $1 and ${ASSIGNED}
+       and ($3::uuid is null or (created_at, id) > (select created_at, id from students where id = $3 and school_id = $1))
+     order by created_at, id limit $4`,
+    [schoolId, assignedTo, afterId, limit],
+  );
+  return rows.map((row) => StudentRow.parse(row));
+}
+
+/** countStudents limited to the students assigned to `assignedTo` (null: the whole school). */
+export async function countAccessibleStudents(db: Queryable, schoolId: string, assignedTo: string | null): Promise<number> {
+  const { rows } = await db.query(`select count(*)::int as count from students where school_id = $1 and ${ASSIGNED}`, [schoolId, assignedTo]);
+  return z.object({ count: z.number() }).parse(rows[0]).count;
+}

@@ -50,6 +50,7 @@ builder.mutationFields((t) => ({
   generateIeps: t.field({
     type: GenerateIepsPayload,
     description: "Queues one FULL_IEP generation per student (a caseload) in one transaction; follow it with batchProgress.",
+    authScopes: (_root, args) => ({ students: args.input.studentIds }),
     args: { input: t.arg({ type: GenerateIepsInputRef, required: true }) },
     resolve: async (_root, args, ctx) => ({ batch: await requestBatchGeneration(ctx.deps.pool, ctx.viewer, args.input, ctx.logger, ctx.deps.security.rateLimits) }),
   }),
@@ -59,6 +60,7 @@ builder.subscriptionFields((t) => ({
   batchProgress: t.field({
     type: BatchProgressRef,
     description: "A batch's counts by status: now, then on every change, until all are terminal.",
+    authScopes: (_root, args) => ({ batch: args.id }),
     args: { id: t.arg.id({ required: true }) },
     subscribe: async (_root, args, ctx) => {
       const exists = isUuid(args.id) && (await loadBatchProgress(ctx.deps.pool, ctx.viewer.schoolId, args.id));

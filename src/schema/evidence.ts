@@ -40,6 +40,7 @@ export const EvidenceChunkRef = builder.loadableObjectRef("EvidenceChunk", {
 });
 
 EvidenceRef.implement({
+  authScopes: (evidence) => ({ student: evidence.student_id }),
   description: "A document about a student (evaluation, prior IEP, progress note, …) that IEPs cite.",
   fields: (t) => ({
     id: t.exposeID("id"),
@@ -62,6 +63,7 @@ EvidenceRef.implement({
 });
 
 EvidenceChunkRef.implement({
+  authScopes: (chunk) => ({ student: chunk.student_id }),
   description: "An overlapping window of an evidence document, embedded for retrieval; IEPs cite chunk ids.",
   fields: (t) => ({
     id: t.exposeID("id"),
@@ -92,12 +94,14 @@ builder.queryFields((t) => ({
   evidence: t.field({
     type: EvidenceRef,
     nullable: true,
+    authScopes: { staff: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => (isUuid(id) ? findEvidence(ctx.deps.pool, ctx.viewer.schoolId, id) : null),
   }),
   searchEvidence: t.field({
     type: [EvidenceMatchRef],
     description: "Hybrid (vector + full-text) search over one student's READY evidence. Empty for unknown students.",
+    authScopes: (_root, args) => ({ students: [args.studentId] }),
     args: {
       studentId: t.arg.id({ required: true }),
       query: t.arg.string({ required: true }),
@@ -129,7 +133,8 @@ const AddEvidenceInputRef = builder.inputType("AddEvidenceInput", {
 builder.mutationField("addEvidence", (t) =>
   t.field({
     type: EvidenceRef,
-    description: "Stores a document as PENDING and queues its ingestion (chunking + embedding) in the same transaction.",
+    description: "Stores a document as PENDING and queues its ingestion (chunking + embedding) in the same transaction. CASE_MANAGER (their caseload) or ADMIN.",
+    authScopes: (_root, args) => ({ $all: { caseManager: true, students: [args.input.studentId] } }),
     args: { input: t.arg({ type: AddEvidenceInputRef, required: true }) },
     errors: {
       types: [ValidationError, NotFoundError],
@@ -146,6 +151,7 @@ builder.subscriptionField("evidenceStatusChanged", (t) =>
   t.field({
     type: EvidenceRef,
     description: "Emits a student's evidence document whenever its status changes (PENDING → READY or FAILED).",
+    authScopes: (_root, args) => ({ students: [args.studentId] }),
     args: { studentId: t.arg.id({ required: true }) },
     subscribe: async (_root, { studentId }, ctx) => {
       const student = isUuid(studentId) ? await findStudent(ctx.deps.pool, ctx.viewer.schoolId, studentId) : undefined;

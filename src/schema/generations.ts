@@ -6,7 +6,7 @@ import {
   findGenerationsByIds,
   GENERATION_STAGES,
   listEventsForGenerations,
-  listGenerations,
+  listAccessibleGenerations,
   type Generation,
   type GenerationEvent,
   type GenerationStage,
@@ -27,6 +27,7 @@ import {
 } from "../services/generation/stream.ts";
 import { IepRef, IepSectionKindEnum } from "./ieps.ts";
 import { isUuid } from "../ids.ts";
+import { assignedTo } from "../services/assignments.ts";
 import { StudentRef } from "./students.ts";
 
 const GenerationStatusEnum = builder.enumType("GenerationStatus", {
@@ -78,6 +79,7 @@ export const GenerationRef = builder.loadableObjectRef("Generation", {
 const GenerationEventRef = builder.objectRef<GenerationEventView>("GenerationEvent");
 
 GenerationRef.implement({
+  authScopes: (generation) => ({ student: generation.student_id }),
   description: "An IEP generation job as the product sees it (the source of truth for status and progress).",
   fields: (t) => ({
     id: t.exposeID("id"),
@@ -240,24 +242,28 @@ builder.mutationFields((t) => ({
   generateIep: t.field({
     type: GenerateIepPayload,
     description: "Asks for an IEP draft. async (default): queued in the same transaction, returns at once. async: false: runs inline and returns the finished (or failed) generation.",
+    authScopes: (_root, args) => ({ students: [args.input.studentId] }),
     args: { input: t.arg({ type: GenerateIepInputRef, required: true }), async: t.arg.boolean({ defaultValue: true }) },
     resolve: (_root, args, ctx) => requestAndMaybeRun(ctx, requestIepGeneration, args.input, args.async),
   }),
   regenerateIepSection: t.field({
     type: GenerateIepPayload,
     description: "Redrafts one section of an IEP, keeping the others, as a new IEP version.",
+    authScopes: (_root, args) => ({ iep: args.input.iepId }),
     args: { input: t.arg({ type: RegenerateIepSectionInputRef, required: true }), async: t.arg.boolean({ defaultValue: true }) },
     resolve: (_root, args, ctx) => requestAndMaybeRun(ctx, requestSectionGeneration, args.input, args.async),
   }),
   cancelGeneration: t.field({
     type: CancelGenerationPayload,
     description: "Cancels a QUEUED (removed from the queue) or RUNNING (stopped within ~2 s) generation.",
+    authScopes: (_root, args) => ({ generation: args.id }),
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => ({ cancelled: await cancelGeneration(ctx.deps.pool, ctx.viewer, args.id, ctx.logger) }),
   }),
   retryGeneration: t.field({
     type: GenerateIepPayload,
     description: "Queues a FAILED or CANCELLED generation again.",
+    authScopes: (_root, args) => ({ generation: args.id }),
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => ({ generation: await retryGeneration(ctx.deps.pool, ctx.viewer, args.id, ctx.logger, ctx.deps.security.rateLimits), created: false }),
   }),
@@ -269,12 +275,14 @@ builder.queryFields((t) => ({
   generation: t.field({
     type: GenerationRef,
     nullable: true,
+    authScopes: { staff: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => (isUuid(id) ? findGeneration(ctx.deps.pool, ctx.viewer.schoolId, id) : null),
   }),
   generations: t.field({
     type: GenerationConnection,
-    description: "The school's generations, newest first. `first` is 1–100 (default 20).",
+    description: "The generations of the students the caller may see (ADMIN: the whole school), newest first. `first` is 1–100 (default 20).",
+    authScopes: { staff: true },
     args: { filter: t.arg({ type: GenerationFilterRef }), first: t.arg.int(), after: t.arg.string() },
     resolve: async (_root, args, ctx) => {
       const first = args.first ?? 20;
@@ -284,7 +292,7 @@ builder.queryFields((t) => ({
         const value = args.filter?.[key];
         if (value && !isUuid(value)) throw badUserInput(`${key} must be an id`, ["filter", key]);
       }
-      const rows = await listGenerations(ctx.deps.pool, ctx.viewer.schoolId, {
+      const rows = await listAccessibleGenerations(ctx.deps.pool, ctx.viewer.schoolId, assignedTo(ctx.viewer), {
         statuses: args.filter?.status ?? null, studentId: args.filter?.studentId ?? null, batchId: args.filter?.batchId ?? null,
       }, first + 1, args.after ?? null);
       const page = rows.slice(0, first);
@@ -301,6 +309,7 @@ builder.subscriptionFields((t) => ({
   generationEvents: t.field({
     type: GenerationEventRef,
     description: "A generation's events after `afterSeq` (stored ones replayed, then live, text deltas included); completes after the terminal event. Reconnect with the last seq you saw to miss nothing.",
+    authScopes: (_root, args) => ({ generation: args.id }),
     args: { id: t.arg.id({ required: true }), afterSeq: t.arg.int({ defaultValue: 0 }) },
     subscribe: async (_root, args, ctx) => {
       const generation = isUuid(args.id) ? await findGeneration(ctx.deps.pool, ctx.viewer.schoolId, args.id) : undefined;

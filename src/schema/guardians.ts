@@ -46,7 +46,8 @@ const SetStudentGuardiansInputRef = builder.inputType("SetStudentGuardiansInput"
 builder.mutationField("setStudentGuardians", (t) =>
   t.field({
     type: StudentRef,
-    description: "Replaces a student's guardians.",
+    description: "Replaces a student's guardians. CASE_MANAGER (their caseload) or ADMIN.",
+    authScopes: (_root, args) => ({ $all: { caseManager: true, students: [args.input.studentId] } }),
     args: { input: t.arg({ type: SetStudentGuardiansInputRef, required: true }) },
     errors: {
       types: [ValidationError, NotFoundError],

@@ -51,6 +51,7 @@ export const IepRef = builder.loadableObjectRef("Iep", {
 });
 
 IepRef.implement({
+  authScopes: (iep) => ({ student: iep.student_id }),
   description: "An IEP draft: one version for a student and academic year.",
   fields: (t) => ({
     id: t.exposeID("id"),
@@ -86,6 +87,7 @@ builder.queryField("iep", (t) =>
   t.field({
     type: IepRef,
     nullable: true,
+    authScopes: { staff: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => (isUuid(id) ? findIep(ctx.deps.pool, ctx.viewer.schoolId, id) : null),
   }),

@@ -9,6 +9,7 @@ import "./evidence.ts";
 import "./ieps.ts";
 import "./generations.ts";
 import "./batches.ts";
+import "./assignments.ts";
 
 /** The executable schema, built once from every domain module. */
 export const schema = builder.toSchema();

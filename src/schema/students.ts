@@ -1,8 +1,9 @@
 import { builder } from "../builder.ts";
 import type { GraphQLContext } from "../context.ts";
-import { countStudents, DISABILITY_CATEGORIES, findStudent, findStudentsByIds, listStudents } from "../db/students.ts";
+import { countAccessibleStudents, DISABILITY_CATEGORIES, findStudent, findStudentsByIds, listAccessibleStudents } from "../db/students.ts";
 import { badUserInput, ValidationError } from "../errors.ts";
 import { isUuid } from "../ids.ts";
+import { assignedTo } from "../services/assignments.ts";
 import { ageInYears, createStudent } from "../services/students.ts";
 
 export const DisabilityCategoryEnum = builder.enumType("DisabilityCategory", {
@@ -18,6 +19,8 @@ export const StudentRef = builder.loadableObjectRef("Student", {
 });
 
 StudentRef.implement({
+  description: "A student of the caller's school. Visible to an ADMIN, and to users it is assigned to (their caseload).",
+  authScopes: (student) => ({ student: student.id }),
   fields: (t) => ({
     id: t.exposeID("id"),
     firstName: t.exposeString("first_name"),
@@ -37,7 +40,7 @@ const StudentConnection = builder.connectionObject(
     type: StudentRef,
     name: "StudentConnection",
     fields: (t) => ({
-      totalCount: t.int({ resolve: (_connection, _args, ctx) => countStudents(ctx.deps.pool, ctx.viewer.schoolId) }),
+      totalCount: t.int({ resolve: (_connection, _args, ctx) => countAccessibleStudents(ctx.deps.pool, ctx.viewer.schoolId, assignedTo(ctx.viewer)) }),
     }),
   },
   { name: "StudentEdge" },
@@ -47,18 +50,20 @@ builder.queryFields((t) => ({
   student: t.field({
     type: StudentRef,
     nullable: true,
+    authScopes: { staff: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => (isUuid(id) ? findStudent(ctx.deps.pool, ctx.viewer.schoolId, id) : null),
   }),
   students: t.field({
     type: StudentConnection,
-    description: "The caller's school's students, in the order they were added. `first` is 1–100 (default 20).",
+    description: "The students the caller may see (ADMIN: the whole school; others: their caseload), in the order they were added. `first` is 1–100 (default 20).",
+    authScopes: { staff: true },
     args: { first: t.arg.int(), after: t.arg.string() },
     resolve: async (_root, args, ctx) => {
       const first = args.first ?? 20;
       if (first < 1 || first > 100) throw badUserInput("first must be between 1 and 100", ["first"]);
       const afterId = args.after ? decodeCursor(args.after) : null;
-      const rows = await listStudents(ctx.deps.pool, ctx.viewer.schoolId, first + 1, afterId);
+      const rows = await listAccessibleStudents(ctx.deps.pool, ctx.viewer.schoolId, assignedTo(ctx.viewer), first + 1, afterId);
       const page = rows.slice(0, first);
       return {
         edges: page.map((student) => ({ node: student, cursor: encodeCursor(student.id) })),
@@ -87,6 +92,8 @@ const CreateStudentInputRef = builder.inputType("CreateStudentInput", {
 builder.mutationField("createStudent", (t) =>
   t.field({
     type: StudentRef,
+    description: "CASE_MANAGER or ADMIN. A case manager is assigned to the students they create.",
+    authScopes: { caseManager: true },
     args: { input: t.arg({ type: CreateStudentInputRef, required: true }) },
     errors: {
       types: [ValidationError],

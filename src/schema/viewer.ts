@@ -10,7 +10,7 @@ const SchoolRef = builder.objectRef<School>("School").implement({
   }),
 });
 
-const UserRef = builder.objectRef<User>("User").implement({
+export const UserRef = builder.objectRef<User>("User").implement({
   fields: (t) => ({
     id: t.exposeID("id"),
     name: t.exposeString("name"),
@@ -27,6 +27,7 @@ builder.queryField("me", (t) =>
   t.field({
     type: UserRef,
     description: "The authenticated user.",
+    authScopes: { staff: true },
     resolve: async (_root, _args, ctx) => (await findUser(ctx.deps.pool, ctx.viewer.userId))!,
   }),
 );

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { z } from "zod";
 import type { Viewer } from "../auth.ts";
+import { insertAssignment } from "../db/assignments.ts";
 import { withTransaction } from "../db/pool.ts";
 import { DisabilityCategory, GRADES, insertStudent, type Student } from "../db/students.ts";
 import { parseInput } from "../errors.ts";
@@ -18,10 +19,20 @@ export const CreateStudentInput = z.object({
 });
 export type CreateStudentInput = z.input<typeof CreateStudentInput>;
 
-/** Creates a student in the caller's school. Throws ValidationError on bad input (database rules included). */
+/**
+ * Creates a student in the caller's school; a caller who is not an ADMIN is assigned to the student
+ * in the same transaction, so it is on their caseload. Throws ValidationError on bad input
+ * (database rules included).
+ */
 export async function createStudent(pool: pg.Pool, viewer: Viewer, input: unknown): Promise<Student> {
   const valid = parseInput(CreateStudentInput, input);
-  return withTransaction(pool, (client) => insertStudent(client, { ...valid, schoolId: viewer.schoolId, createdBy: viewer.userId }));
+  return withTransaction(pool, async (client) => {
+    const student = await insertStudent(client, { ...valid, schoolId: viewer.schoolId, createdBy: viewer.userId });
+    if (viewer.role !== "ADMIN") {
+      await insertAssignment(client, { schoolId: viewer.schoolId, userId: viewer.userId, studentId: student.id, assignedBy: viewer.userId });
+    }
+    return student;
+  });
 }
 
 /** Whole years between a birth date and `on` (default today, UTC). */

@@ -39,7 +39,9 @@ export interface TestStack {
   httpUrl: string;
   graphqlUrl: string;
   wsUrl: string;
+  /** A CASE_MANAGER: the students it creates through the API are on its caseload. */
   tenant: Tenant;
+  /** A new school with one user, ADMIN by default (sees the whole school, rows written with SQL included). */
   createTenant(role?: UserRole): Promise<Tenant>;
   gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
@@ -100,13 +102,13 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   const httpUrl = runtime.server!.url;
   const graphqlUrl = `${httpUrl}/graphql`;
 
-  const createTenant = async (role: UserRole = "CASE_MANAGER"): Promise<Tenant> => {
+  const createTenant = async (role: UserRole = "ADMIN"): Promise<Tenant> => {
     const school = await insertSchool(runtime.pool, `Test school ${Math.random().toString(36).slice(2, 8)}`);
     const user = await insertUser(runtime.pool, { schoolId: school.id, email: `cm-${school.id}@example.org`, name: "Test User", role });
     const viewer: Viewer = { userId: user.id, schoolId: school.id, role };
     return { schoolId: school.id, userId: user.id, token: await signToken(viewer, TEST_JWT_SECRET) };
   };
-  const tenant = await createTenant();
+  const tenant = await createTenant("CASE_MANAGER");
 
   return {
     db, runtime, simulator, httpUrl, graphqlUrl, tenant, createTenant,
