@@ -280,6 +280,9 @@ describe("generation control: queued, without a worker", () => {
       schoolId: stack.tenant.schoolId, email: `colleague-${key}@example.org`, name: "Colleague", role: "TEACHER",
     });
     const colleagueToken = await signToken({ userId: colleague.id, schoolId: stack.tenant.schoolId, role: "TEACHER" }, TEST_JWT_SECRET);
+    // A TEACHER drafts only for students on their caseload.
+    await stack.runtime.pool.query("insert into student_assignments (school_id, user_id, student_id) values ($1, $2, $3)",
+      [stack.tenant.schoolId, colleague.id, input.studentId]);
     const theirs = (await stack.gql(GENERATE_IEP, { input, async: true }, colleagueToken)).data.generateIep;
     expect(theirs.__typename).toBe("GenerateIepSuccess");
     expect(theirs.created).toBe(true);

@@ -118,6 +118,8 @@ describe("rate limits on generation requests", () => {
     const first = await stack.createTenant();
     const other = await colleague(first);
     const studentId = await createStudentViaApi(stack, {}, first.token);
+    // The colleague drafts only for students on their caseload.
+    await stack.runtime.pool.query("insert into student_assignments (school_id, user_id, student_id) values ($1, $2, $3)", [first.schoolId, other.userId, studentId]);
     for (let i = 0; i < 3; i++) expect((await generate(i % 2 ? viaSecond() : stack, first, studentId)).__typename).toBe("GenerateIepSuccess");
     for (let i = 0; i < 2; i++) expect((await generate(viaSecond(), other, studentId)).__typename).toBe("GenerateIepSuccess");
 
