@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GENERATE_IEP } from "./helpers/generation.ts";
-import { createStudentViaApi, startTestStack, type TestStack } from "./helpers/stack.ts";
+import { signToken } from "../src/auth.ts";
+import { createStudentViaApi, startTestStack, TEST_JWT_SECRET, type TestStack } from "./helpers/stack.ts";
 
 const CANCEL = `mutation($id: ID!) { cancelGeneration(id: $id) { __typename } }`;
 const RETRY = `mutation($id: ID!) { retryGeneration(id: $id) { __typename } }`;
@@ -52,6 +53,27 @@ describe("the audit log", () => {
     const missing = await post(GENERATE_IEP, { input: { studentId: randomUUID() } }, "req-missing");
     expect(missing.data.generateIep.__typename).toBe("NotFoundError");
     expect((await stack.runtime.pool.query("select count(*)::int as n from audit_log")).rows[0].n).toBe(before);
+  });
+
+  it("records each read of a generation (VIEWED) and shows the school's log to an ADMIN only, newest first", async () => {
+    const studentId = await createStudentViaApi(stack);
+    const generationId = (await post(GENERATE_IEP, { input: { studentId } }, "req-generate-3")).data.generateIep.generation.id as string;
+    expect((await post(`query($id: ID!) { generation(id: $id) { id } }`, { id: generationId }, "req-view-1")).data.generation.id).toBe(generationId);
+    expect((await rowsFor(generationId)).map((row) => [row.action, row.request_id])).toEqual([["REQUESTED", "req-generate-3"], ["VIEWED", "req-view-1"]]);
+
+    const AUDIT = `query($studentId: ID!) { auditLog(filter: { studentId: $studentId }, first: 10) {
+      edges { node { action resourceType resourceId studentId userId requestId at } } } }`;
+    const admin = await stack.createTenant("ADMIN");
+    await stack.runtime.pool.query("update users set school_id = $1 where id = $2", [stack.tenant.schoolId, admin.userId]);
+    const adminToken = await signToken({ userId: admin.userId, schoolId: stack.tenant.schoolId, role: "ADMIN" }, TEST_JWT_SECRET);
+    const log = await stack.gql(AUDIT, { studentId }, adminToken);
+    expect(log.errors).toBeUndefined();
+    expect(log.data.auditLog.edges.map((e: { node: { action: string } }) => e.node.action)).toEqual(["VIEWED", "REQUESTED"]);
+    expect(log.data.auditLog.edges[0].node).toMatchObject({ resourceType: "GENERATION", resourceId: generationId, studentId, userId: stack.tenant.userId, requestId: "req-view-1" });
+    // A case manager (not an ADMIN) may not read it.
+    const refused = await stack.gql(AUDIT, { studentId });
+    expect(refused.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    expect(refused.data?.auditLog ?? null).toBeNull();
   });
 
   it("is append-only: entries cannot be changed or removed", async () => {

@@ -54,6 +54,10 @@ const CASES: Record<string, Case> = {
     document: (f) => ({ args: `(userId: "${f.caseManagerId}")`, selection: "{ id }" }),
     outsider: "empty", teacher: "forbidden", caseManager: "own",
   },
+  "Query.auditLog": {
+    document: () => ({ args: "(first: 10)", selection: "{ edges { node { id action resourceId } } }" }),
+    outsider: "empty", teacher: "forbidden", caseManager: "forbidden",
+  },
   "Mutation.createStudent": {
     document: () => ({ args: `(input: { firstName: "Ada", lastName: "Other", dateOfBirth: "2015-09-01", grade: "5" })`, selection: PAYLOAD }),
     outsider: "own", teacher: "forbidden",

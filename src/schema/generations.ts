@@ -1,4 +1,5 @@
 import { builder } from "../builder.ts";
+import { audit } from "../services/audit.ts";
 import { clearAllDataLoaders } from "@pothos/plugin-dataloader";
 import type { GraphQLContext } from "../context.ts";
 import {
@@ -275,9 +276,14 @@ builder.queryFields((t) => ({
   generation: t.field({
     type: GenerationRef,
     nullable: true,
-    authScopes: { staff: true },
+    description: "A generation of a student on the caller's caseload; each read is recorded in the audit log (VIEWED).",
+    authScopes: (_root, { id }) => (isUuid(id) ? { generation: id } : { staff: true }),
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => (isUuid(id) ? findGeneration(ctx.deps.pool, ctx.viewer.schoolId, id) : null),
+    resolve: async (_root, { id }, ctx) => {
+      const generation = isUuid(id) ? await findGeneration(ctx.deps.pool, ctx.viewer.schoolId, id) : undefined;
+      if (generation) await audit(ctx.deps.pool, ctx.viewer, ctx.logger, "VIEWED", "GENERATION", [{ id: generation.id, studentId: generation.student_id }]);
+      return generation ?? null;
+    },
   }),
   generations: t.field({
     type: GenerationConnection,

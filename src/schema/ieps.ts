@@ -1,4 +1,5 @@
 import { builder } from "../builder.ts";
+import { audit } from "../services/audit.ts";
 import type { GraphQLContext } from "../context.ts";
 import { findIep, findIepsByIds, listIepsForStudents, type IepRecord } from "../db/ieps.ts";
 import { citedChunkIds, IEP_SECTION_KINDS, SECTION_FIELD, type IepSectionKind } from "../iep/content.ts";
@@ -87,8 +88,13 @@ builder.queryField("iep", (t) =>
   t.field({
     type: IepRef,
     nullable: true,
-    authScopes: { staff: true },
+    description: "An IEP of a student on the caller's caseload; each read is recorded in the audit log (VIEWED).",
+    authScopes: (_root, { id }) => (isUuid(id) ? { iep: id } : { staff: true }),
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => (isUuid(id) ? findIep(ctx.deps.pool, ctx.viewer.schoolId, id) : null),
+    resolve: async (_root, { id }, ctx) => {
+      const iep = isUuid(id) ? await findIep(ctx.deps.pool, ctx.viewer.schoolId, id) : undefined;
+      if (iep) await audit(ctx.deps.pool, ctx.viewer, ctx.logger, "VIEWED", "IEP", [{ id: iep.id, studentId: iep.student_id }]);
+      return iep ?? null;
+    },
   }),
 );

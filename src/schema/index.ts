@@ -10,6 +10,7 @@ import "./ieps.ts";
 import "./generations.ts";
 import "./batches.ts";
 import "./assignments.ts";
+import "./audit.ts";
 
 /** The executable schema, built once from every domain module. */
 export const schema = builder.toSchema();
