@@ -4,7 +4,9 @@ import { signToken } from "../src/auth.ts";
 import { insertUser, type UserRole } from "../src/db/schools.ts";
 import { schema } from "../src/schema/index.ts";
 import { EVIDENCE_DOCS, generate, sseClient, studentWithEvidence } from "./helpers/generation.ts";
-import { createStudentViaApi, startTestStack, TEST_JWT_SECRET, type Tenant, type TestStack } from "./helpers/stack.ts";
+import { createClient as createWsClient } from "graphql-ws";
+import WebSocket from "ws";
+import { createStudentViaApi, startTestStack, TEST_JWT_SECRET, waitFor, type Tenant, type TestStack } from "./helpers/stack.ts";
 
 /** Ids of one school's records that the walk tries to reach. */
 interface Fixture {
@@ -221,6 +223,46 @@ describe("authorization: roles, caseloads and schools", () => {
     const gone = await stack.gql(`{ student(id: "${other}") { id } }`, {}, teacher.token);
     expect(gone.data.student).toBeNull();
     expect(codes({ data: null, errors: gone.errors ?? [] })).toEqual(["FORBIDDEN"]);
+  });
+
+  it("ends an open subscription with FORBIDDEN within 10 s once its student leaves the caller's caseload (SSE and graphql-ws)", async () => {
+    const studentId = await createStudentViaApi(stack, {}, caseManager.token);
+    const assign = `mutation($userId: ID!, $studentId: ID!) { assignStudent(input: { userId: $userId, studentId: $studentId }) { __typename } }`;
+    const unassign = `mutation($userId: ID!, $studentId: ID!) { unassignStudent(input: { userId: $userId, studentId: $studentId }) { __typename } }`;
+    expect((await stack.gql(assign, { userId: teacher.userId, studentId }, admin.token)).data.assignStudent.__typename).toBe("AssignStudentSuccess");
+    const query = `subscription($studentId: ID!) { evidenceStatusChanged(studentId: $studentId) { id status } }`;
+    const sse = sseClient(stack, teacher.token);
+    const ws = createWsClient({ url: stack.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${teacher.token}` } });
+    const seen = [0, 0];
+    const ended = [sse, ws].map((client, i) => new Promise<{ errors: unknown; at: number }>((resolve) => {
+      client.subscribe({ query, variables: { studentId } }, {
+        next: (result) => (result.errors ? resolve({ errors: result.errors, at: Date.now() }) : (seen[i]! += 1)),
+        error: (errors) => resolve({ errors, at: Date.now() }),
+        complete: () => resolve({ errors: "completed without an error", at: Date.now() }),
+      });
+    }));
+    try {
+      // Both are live once they carry an event: the case manager adds evidence (again every second) until each has seen one.
+      let lastAdded = 0;
+      await waitFor(async () => {
+        if (seen.every((n) => n > 0)) return true;
+        if (Date.now() - lastAdded < 1000) return false;
+        lastAdded = Date.now();
+        const added = await stack.gql(`mutation($studentId: ID!) { addEvidence(input: { studentId: $studentId, kind: OTHER, title: "Probe", body: "Read 40 wpm." }) { __typename } }`,
+          { studentId }, caseManager.token);
+        expect(added.data.addEvidence.__typename).toBe("AddEvidenceSuccess");
+        return false;
+      }, 20_000, "both subscriptions to be live");
+      const removedAt = Date.now();
+      expect((await stack.gql(unassign, { userId: teacher.userId, studentId }, admin.token)).data.unassignStudent.__typename).toBe("UnassignStudentSuccess");
+      for (const { errors, at } of await Promise.all(ended)) {
+        expect(JSON.stringify(errors)).toContain("FORBIDDEN");
+        expect(at - removedAt).toBeLessThan(10_000);
+      }
+    } finally {
+      sse.dispose();
+      await ws.dispose();
+    }
   });
 
   it("takes the role from the user's row on every request, not from the token", async () => {

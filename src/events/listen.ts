@@ -42,3 +42,30 @@ export function withResync<T>(pubsub: PubSub, live: AsyncIterable<T>, everyMs = 
   const sources: AsyncIterable<T | Resync>[] = [live, pubsub.subscribe("bus.resync"), ticks];
   return Repeater.merge(sources) as AsyncIterable<T | Resync>;
 }
+
+/**
+ * Passes `source` through until `allowed()` answers false (checked every `everyMs`), then ends the
+ * stream with `refusal` as its error. A check that throws (database down) is tried again later.
+ */
+export function whileAllowed<T>(source: AsyncIterable<T>, allowed: () => Promise<boolean>, everyMs: number, refusal: () => Error): AsyncIterable<T> {
+  return new Repeater<T>(async (push, stop) => {
+    const iterator = source[Symbol.asyncIterator]();
+    let checking = false;
+    const timer = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      allowed().then((ok) => ok || stop(refusal()), () => undefined).finally(() => (checking = false));
+    }, everyMs);
+    timer.unref();
+    void stop.then(() => {
+      clearInterval(timer);
+      void Promise.resolve(iterator.return?.()).catch(() => undefined);
+    });
+    try {
+      for (let step = await iterator.next(); !step.done; step = await iterator.next()) await push(step.value);
+      stop();
+    } catch (error) {
+      stop(error);
+    }
+  });
+}

@@ -5,6 +5,7 @@ import { requestBatchGeneration } from "../services/generation/request.ts";
 import { loadBatchProgress, streamBatchProgress, type BatchProgressView } from "../services/generation/stream.ts";
 import { GenerationRef } from "./generations.ts";
 import { isUuid } from "../ids.ts";
+import { watchAccess } from "./access.ts";
 
 const BatchProgressRef = builder.objectRef<BatchProgressView>("BatchProgress").implement({
   description: "Counts of a batch's generations by status.",
@@ -65,7 +66,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const exists = isUuid(args.id) && (await loadBatchProgress(ctx.deps.pool, ctx.viewer.schoolId, args.id));
       if (!exists) throw badUserInput(`Batch ${args.id} was not found`, ["id"]);
-      return streamBatchProgress(ctx.deps.pool, ctx.deps.pubsub, ctx.viewer.schoolId, args.id);
+      return watchAccess(ctx, streamBatchProgress(ctx.deps.pool, ctx.deps.pubsub, ctx.viewer.schoolId, args.id), { kind: "batch", id: args.id });
     },
     resolve: (progress) => progress,
   }),

@@ -17,6 +17,7 @@ import { addEvidence } from "../services/evidence.ts";
 import { MAX_SEARCH_RESULTS, searchStudentEvidence } from "../services/retrieval.ts";
 import { isUuid } from "../ids.ts";
 import { StudentRef } from "./students.ts";
+import { watchAccess } from "./access.ts";
 
 const EvidenceKindEnum = builder.enumType("EvidenceKind", { values: EVIDENCE_KINDS });
 const EvidenceStatusEnum = builder.enumType("EvidenceStatus", {
@@ -156,7 +157,7 @@ builder.subscriptionField("evidenceStatusChanged", (t) =>
     subscribe: async (_root, { studentId }, ctx) => {
       const student = isUuid(studentId) ? await findStudent(ctx.deps.pool, ctx.viewer.schoolId, studentId) : undefined;
       if (!student) throw badUserInput(`Student ${studentId} was not found`, ["studentId"]);
-      return ctx.deps.pubsub.subscribe("evidence.status", student.id);
+      return watchAccess(ctx, ctx.deps.pubsub.subscribe("evidence.status", student.id), { kind: "student", id: student.id });
     },
     resolve: (event, _args, ctx) => {
       clearAllDataLoaders(ctx);

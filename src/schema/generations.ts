@@ -30,6 +30,7 @@ import { IepRef, IepSectionKindEnum } from "./ieps.ts";
 import { isUuid } from "../ids.ts";
 import { assignedTo } from "../services/assignments.ts";
 import { StudentRef } from "./students.ts";
+import { watchAccess } from "./access.ts";
 
 const GenerationStatusEnum = builder.enumType("GenerationStatus", {
   values: {
@@ -325,7 +326,8 @@ builder.subscriptionFields((t) => ({
       if ((args.afterSeq ?? 0) > generation.last_seq) {
         throw badUserInput(`afterSeq must be at most the generation's lastSeq (${generation.last_seq})`, ["afterSeq"]);
       }
-      return streamGenerationEvents(ctx.deps.pool, ctx.deps.pubsub, { schoolId: ctx.viewer.schoolId, generationId: generation.id }, args.afterSeq ?? 0);
+      const events = streamGenerationEvents(ctx.deps.pool, ctx.deps.pubsub, { schoolId: ctx.viewer.schoolId, generationId: generation.id }, args.afterSeq ?? 0);
+      return watchAccess(ctx, events, { kind: "generation", id: generation.id });
     },
     resolve: (event, _args, ctx) => {
       clearAllDataLoaders(ctx);

@@ -80,3 +80,20 @@ async function findPair(pool: pg.Pool, viewer: Viewer, userId: string, studentId
   if (!student) throw new NotFoundError("Student", studentId);
   return { user, student };
 }
+
+/** What an open subscription is about, for re-checking access while it runs. */
+export type WatchedRecord = { kind: "student"; id: string } | { kind: "generation" | "iep" | "batch"; id: string };
+
+/**
+ * Whether the viewer may still see `record` now: the user's current role (read again, it may have
+ * changed) and current caseload. For open subscriptions, which outlive the request that opened them.
+ */
+export async function stillAllowed(pool: pg.Pool, viewer: Viewer, record: WatchedRecord): Promise<boolean> {
+  const user = await findUser(pool, viewer.userId);
+  if (!user || user.school_id !== viewer.schoolId) return false;
+  const current: Viewer = { ...viewer, role: user.role };
+  const access = await loadStudentAccess(pool, current);
+  return record.kind === "student"
+    ? mayAccessStudents(pool, current, access, [record.id])
+    : mayAccessRecord(pool, current, access, record.kind, record.id);
+}
