@@ -68,9 +68,12 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
   const security: SecurityConfig = { ...DEFAULT_SECURITY, ...config.security };
   const onPoolError = (error: Error) => logger.warn({ err: error }, "idle database client error");
   // API requests and worker jobs have pools of their own, so no request can starve the worker;
-  // API statements are bounded by a timeout, job statements are not.
-  const pool = createPool(config.databaseUrl, config.poolMax, onPoolError, { statementTimeoutMs: security.apiStatementTimeoutMs, name: "iepgen-api" });
-  const workerPool = config.worker ? createPool(config.databaseUrl, config.poolMax, onPoolError, { name: "iepgen-worker" }) : undefined;
+  // API statements are bounded by a timeout, job statements are not. A request's statements run
+  // under row-level security for its school (src/db/tenant.ts).
+  const pool = createPool(config.databaseUrl, config.poolMax, onPoolError, {
+    statementTimeoutMs: security.apiStatementTimeoutMs, name: "iepgen-api", tenant: true,
+  });
+  const workerPool = config.worker ? createPool(config.databaseUrl, config.poolMax, onPoolError, { name: "iepgen-worker", tenant: true }) : undefined;
   const gemini = createGemini(config.gemini, logger);
   const bus = startEventBus(config.databaseUrl, logger);
   const running = createRunningGenerations(bus.pubsub);

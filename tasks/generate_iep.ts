@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { findGenerationForTask } from "../src/db/generations.ts";
+import { findGenerationForTask, schoolOfGeneration } from "../src/db/generations.ts";
 import { DEFAULT_RETRY_TIMINGS } from "../src/jobs/retry-policy.ts";
-import { defineTask, implementTask } from "../src/jobs/kit.ts";
+import { asSchool } from "../src/db/tenant.ts";
+import { defineTask, implementTask, type TaskContext } from "../src/jobs/kit.ts";
 import { runGeneration, type GenerationDeps } from "../src/services/generation/run.ts";
 
 /**
@@ -16,22 +17,28 @@ export const generateIep = defineTask({
 });
 
 /**
- * Runs the generation (the same service function `generateIep(async: false)` runs inline). While
+ * Runs the generation (the same service function `generateIep(async: false)` runs inline), as
+ * the generation's school: its statements run under row-level security for it. While
  * this process's Gemini circuit is open, a QUEUED generation is not started at all: its job is
  * deferred to when the circuit half-opens, so an outage does not churn every queued draft through
  * RUNNING and back (no attempt, no event).
  */
 export function implementGenerateIep(deps: GenerationDeps) {
-  return implementTask(generateIep, deps.logger, async ({ generationId }, { helpers, logger }) => {
-    if (deps.gemini.caller.breaker.opened) {
-      const generation = await findGenerationForTask(deps.pool, generationId);
-      if (generation?.status === "QUEUED") {
-        const runAt = new Date(Date.now() + (deps.retry ?? DEFAULT_RETRY_TIMINGS).outageDelayMs);
-        await generateIep.enqueue(deps.pool, { generationId }, { priority: generation.priority, runAt });
-        logger.debug({ runAt }, "Gemini circuit open: generation deferred without starting an attempt");
-        return;
-      }
-    }
-    await runGeneration({ ...deps, logger }, generationId, { signal: helpers.abortSignal });
+  return implementTask(generateIep, deps.logger, async ({ generationId }, context) => {
+    const schoolId = await schoolOfGeneration(deps.pool, generationId);
+    if (schoolId) await asSchool(schoolId, () => generate(deps, generationId, context));
   });
+}
+
+async function generate(deps: GenerationDeps, generationId: string, { helpers, logger }: TaskContext): Promise<void> {
+  if (deps.gemini.caller.breaker.opened) {
+    const generation = await findGenerationForTask(deps.pool, generationId);
+    if (generation?.status === "QUEUED") {
+      const runAt = new Date(Date.now() + (deps.retry ?? DEFAULT_RETRY_TIMINGS).outageDelayMs);
+      await generateIep.enqueue(deps.pool, { generationId }, { priority: generation.priority, runAt });
+      logger.debug({ runAt }, "Gemini circuit open: generation deferred without starting an attempt");
+      return;
+    }
+  }
+  await runGeneration({ ...deps, logger }, generationId, { signal: helpers.abortSignal });
 }

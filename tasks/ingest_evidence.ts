@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { schoolOfEvidence } from "../src/db/evidence.ts";
+import { asSchool } from "../src/db/tenant.ts";
 import { defineTask, implementTask } from "../src/jobs/kit.ts";
 import { ingestEvidence, type IngestionDeps } from "../src/services/ingestion.ts";
 
@@ -13,9 +15,13 @@ export const ingestEvidenceTask = defineTask({
   jobKey: ({ evidenceId }) => `ingest_evidence:${evidenceId}`,
 });
 
-/** Ingests the document; failures are classified and handled inside (see src/jobs/failure.ts). */
+/**
+ * Ingests the document as its school (statements under row-level security for it); failures are
+ * classified and handled inside (see src/jobs/failure.ts).
+ */
 export function implementIngestEvidence(deps: IngestionDeps) {
   return implementTask(ingestEvidenceTask, deps.logger, async ({ evidenceId }, { helpers, logger }) => {
-    await ingestEvidence({ ...deps, logger }, evidenceId, { signal: helpers.abortSignal });
+    const schoolId = await schoolOfEvidence(deps.pool, evidenceId);
+    if (schoolId) await asSchool(schoolId, () => ingestEvidence({ ...deps, logger }, evidenceId, { signal: helpers.abortSignal }));
   });
 }

@@ -40,6 +40,12 @@ export type EvidenceChunk = z.infer<typeof EvidenceChunkRow>;
 export const EVIDENCE_COLUMNS = "id, school_id, student_id, kind, title, body, status, error, chunk_count, attempts, runner_id, created_at, updated_at";
 const CHUNK_COLUMNS = "id, school_id, student_id, evidence_id, ordinal, text";
 
+/** The school an evidence document belongs to (system: tasks learn it before they run as that school). */
+export async function schoolOfEvidence(db: Queryable, id: string): Promise<string | undefined> {
+  const { rows } = await db.query("select school_id from evidence where id = $1", [id]);
+  return rows[0] ? z.string().parse(rows[0].school_id) : undefined;
+}
+
 /** Locks one evidence row for the rest of the transaction, so concurrent ingestions of it serialise. */
 export async function lockEvidence(db: Queryable, id: string): Promise<Evidence | undefined> {
   const { rows } = await db.query(`select ${EVIDENCE_COLUMNS} from evidence where id = $1 for update`, [id]);

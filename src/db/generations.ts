@@ -101,6 +101,12 @@ export async function findGenerationForUpdate(db: Queryable, schoolId: string, i
   return rows[0] ? parseGeneration(rows[0]) : undefined;
 }
 
+/** The school a generation belongs to (system: tasks learn it before they run as that school). */
+export async function schoolOfGeneration(db: Queryable, id: string): Promise<string | undefined> {
+  const { rows } = await db.query("select school_id from generations where id = $1", [id]);
+  return rows[0] ? z.string().parse(rows[0].school_id) : undefined;
+}
+
 /** Loads a generation by id without a tenant filter: for tasks, whose payload came from a scoped mutation. */
 export async function findGenerationForTask(db: Queryable, id: string): Promise<Generation | undefined> {
   const { rows } = await db.query("select * from generations where id = $1", [id]);
@@ -163,13 +169,12 @@ export async function listAccessibleGenerations(
   return rows.map(parseGeneration);
 }
 
-/** How many QUEUED generations (all schools: one queue) run before this one: priority, then age. */
+/**
+ * How many QUEUED generations (all schools: one queue) run before this one: priority, then age.
+ * Counted by a function that sees every school, since row-level security shows a request its own only.
+ */
 export async function queuePosition(db: Queryable, generation: Generation): Promise<number> {
-  const { rows } = await db.query(
-    `select count(*)::int as ahead from generations
-     where status = 'QUEUED' and (priority, created_at, id) < ($1, $2, $3::uuid)`,
-    [generation.priority, generation.created_at, generation.id],
-  );
+  const { rows } = await db.query("select iepgen_queue_ahead($1, $2, $3::uuid) as ahead", [generation.priority, generation.created_at, generation.id]);
   return z.object({ ahead: z.number() }).parse(rows[0]).ahead + 1;
 }
 

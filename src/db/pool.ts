@@ -1,11 +1,13 @@
 import pg from "pg";
+import { TenantPool } from "./tenant.ts";
 import { mapDatabaseError } from "./errors.ts";
 
 /** Anything that can run a query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
 
 /**
- * Creates a connection pool (`statementTimeoutMs` bounds every statement on it). Errors on idle
+ * Creates a connection pool (`statementTimeoutMs` bounds every statement on it; `tenant` makes it a
+ * TenantPool, whose statements inside a request run under row-level security). Errors on idle
  * or checked-out clients (the database restarting, a terminated backend) are reported, never
  * fatal: the pool replaces the client.
  */
@@ -13,9 +15,9 @@ export function createPool(
   connectionString: string,
   max = 10,
   onError?: (error: Error) => void,
-  options: { statementTimeoutMs?: number; name?: string } = {},
+  options: { statementTimeoutMs?: number; name?: string; tenant?: boolean } = {},
 ): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new (options.tenant ? TenantPool : pg.Pool)({
     connectionString, max, application_name: options.name ?? "iepgen",
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });

@@ -29,10 +29,12 @@ export async function ensureDatabaseExists(connectionString: string, logger: Log
 
 /**
  * Applies the project's plain-SQL migrations (each once, in its own transaction, recorded in
- * `pgmigrations`, serialised by an advisory lock so concurrent starters wait) and then
+ * `pgmigrations`, serialised by an advisory lock so concurrent starters wait), after
  * graphile-worker's own schema migrations.
  */
 export async function migrate(connectionString: string, logger: Logger): Promise<void> {
+  // The queue's schema first: iepgen's own migrations refer to it (its job_spec type).
+  await runWorkerMigrations({ connectionString, logger: undefined });
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
@@ -51,7 +53,29 @@ export async function migrate(connectionString: string, logger: Logger): Promise
   } finally {
     await client.end();
   }
-  await runWorkerMigrations({ connectionString, logger: undefined });
+  await grantAppRole(connectionString);
+}
+
+/**
+ * Lets iepgen_app (the role API requests run as; see migrations/0009_row_level_security.sql) use
+ * every table, sequence and function of the app and of the queue, including those created by
+ * migrations since. Idempotent; run after every migration.
+ */
+async function grantAppRole(connectionString: string): Promise<void> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    // Concurrent GRANTs on one table can fail ("tuple concurrently updated"): one starter at a time.
+    await client.query("select pg_advisory_lock(hashtextextended('iepgen:grants', 0))");
+    for (const schema of ["public", "graphile_worker"]) {
+      await client.query(`grant usage on schema ${schema} to iepgen_app`);
+      await client.query(`grant select, insert, update, delete on all tables in schema ${schema} to iepgen_app`);
+      await client.query(`grant usage, select on all sequences in schema ${schema} to iepgen_app`);
+      await client.query(`grant execute on all functions in schema ${schema} to iepgen_app`);
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 /** Everything a fresh machine needs before serving: the database, its extensions, all migrations. */

@@ -1,7 +1,9 @@
 /**
  * Tasks are defined once (after Hive's workflows kit): `defineTask` gives a task its name, zod
  * payload (ids only), attempts and job key, and the helpers that add, replace and remove its jobs
- * on the CALLER's client (so inside the caller's transaction the job exists iff the rows commit).
+ * on the CALLER's client (so inside the caller's transaction the job exists iff the rows commit),
+ * through graphile-worker's add_jobs / remove_job (wrapped, so requests under row-level security
+ * may call them: migrations/0009).
  * `implementTask` binds an implementation to that definition for graphile-worker's task list.
  */
 import type { JobHelpers, Task } from "graphile-worker";
@@ -44,7 +46,7 @@ export function defineTask<P>(spec: {
       if (jobs.length === 0) return;
       const payloads = jobs.map((job) => spec.payload.parse(job.payload));
       await db.query(
-        `select graphile_worker.add_jobs(array(
+        `select iepgen_add_jobs(array(
            select row($1, spec.payload, null, spec.run_at, $2, spec.key, spec.priority, null)::graphile_worker.job_spec
            from unnest($3::json[], $4::text[], $5::int[], $6::timestamptz[]) as spec(payload, key, priority, run_at)
          ))`,
@@ -53,7 +55,7 @@ export function defineTask<P>(spec: {
       );
     },
     async dequeue(db, payload) {
-      await db.query("select graphile_worker.remove_job($1)", [spec.jobKey(spec.payload.parse(payload))]);
+      await db.query("select iepgen_remove_job($1)", [spec.jobKey(spec.payload.parse(payload))]);
     },
   };
   return definition;
