@@ -53,6 +53,7 @@ const EnvSchema = z
     API_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     RATE_LIMIT_USER_PER_MINUTE: z.coerce.number().int().min(1).default(30),
     RATE_LIMIT_SCHOOL_PER_MINUTE: z.coerce.number().int().min(1).default(300),
+    GENERATION_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
     EVIDENCE_MAX_CHARS: z.coerce.number().int().min(1000).default(200_000),
     GEMINI_API_KEY: optionalString,
     GEMINI_BASE_URL: optionalString,

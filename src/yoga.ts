@@ -8,6 +8,7 @@ import { findUser } from "./db/schools.ts";
 import { originPolicy, yogaCors, type OriginPolicy } from "./http/cors.ts";
 import { inputHygienePlugin } from "./http/hygiene.ts";
 import { requestLimitPlugins } from "./http/limits.ts";
+import { observabilityPlugins } from "./http/observability.ts";
 import { tenantPlugin } from "./http/tenant.ts";
 import { DEFAULT_RECHECK_MS, revocationPlugin, type RevocableContext, type SessionGuard } from "./http/revocation.ts";
 import type { Logger } from "./logger.ts";
@@ -116,6 +117,7 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
     cors: yogaCors(connectionPolicy.origins),
     context: (initial) => buildContext(deps, initial, options.production),
     plugins: [
+      ...observabilityPlugins(deps),
       healthzPlugin(options.health),
       ...requestLimitPlugins(deps.security.requestLimits, options.production),
       inputHygienePlugin(),
