@@ -23,7 +23,7 @@ import { startGeminiSimulator, type GeminiSimulator } from "../src/gemini/simula
 import { defaultAcademicYear } from "../src/iep/rules.ts";
 import { startRuntime, type Runtime } from "../src/runtime.ts";
 import { adminQuery, queryDatabase } from "./helpers/database.ts";
-import { GENERATION, GENERATION_EVENTS, generate, storedEvents, studentWithEvidence, wsClient, type StreamedEvent } from "./helpers/generation.ts";
+import { GENERATION, generate, storedEvents, studentWithEvidence, watchGenerationEvents, wsClient } from "./helpers/generation.ts";
 import {
   OUTAGE_RETRY_DELAY_MS,
   startTestStack,
@@ -135,31 +135,6 @@ async function getJson(url: string): Promise<{ status: number; body: any } | und
   }
 }
 
-/** Collects a generationEvents subscription until it completes; `delivered` is live. */
-function subscribe(client: WsClient, id: string, timeoutMs: number) {
-  const delivered: StreamedEvent[] = [];
-  let timedOut = false;
-  let completedAt = 0;
-  const iterator = client.iterate<{ generationEvents: StreamedEvent }>({ query: GENERATION_EVENTS, variables: { id, afterSeq: 0 } });
-  const done = (async () => {
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void iterator.return?.();
-    }, timeoutMs);
-    try {
-      for await (const result of iterator) {
-        if (result.errors) throw new Error(JSON.stringify(result.errors));
-        delivered.push(result.data!.generationEvents);
-      }
-    } finally {
-      clearTimeout(timer);
-      completedAt = performance.now();
-    }
-    return { timedOut, completedAt };
-  })();
-  return { delivered, done };
-}
-
 describe("database faults: API in this process, worker in another", () => {
   let stack: TestStack;
   let worker: WorkerProcess;
@@ -265,14 +240,14 @@ describe("database faults: API in this process, worker in another", () => {
       const generation = await generate(stack, { studentId, academicYear });
       const client = wsClient(stack);
       clients.push(client);
-      const subscription = subscribe(client, generation.id, 30_000);
+      const subscription = watchGenerationEvents(client, generation.id);
 
       await waitFor(async () => {
         const waiting = await queryDatabase<{ pid: number }>(stack.db.url,
           "select pid from pg_stat_activity where datname = $1 and wait_event_type = 'Lock' and wait_event = 'advisory'", [stack.db.name]);
-        return waiting.length > 0 && storedEvents(subscription.delivered).some((e) => e.stage === "SAVING");
+        return waiting.length > 0 && storedEvents(subscription.events).some((e) => e.stage === "SAVING");
       }, 20_000, "the draft to block in its save, with SAVING delivered to the subscriber");
-      expect(storedEvents(subscription.delivered).at(-1)).toMatchObject({ status: "RUNNING", stage: "SAVING" });
+      expect(storedEvents(subscription.events).at(-1)).toMatchObject({ status: "RUNNING", stage: "SAVING" });
 
       // Drop the LISTEN connections (this API process's and the worker process's), then let the
       // draft finish at once: SUCCEEDED is committed while the API's LISTEN is reconnecting
@@ -293,7 +268,7 @@ describe("database faults: API in this process, worker in another", () => {
       const { timedOut, completedAt } = await subscription.done;
       const completedMs = completedAt - released;
       expect(timedOut).toBe(false);
-      const stored = storedEvents(subscription.delivered);
+      const stored = storedEvents(subscription.events);
       expect(stored.at(-1)).toMatchObject({ status: "SUCCEEDED", stage: "DONE", progress: 1 });
       expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
       const dbSeqs = await queryDatabase<{ seq: number }>(stack.db.url, "select seq from generation_events where generation_id = $1 order by seq", [generation.id]);

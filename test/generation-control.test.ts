@@ -10,14 +10,13 @@ import {
   EVIDENCE_DOCS,
   GENERATE_IEP,
   GENERATION,
-  GENERATION_EVENTS,
   generate,
   storedEvents,
   studentWithEvidence,
   waitForStatus,
   slowNextStream,
+  watchGenerationEvents,
   wsClient,
-  type StreamedEvent,
 } from "./helpers/generation.ts";
 import {
   addReadyEvidence,
@@ -109,36 +108,6 @@ async function view(stack: TestStack, id: string, token?: string) {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Opens a generationEvents subscription and collects until it completes. `first` resolves on the
- * first event (by then the live listener is attached: the server listens before replaying).
- */
-function openEvents(client: WsClient, id: string, afterSeq = 0, timeoutMs = 30_000) {
-  const events: StreamedEvent[] = [];
-  let markFirst: () => void = () => undefined;
-  const first = new Promise<void>((resolve) => (markFirst = resolve));
-  let timedOut = false;
-  const iterator = client.iterate<{ generationEvents: StreamedEvent }>({ query: GENERATION_EVENTS, variables: { id, afterSeq } });
-  const done = (async () => {
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void iterator.return?.();
-    }, timeoutMs);
-    try {
-      for await (const result of iterator) {
-        if (result.errors) throw new Error(JSON.stringify(result.errors));
-        events.push(result.data!.generationEvents);
-        markFirst();
-      }
-    } finally {
-      clearTimeout(timer);
-      markFirst();
-    }
-    return { events, timedOut };
-  })();
-  return { first, done, events };
-}
 
 /** Stored seqs must be 1..n with no gap and no repeat; deltas repeat the latest stored seq. */
 function expectStrictSeqs(seqs: number[]): void {
@@ -382,7 +351,7 @@ describe("generation control: with the worker", () => {
 
       const client = wsClient(stack);
       clients.push(client);
-      const subscription = openEvents(client, generation.id);
+      const subscription = watchGenerationEvents(client, generation.id);
       await subscription.first;
 
       const started = performance.now();
@@ -482,7 +451,7 @@ describe("generation control: with the worker", () => {
 
     const client = wsClient(stack);
     clients.push(client);
-    const { events, timedOut } = await openEvents(client, generation.id, failed.lastSeq).done;
+    const { events, timedOut } = await watchGenerationEvents(client, generation.id, { afterSeq: failed.lastSeq }).done;
     expect(timedOut).toBe(false);
     const stored = storedEvents(events);
     expect(stored[0]).toMatchObject({ seq: failed.lastSeq + 1, status: "QUEUED" });
@@ -678,7 +647,7 @@ describe("generation control: the worker in a separate process", () => {
       const generation = await generate(stack, { studentId });
       const client = wsClient(stack);
       clients.push(client);
-      const { events, timedOut } = await openEvents(client, generation.id).done;
+      const { events, timedOut } = await watchGenerationEvents(client, generation.id).done;
       expect(timedOut).toBe(false);
       const stored = storedEvents(events);
       expect(stored[0]).toMatchObject({ seq: 1, status: "QUEUED" });
@@ -717,7 +686,7 @@ describe("generation control: the worker in a separate process", () => {
 
       const client = wsClient(stack);
       clients.push(client);
-      const subscription = openEvents(client, generation.id);
+      const subscription = watchGenerationEvents(client, generation.id);
       await subscription.first;
 
       const started = performance.now();

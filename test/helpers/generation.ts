@@ -132,3 +132,35 @@ export function slowNextStream(simulator: GeminiSimulator, latencyMs: number): (
     simulator.setLatencyMs(0);
   };
 }
+
+/**
+ * Opens a generationEvents subscription over graphql-ws and collects until it completes (or
+ * `timeoutMs` passes). `events` fills live; `first` resolves on the first event (by then the live
+ * listener is attached: the server listens before replaying); `done` tells whether it timed out
+ * and when it completed (performance.now()).
+ */
+export function watchGenerationEvents(client: WsClient, id: string, options: { afterSeq?: number; timeoutMs?: number } = {}) {
+  const events: StreamedEvent[] = [];
+  let markFirst: () => void = () => undefined;
+  const first = new Promise<void>((resolve) => (markFirst = resolve));
+  let timedOut = false;
+  const iterator = client.iterate<{ generationEvents: StreamedEvent }>({ query: GENERATION_EVENTS, variables: { id, afterSeq: options.afterSeq ?? 0 } });
+  const done = (async () => {
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void iterator.return?.();
+    }, options.timeoutMs ?? 30_000);
+    try {
+      for await (const result of iterator) {
+        if (result.errors) throw new Error(JSON.stringify(result.errors));
+        events.push(result.data!.generationEvents);
+        markFirst();
+      }
+    } finally {
+      clearTimeout(timer);
+      markFirst();
+    }
+    return { events, timedOut, completedAt: performance.now() };
+  })();
+  return { first, done, events };
+}
