@@ -6,6 +6,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import { connectionAuthorization, type AuthFailure, type Session } from "./auth.ts";
 import { guardSession, type Revocation, type SessionGuard } from "./http/revocation.ts";
+import { METRICS_CONTENT_TYPE, renderMetrics } from "./monitoring/metrics.ts";
 import type { App } from "./yoga.ts";
 
 /** An app listening on one port: GraphQL over HTTP and SSE, graphql-ws on the same path, /healthz. */
@@ -157,16 +158,25 @@ async function closeWhenDrained(socket: WebSocket, guard: SessionGuard, reason: 
 }
 
 /**
- * A bare /healthz listener for a worker-only process (`npm run worker` with WORKER_HEALTH_PORT), so
- * an orchestrator can probe it: 200 with the health JSON when healthy, else 503.
+ * A bare /healthz and /metrics listener for a worker-only process (`npm run worker` with
+ * WORKER_HEALTH_PORT), so an orchestrator can probe it (200 with the health JSON when healthy, else
+ * 503) and Prometheus can scrape it.
  */
 export async function listenHealth(
   health: () => Promise<{ ok: boolean }>,
   options: { host: string; port: number },
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
-    if (req.method !== "GET" || new URL(req.url ?? "/", "http://worker").pathname !== "/healthz") {
-      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not found: try /healthz" }));
+    const pathname = new URL(req.url ?? "/", "http://worker").pathname;
+    if (req.method === "GET" && pathname === "/metrics") {
+      renderMetrics().then(
+        (body) => res.writeHead(200, { "content-type": METRICS_CONTENT_TYPE }).end(body),
+        (error: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(String(error)),
+      );
+      return;
+    }
+    if (req.method !== "GET" || pathname !== "/healthz") {
+      res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not found: try /healthz or /metrics" }));
       return;
     }
     health().then(

@@ -1,5 +1,6 @@
 import { GoogleGenAI } from "@google/genai";
 import type { Logger } from "../logger.ts";
+import { countGeminiTokens } from "../monitoring/metrics.ts";
 import { createResilientCaller, type ResilienceOptions, type ResilientCaller } from "./resilience.ts";
 
 /** Output size iepgen stores (evidence_chunks.embedding is vector(768)). */
@@ -44,6 +45,9 @@ export interface Gemini {
   streamJson(request: StreamJsonRequest): Promise<{ text: string; model: string }>;
 }
 
+/** The token counts Gemini reports on a response (the last chunk of a stream). */
+type GeminiUsage = { promptTokenCount?: number; candidatesTokenCount?: number };
+
 export function createGemini(config: GeminiConfig, logger: Logger): Gemini {
   const sdk = new GoogleGenAI({
     apiKey: config.apiKey,
@@ -62,6 +66,7 @@ export function createGemini(config: GeminiConfig, logger: Logger): Gemini {
         }),
       signal,
     );
+    countGeminiTokens("embed", (response as { usageMetadata?: GeminiUsage }).usageMetadata);
     const vectors = (response.embeddings ?? []).map((embedding) => embedding.values ?? []);
     if (vectors.length !== texts.length || vectors.some((v) => v.length !== EMBEDDING_DIMENSIONS)) {
       throw new Error(`Gemini returned ${vectors.length} embeddings for ${texts.length} texts, or of the wrong size`);
@@ -88,12 +93,15 @@ export function createGemini(config: GeminiConfig, logger: Logger): Gemini {
           },
         });
         let whole = "";
+        let usage: GeminiUsage | undefined;
         for await (const chunk of stream) {
+          usage = chunk.usageMetadata ?? usage;
           const piece = chunk.text ?? "";
           if (piece === "") continue;
           whole += piece;
           request.onDelta(piece);
         }
+        countGeminiTokens("draft", usage);
         return whole;
       },
       request.signal,

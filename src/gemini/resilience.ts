@@ -1,6 +1,7 @@
 import CircuitBreaker from "opossum";
 import { ApiError } from "@google/genai";
 import type { Logger } from "../logger.ts";
+import { countGeminiError, observeGeminiCall, registerBreaker } from "../monitoring/metrics.ts";
 
 /**
  * Gemini is unavailable for everyone right now (breaker open, or 429/5xx/connection refused outlasting
@@ -91,8 +92,23 @@ export function createResilientCaller(name: string, options: ResilienceOptions, 
   breaker.on("open", () => log.warn("circuit opened: Gemini calls fail fast until it half-opens"));
   breaker.on("halfOpen", () => log.info("circuit half-open: trying Gemini again"));
   breaker.on("close", () => log.info("circuit closed"));
+  registerBreaker(name, breaker);
 
+  /** One Gemini call, timed and counted in /metrics (src/monitoring/metrics.ts). */
   async function call<T>(operation: string, attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const start = performance.now();
+    try {
+      const result = await retrying(operation, attempt, signal);
+      observeGeminiCall(operation, "ok", performance.now() - start);
+      return result;
+    } catch (error) {
+      observeGeminiCall(operation, "error", performance.now() - start);
+      countGeminiError(operation, errorKind(error, signal));
+      throw error;
+    }
+  }
+
+  async function retrying<T>(operation: string, attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     for (let retry = 0; ; retry++) {
       signal?.throwIfAborted();
       try {
@@ -104,6 +120,7 @@ export function createResilientCaller(name: string, options: ResilienceOptions, 
         if (signal?.aborted) throw error;
         if (!isTransient(error)) throw new GeminiRequestError(`Gemini ${operation} failed: ${messageOf(error)}`, { cause: error });
         if (retry >= options.maxRetries) throw exhausted(operation, retry + 1, error);
+        countGeminiError(operation, "transient");
         const delay = backoffDelay(retry, retryAfterMs(error), options);
         log.warn({ operation, retry: retry + 1, delayMs: delay, err: messageOf(error) }, "transient Gemini failure; retrying");
         await sleep(delay, signal);
@@ -138,6 +155,14 @@ function exhausted(operation: string, tries: number, error: unknown): Error {
   return isOutageSignal(error)
     ? new GeminiUnavailableError(message, { cause: error, retryAfterMs: retryAfterMs(error) })
     : new GeminiCallFailedError(message, { cause: error });
+}
+
+/** The kind label of a call's final error (its retried failures count as "transient"). */
+function errorKind(error: unknown, signal: AbortSignal | undefined): "unavailable" | "failed" | "request" | "breaker_open" | "aborted" {
+  if (signal?.aborted) return "aborted";
+  if (error instanceof GeminiUnavailableError) return isBreakerOpenError(error.cause) ? "breaker_open" : "unavailable";
+  if (error instanceof GeminiRequestError) return "request";
+  return "failed";
 }
 
 function isBreakerOpenError(error: unknown): boolean {

@@ -1,10 +1,17 @@
 import type { Plugin } from "graphql-yoga";
 import type { AppDeps } from "../context.ts";
+import { compressionPlugin } from "./compression.ts";
+import { metricsPlugin } from "./metrics.ts";
+import { requestIdPlugin } from "./request-id.ts";
 
 /**
  * Operations plumbing on every request: the request id (echoed in `X-Request-Id`), response
- * compression, and /metrics. Filled in by the operations work (issue 8).
+ * compression, and /metrics (src/http/metrics.ts).
  */
-export function observabilityPlugins(_deps: AppDeps): Plugin[] {
-  return [];
+export function observabilityPlugins(deps: AppDeps): Plugin[] {
+  return [
+    requestIdPlugin(deps.logger),
+    metricsPlugin(deps),
+    compressionPlugin(),
+  ];
 }

@@ -10,6 +10,7 @@ import type { JobHelpers, Task } from "graphile-worker";
 import type { z } from "zod";
 import type { Queryable } from "../db/pool.ts";
 import type { Logger } from "../logger.ts";
+import { observeJob } from "../monitoring/metrics.ts";
 
 export interface TaskDefinition<P> {
   readonly name: string;
@@ -68,15 +69,26 @@ export interface TaskContext {
   logger: Logger;
 }
 
-/** Binds an implementation to a definition: validates the payload, then runs with a job logger. */
+/**
+ * Binds an implementation to a definition: validates the payload, then runs with a job logger; its
+ * duration and queue wait (from run_at) go to /metrics.
+ */
 export function implementTask<P extends object>(
   definition: TaskDefinition<P>,
   logger: Logger,
   run: (payload: P, context: TaskContext) => Promise<void>,
 ): Task {
   return async (raw, helpers) => {
-    const payload = definition.payload.parse(raw);
-    const jobLogger = logger.child({ task: definition.name, jobId: helpers.job.id });
-    await run(payload, { helpers, logger: jobLogger });
+    const start = performance.now();
+    const queueWaitMs = Date.now() - new Date(helpers.job.run_at).getTime();
+    let outcome: "ok" | "error" = "error";
+    try {
+      const payload = definition.payload.parse(raw);
+      const jobLogger = logger.child({ task: definition.name, jobId: helpers.job.id });
+      await run(payload, { helpers, logger: jobLogger });
+      outcome = "ok";
+    } finally {
+      observeJob(definition.name, outcome, performance.now() - start, queueWaitMs);
+    }
   };
 }
