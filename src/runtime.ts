@@ -8,6 +8,7 @@ import type { RetryTimings } from "./jobs/retry-policy.ts";
 import type { Logger } from "./logger.ts";
 import { DEFAULT_SECURITY, type SecurityConfig } from "./security.ts";
 import { startEventLoopMonitor, type EventLoopSnapshot } from "./monitoring/event-loop.ts";
+import { registerPool } from "./monitoring/metrics.ts";
 import { startHeartbeat } from "./recovery/heartbeat.ts";
 import { startRecovery } from "./recovery/sweeper.ts";
 import { listen, type ListeningServer } from "./server.ts";
@@ -74,6 +75,8 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
     statementTimeoutMs: security.apiStatementTimeoutMs, name: "iepgen-api", tenant: true,
   });
   const workerPool = config.worker ? createPool(config.databaseUrl, config.poolMax, onPoolError, { name: "iepgen-worker", tenant: true }) : undefined;
+  registerPool("api", pool);
+  if (workerPool) registerPool("worker", workerPool);
   const gemini = createGemini(config.gemini, logger);
   const bus = startEventBus(config.databaseUrl, logger);
   const running = createRunningGenerations(bus.pubsub);

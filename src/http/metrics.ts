@@ -1,7 +1,7 @@
 import { getOperationAST, type DocumentNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { AppDeps } from "../context.ts";
-import { METRICS_CONTENT_TYPE, observeGraphql, observeHttp, registerPool, renderMetrics, trackSubscription } from "../monitoring/metrics.ts";
+import { METRICS_CONTENT_TYPE, observeGraphql, observeHttp, renderMetrics, trackSubscription } from "../monitoring/metrics.ts";
 
 const ROUTES = new Set(["/graphql", "/healthz", "/metrics"]);
 
@@ -10,8 +10,7 @@ const ROUTES = new Set(["/graphql", "/healthz", "/metrics"]);
  * route and status, GraphQL queries and mutations by operation name, and open subscription streams
  * by transport (graphql-ws when the context came from a socket's connectionParams, else SSE).
  */
-export function metricsPlugin(deps: AppDeps): Plugin {
-  registerPool("api", deps.pool);
+export function metricsPlugin(_deps: AppDeps): Plugin {
   const started = new WeakMap<Request, number>();
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
