@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
-import { run, type Runner, type TaskList, type WorkerEvents } from "graphile-worker";
+import { parseCronItems, run, type ParsedCronItem, type Runner, type TaskList, type WorkerEvents } from "graphile-worker";
 import type pg from "pg";
+import { cleanupGenerationsTask, DEFAULT_RETENTION_DAYS, implementCleanupGenerations } from "../tasks/cleanup_generations.ts";
 import { implementGenerateIep, generateIep } from "../tasks/generate_iep.ts";
 import { implementIngestEvidence, ingestEvidenceTask } from "../tasks/ingest_evidence.ts";
 import { forceUnlockWorkers } from "./db/workers.ts";
@@ -36,7 +37,22 @@ export function buildTaskList(deps: WorkerDeps): TaskList {
   return {
     [ingestEvidenceTask.name]: implementIngestEvidence(deps),
     [generateIep.name]: implementGenerateIep(deps),
+    [cleanupGenerationsTask.name]: implementCleanupGenerations(deps),
   };
+}
+
+/**
+ * iepgen's crontab: `cleanup_generations` daily at 03:17 UTC with the retention. graphile-worker
+ * schedules each occurrence once across all workers (known_crontabs); a missed day is not backfilled.
+ */
+export function buildCronItems(options: Pick<WorkerOptions, "retentionDays">): ParsedCronItem[] {
+  return parseCronItems([{
+    task: cleanupGenerationsTask.name,
+    identifier: "cleanup_generations_daily",
+    match: "17 3 * * *",
+    payload: { olderThanDays: options.retentionDays ?? DEFAULT_RETENTION_DAYS },
+    options: { backfillPeriod: 0, maxAttempts: cleanupGenerationsTask.maxAttempts, jobKey: "cleanup_generations", jobKeyMode: "replace" },
+  }]);
 }
 
 export interface WorkerOptions {
@@ -44,6 +60,8 @@ export interface WorkerOptions {
   pollIntervalMs?: number;
   /** On shutdown, running jobs get this long to finish before their AbortSignal fires (default 5 s). */
   shutdownAbortAfterMs?: number;
+  /** Days a finished generation is kept before the daily cleanup archives it (GENERATION_RETENTION_DAYS, default 30). */
+  retentionDays?: number;
 }
 
 const RESTART_DELAY = { firstMs: 500, maxMs: 15_000 };
@@ -77,7 +95,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       concurrency: options.concurrency,
       pollInterval: options.pollIntervalMs ?? 1000,
       noHandleSignals: true,
-      parsedCronItems: [],
+      parsedCronItems: buildCronItems(options),
       gracefulShutdownAbortTimeout: options.shutdownAbortAfterMs ?? 5000,
       logger: graphileWorkerLogger(deps.logger),
     });

@@ -60,6 +60,11 @@ const CASES: Record<string, Case> = {
     document: () => ({ args: "(first: 10)", selection: "{ edges { node { id action resourceId } } }" }),
     outsider: "empty", teacher: "forbidden", caseManager: "forbidden",
   },
+  "Query.queueStats": {
+    document: () => ({ args: "", selection: "{ finishedLastHour generationsByStatus { succeeded } }" }),
+    outsider: "own", teacher: "forbidden", caseManager: "forbidden",
+  },
+  "Mutation.cleanupGenerations": { document: () => ({ args: "(olderThanDays: 30)", selection: "" }), outsider: "own", teacher: "forbidden", caseManager: "forbidden" },
   "Mutation.createStudent": {
     document: () => ({ args: `(input: { firstName: "Ada", lastName: "Other", dateOfBirth: "2015-09-01", grade: "5" })`, selection: PAYLOAD }),
     outsider: "own", teacher: "forbidden",

@@ -41,6 +41,8 @@ describe("schema.graphql", () => {
       "iep(id: ID!): Iep",
       "generationEvents(afterSeq: Int = 0, id: ID!): GenerationEvent!",
       "batchProgress(id: ID!): BatchProgress!",
+      "queueStats: QueueStats!",
+      "cleanupGenerations(olderThanDays: Int!): Int!",
       "union GenerateIepPayload = GenerateIepSuccess | InvalidStateError | NotFoundError | RateLimitedError | ValidationError",
       "enum GenerationStatus {",
     ]) {

@@ -6,6 +6,7 @@
  *               │  └──requeue──────┘ │ └──fail──▶ FAILED ──retry──▶ QUEUED
  *               └─────recover────────┘   (a dead runner; FAILED once attempts are used up)
  *   QUEUED / RUNNING ──cancel──▶ CANCELLED ──retry──▶ QUEUED
+ *   SUCCEEDED / FAILED / CANCELLED ──archive (after the retention)──▶ the same status, archived_at set
  *
  * Each transition is ONE SQL statement that updates the row, stores the next event
  * (seq = last_seq + 1) and NOTIFYs it (delivered at commit), and names the statuses it may leave
@@ -101,6 +102,16 @@ const SQL = {
      run_id = null, runner_id = null`,
     "status = 'RUNNING' and id = any($1::uuid[])",
   ),
+  archive: `with archived as (
+       update generations set archived_at = now(), instructions = null, updated_at = now()
+       where status in ('SUCCEEDED', 'FAILED', 'CANCELLED') and archived_at is null
+         and finished_at < now() - make_interval(days => $1::int)
+         and ($2::uuid is null or school_id = $2)
+       returning id
+     ), events as (
+       delete from generation_events e using archived a where e.generation_id = a.id
+     )
+     select count(*)::int as archived from archived`,
 } as const;
 
 function parse(rows: unknown[]): Generation | undefined {
@@ -182,6 +193,20 @@ export async function recover(ctx: LifecycleContext, generationIds: readonly str
   if (generationIds.length === 0) return [];
   const { rows } = await ctx.db.query(SQL.recover, [generationIds]);
   return rows.map((row) => GenerationRow.parse(row));
+}
+
+/**
+ * Finished generations (SUCCEEDED, FAILED, CANCELLED) that finished more than `olderThanDays` ago
+ * and are not archived yet → archived, in one statement: `archived_at` set, the transient
+ * `instructions` cleared and their events deleted; the row stays as a summary (status, attempts,
+ * timings, error, iep_id) and the IEP is untouched. Only `schoolId`'s, or every school's when null
+ * (system work, as the owner). No event is stored or published. Returns how many were archived.
+ */
+export async function archive(ctx: LifecycleContext, olderThanDays: number, schoolId: string | null): Promise<number> {
+  const { rows } = await ctx.db.query(SQL.archive, [olderThanDays, schoolId]);
+  const archived = Number((rows[0] as { archived: number } | undefined)?.archived ?? 0);
+  ctx.log.debug({ archived, olderThanDays, schoolId }, "archived finished generations");
+  return archived;
 }
 
 /** The fence of one run: the generation and the run id `start` gave it. */

@@ -31,6 +31,7 @@ import { isUuid } from "../ids.ts";
 import { assignedTo } from "../services/assignments.ts";
 import { StudentRef } from "./students.ts";
 import { watchAccess } from "./access.ts";
+import { archivedAtOf } from "../db/operations.ts";
 
 const GenerationStatusEnum = builder.enumType("GenerationStatus", {
   values: {
@@ -102,6 +103,13 @@ GenerationRef.implement({
     createdAt: t.field({ type: "DateTime", resolve: (g) => g.created_at }),
     startedAt: t.field({ type: "DateTime", nullable: true, resolve: (g) => g.started_at }),
     finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (g) => g.finished_at }),
+    archivedAt: t.loadable({
+      type: "DateTime",
+      nullable: true,
+      description: "When it was archived (finished longer ago than the retention): its events and instructions are gone, this row stays as a summary.",
+      load: (ids: string[], ctx: GraphQLContext) => archivedAtOf(ctx.deps.pool, ctx.viewer.schoolId, ids),
+      resolve: (g) => g.id,
+    }),
     queuePosition: t.int({
       nullable: true,
       description: "1 = next to run. Only while QUEUED.",

@@ -11,6 +11,7 @@ import "./generations.ts";
 import "./batches.ts";
 import "./assignments.ts";
 import "./audit.ts";
+import "./operations.ts";
 
 /** The executable schema, built once from every domain module. */
 export const schema = builder.toSchema();

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { batchCounts, listGenerationEvents, TERMINAL_STATUSES, type GenerationEvent, type GenerationStage, type GenerationStatus } from "../../db/generations.ts";
+import { isArchived } from "../../db/operations.ts";
 import type { PubSub } from "../../events/bus.ts";
 import { listenNow, withResync } from "../../events/listen.ts";
 
@@ -26,7 +27,8 @@ function storedView(event: GenerationEvent): GenerationEventView {
  * seq, and delivers in seq order. Text deltas are live only and carry the latest stored seq. It
  * also re-reads the table when the LISTEN connection comes back and every 10 s, so a lost NOTIFY
  * (the terminal one, say) delays an event but never hangs the subscription.
- * Completes once the latest stored event is terminal (SUCCEEDED, FAILED, CANCELLED).
+ * Completes once the latest stored event is terminal (SUCCEEDED, FAILED, CANCELLED), and at once
+ * for an archived generation (its events are deleted).
  */
 export async function* streamGenerationEvents(
   pool: pg.Pool,
@@ -55,7 +57,7 @@ export async function* streamGenerationEvents(
     const [resumedFrom] = afterSeq > 0 ? await listGenerationEvents(pool, target.schoolId, target.generationId, afterSeq - 1) : [];
     if (resumedFrom?.seq === afterSeq) latest = storedView(resumedFrom);
     yield* catchUp();
-    if (isFinished()) return;
+    if (isFinished() || (!latest && (await isArchived(pool, target.schoolId, target.generationId)))) return;
     for (let item = await live.next(); !item.done; item = await live.next()) {
       const event = item.value;
       if (event.type === "bus.resync") {
