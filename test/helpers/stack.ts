@@ -3,7 +3,7 @@ import { insertSchool, insertUser, type UserRole } from "../../src/db/schools.ts
 import { parseEnv } from "../../src/env.ts";
 import { SIMULATOR_API_KEY } from "../../src/gemini/config.ts";
 import { startGeminiSimulator, type GeminiSimulator } from "../../src/gemini/simulator/server.ts";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger, type Logger } from "../../src/logger.ts";
 import { startRuntime, type Runtime, type RuntimeConfig } from "../../src/runtime.ts";
 import type { SecurityConfig } from "../../src/security.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
@@ -54,6 +54,8 @@ export interface StackOptions {
   evidenceMaxChars?: number;
   /** Merged over DEFAULT_SECURITY (e.g. small rate limits). */
   security?: Partial<SecurityConfig>;
+  /** The process's logger (default testLogger()): a test may capture its lines. */
+  logger?: Logger;
 }
 
 export function testLogger() {
@@ -69,7 +71,7 @@ function runtimeConfig(databaseUrl: string, simulator: GeminiSimulator, options:
     jwtSecret: TEST_JWT_SECRET,
     evidenceMaxChars: options.evidenceMaxChars ?? 200_000,
     production: false,
-    logger: testLogger(),
+    logger: options.logger ?? testLogger(),
     gemini: {
       apiKey: SIMULATOR_API_KEY,
       baseUrl: simulator.url,
