@@ -27,7 +27,7 @@ async function main(mode: Mode): Promise<void> {
     production: env.NODE_ENV === "production",
     gemini: gemini.config,
     logger,
-    worker: mode === "api" ? undefined : { concurrency: env.WORKER_CONCURRENCY },
+    worker: mode === "api" ? undefined : { concurrency: env.WORKER_CONCURRENCY, retentionDays: env.GENERATION_RETENTION_DAYS },
     workerConcurrencyHint: env.WORKER_CONCURRENCY,
     retry: { outageDelayMs: env.OUTAGE_RETRY_DELAY_MS, databaseDelayMs: 2000, backoffBaseMs: env.RETRY_BASE_DELAY_MS },
     recovery: { heartbeatMs: env.WORKER_HEARTBEAT_MS, deadAfterMs: env.WORKER_DEAD_AFTER_MS },
