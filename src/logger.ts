@@ -29,6 +29,16 @@ export function graphileWorkerLogger(logger: Logger): WorkerLogger {
       ...(scope.taskIdentifier ? { task: scope.taskIdentifier } : {}),
       ...(scope.jobId ? { jobId: scope.jobId } : {}),
     });
-    return (level, message, meta) => child[workerLevelToPino[level]](meta ?? {}, message);
+    return (level, message, meta) => child[workerLevelToPino[level]](workerMeta(meta), message);
   });
+}
+
+/**
+ * graphile-worker attaches whole job rows to some lines; their `last_error` may quote a failure's
+ * text. Keep the job's id, task and attempts only.
+ */
+function workerMeta(meta: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!meta || typeof meta.job !== "object" || meta.job === null) return meta ?? {};
+  const { job, ...rest } = meta as { job: { id?: unknown; task_identifier?: unknown; attempts?: unknown } };
+  return { ...rest, jobId: job.id, task: job.task_identifier, attempts: job.attempts };
 }
