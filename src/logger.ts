@@ -35,10 +35,10 @@ export function graphileWorkerLogger(logger: Logger): WorkerLogger {
 
 /**
  * graphile-worker attaches whole job rows to some lines; their `last_error` may quote a failure's
- * text. Keep the job's id, task and attempts only.
+ * text. Keep the job's id and attempts only.
  */
 function workerMeta(meta: Record<string, unknown> | undefined): Record<string, unknown> {
   if (!meta || typeof meta.job !== "object" || meta.job === null) return meta ?? {};
-  const { job, ...rest } = meta as { job: { id?: unknown; task_identifier?: unknown; attempts?: unknown } };
-  return { ...rest, jobId: job.id, task: job.task_identifier, attempts: job.attempts };
+  const { job, ...rest } = meta as { job: { id?: unknown; attempts?: unknown } };
+  return { ...rest, jobId: job.id, attempts: job.attempts };
 }
