@@ -20,7 +20,7 @@ const GUARDIAN = {
 const EVIDENCE_BODY = "Zephyrine read 44 words correct per minute with 92% accuracy on the spring probe, up from a "
   + "baseline of 18; her father Octavian reports nightly reading at 42 Larkspur Lane.";
 const SET_GUARDIANS = /* GraphQL */ `
-  mutation SetGuardians($input: SetStudentGuardiansInput!) {
+  mutation SetGuardiansForLogging($input: SetStudentGuardiansInput!) {
     setStudentGuardians(input: $input) { __typename }
   }
 `;
