@@ -8,6 +8,7 @@ import "./guardians.ts";
 import "./evidence.ts";
 import "./ieps.ts";
 import "./generations.ts";
+import "./generation-mutations.ts";
 import "./batches.ts";
 import "./assignments.ts";
 import "./audit.ts";
