@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signToken } from "../src/auth.ts";
 import { insertUser } from "../src/db/schools.ts";
 import type { Runtime } from "../src/runtime.ts";
+import { buildCronItems } from "../src/worker.ts";
 import { GENERATION_EVENTS, generate, sseClient, studentWithEvidence } from "./helpers/generation.ts";
 import { startSecondApi, startTestStack, TEST_JWT_SECRET, waitFor, type Tenant, type TestStack } from "./helpers/stack.ts";
 
@@ -145,8 +146,10 @@ describe("operations: queue statistics and cleanup", () => {
       await waitFor(async () => (await archivedAt(ids.otherOld)) !== null, 20_000, "the other school's old generation to be archived");
       expect(await eventCount(ids.otherOld)).toBe(0);
       expect(await archivedAt(ids.recentSucceeded)).toBeNull();
-      const { rows } = await stack.runtime.pool.query("select identifier from graphile_worker._private_known_crontabs");
-      expect(rows.map((row) => row.identifier)).toContain("cleanup_generations_daily");
+      // The daily crontab item runs this task with GENERATION_RETENTION_DAYS.
+      expect(buildCronItems({ retentionDays: 7 })).toEqual([expect.objectContaining({
+        identifier: "cleanup_generations_daily", task: "cleanup_generations", payload: { olderThanDays: 7 },
+      })]);
     } finally {
       await worker?.close();
     }
