@@ -23,6 +23,7 @@ import { citedChunkIds, type IepContent } from "../src/iep/content.ts";
 import { buildIepPrompt, type PromptChunk, type PromptStudent } from "../src/iep/prompt.ts";
 import { checkIepContent, iepContentSchemaFor, iepPeriod, responseJsonSchema, sectionRequirements } from "../src/iep/rules.ts";
 import { chunkText } from "../src/services/chunking.ts";
+import { seededRandom } from "../src/gemini/simulator/random.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "30" }, warmup: { type: "string", default: "5" } } });
 const RUNS = Number(values.runs);
@@ -36,16 +37,6 @@ const MONITOR_RESOLUTION_MS = 1;
 // ---------------------------------------------------------------------------------------------
 // Inputs
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SENTENCES: ((r: Rng) => string)[] = [
   (r) => `On the ${r.pick(TESTS)}, ${r.pick(NAMES)} earned a standard score of ${r.int(55, 125)} (${r.int(1, 95)}th percentile).`,
@@ -75,7 +66,7 @@ interface Rng {
 }
 
 function rng(seed: number): Rng {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   return {
     int,

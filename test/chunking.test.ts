@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { chunkText, DEFAULT_CHUNKING, type ChunkingOptions } from "../src/services/chunking.ts";
+import { seededRandom } from "../src/gemini/simulator/random.ts";
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const graphemeSegmenter = new Intl.Segmenter("en", { granularity: "grapheme" });
@@ -35,16 +36,6 @@ function expectWellFormed(chunks: readonly string[], options: ChunkingOptions): 
   }
 }
 
-/** A deterministic pseudo-random generator (mulberry32), so the "huge document" is the same every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = [
   "student", "reads", "fluently", "with", "support", "during", "guided", "practice", "math", "fractions",
@@ -54,7 +45,7 @@ const WORDS = [
 
 /** Sentences of 6–20 words (well under the default overlap), each tagged with a unique id. */
 function varietySentences(count: number, seed = 42): string[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   return Array.from({ length: count }, (_, i) => {
     const length = 6 + Math.floor(next() * 15);
     const words = Array.from({ length }, () => WORDS[Math.floor(next() * WORDS.length)]!);

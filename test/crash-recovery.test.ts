@@ -3,7 +3,6 @@
  * twice, concurrent drafts for one student, the reconciler, and a worker-only process's /healthz.
  * Every wait is on a condition (a row, a job, an event), never on a fixed sleep.
  */
-import { createServer, type AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Client as WsClient } from "graphql-ws";
 import type pg from "pg";
@@ -25,6 +24,7 @@ import {
 import { jobById, jobByKey } from "./helpers/jobs.ts";
 import { startSecondApi, startTestStack, TEST_RECOVERY_TIMINGS, testLogger, waitFor, type TestStack } from "./helpers/stack.ts";
 import { startWorkerProcess, type WorkerProcess } from "./helpers/worker-process.ts";
+import { freePort } from "./helpers/process.ts";
 
 const TERMINAL = ["SUCCEEDED", "FAILED", "CANCELLED"];
 const jobKey = (generationId: string) => `generate_iep:${generationId}`;
@@ -149,14 +149,6 @@ async function addJobAgain(pool: pg.Pool, generationId: string): Promise<string>
     `select (graphile_worker.add_job('generate_iep', json_build_object('generationId', $1::text), max_attempts => 3, job_key => $2)).id::text as id`,
     [generationId, jobKey(generationId)]);
   return rows[0]!.id;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe("worker processes killed mid-draft", () => {

@@ -7,7 +7,6 @@
  */
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -37,6 +36,7 @@ import {
   type TestStack,
 } from "./helpers/stack.ts";
 import { startWorkerProcess, type WorkerProcess } from "./helpers/worker-process.ts";
+import { freePort } from "./helpers/process.ts";
 
 const run = promisify(execFile);
 
@@ -304,14 +304,6 @@ interface PrivateCluster {
   stop(mode: "fast" | "immediate"): Promise<void>;
   log(): Promise<string>;
   remove(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function createPrivateCluster(): Promise<PrivateCluster> {

@@ -1,9 +1,8 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GENERATION_EVENTS, generate, sseClient, studentWithEvidence, waitForStatus, watchGenerationEvents, wsClient } from "./helpers/generation.ts";
 import { startTestStack, waitFor, type TestStack } from "./helpers/stack.ts";
 import { startWorkerProcess } from "./helpers/worker-process.ts";
+import { freePort } from "./helpers/process.ts";
 
 /** The value of one sample (`name{labels} value`), labels given as an exact subset; undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -118,10 +117,3 @@ describe("/metrics: active subscriptions and queue depth", () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

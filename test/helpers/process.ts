@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 /** The project root, where child processes run. */
@@ -76,4 +77,13 @@ export async function startNode(
     void exited.then(({ code, signal }) => reject(new Error(`${args.join(" ")} exited early (${code ?? signal}): ${output.stderr}`)));
   });
   return { child, ready, exited, stdout: () => output.stdout, stderr: () => output.stderr };
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a child told to listen on it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

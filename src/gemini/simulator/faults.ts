@@ -3,6 +3,7 @@
  * process or through the control API), and how each is sent the way Google's API fails.
  */
 import type { ServerResponse } from "node:http";
+import { seededRandom } from "./random.ts";
 import { googleError, sendGoogleError, sendJson, SIMULATOR_MODEL_VERSION } from "./http.ts";
 
 /** A failure the simulator plays instead of answering normally. */
@@ -84,17 +85,6 @@ function addFault(state: QueueState, fault: SimulatorFault, options: InjectFault
 /** A copy without the PRNG, safe to hand out and to serialize. */
 function injectedView({ random, ...pending }: PendingFault): InjectedFault {
   return { ...pending, fault: { ...pending.fault } };
-}
-
-/** mulberry32: a tiny deterministic PRNG in [0, 1), so seeded fault probabilities replay exactly. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function faultMatches(pending: PendingFault, operation: SimulatorOperation): boolean {
