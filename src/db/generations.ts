@@ -41,6 +41,7 @@ export const GenerationRow = z.object({
   last_seq: z.number(),
   run_id: z.string().nullable(),
   runner_id: z.string().nullable(),
+  archived_at: z.date().nullable(),
   created_at: z.date(),
   updated_at: z.date(),
   started_at: z.date().nullable(),

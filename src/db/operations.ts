@@ -69,19 +69,3 @@ export async function activeProcesses(db: Queryable): Promise<ActiveProcess[]> {
   );
   return rows.map((row) => ActiveProcessRow.parse(row));
 }
-
-/** `archived_at` of these generations of the school, in the order of `ids` (null: not archived or not found). */
-export async function archivedAtOf(db: Queryable, schoolId: string, ids: readonly string[]): Promise<(Date | null)[]> {
-  const { rows } = await db.query("select id, archived_at from generations where school_id = $1 and id = any($2::uuid[])", [schoolId, ids]);
-  const byId = new Map(rows.map((row) => {
-    const parsed = z.object({ id: z.string(), archived_at: z.date().nullable() }).parse(row);
-    return [parsed.id, parsed.archived_at] as const;
-  }));
-  return ids.map((id) => byId.get(id) ?? null);
-}
-
-/** Whether the school's generation is archived (its events are gone). */
-export async function isArchived(db: Queryable, schoolId: string, id: string): Promise<boolean> {
-  const { rows } = await db.query("select archived_at is not null as archived from generations where school_id = $1 and id = $2", [schoolId, id]);
-  return rows[0] ? z.object({ archived: z.boolean() }).parse(rows[0]).archived : false;
-}

@@ -12,7 +12,6 @@ import { isUuid } from "../ids.ts";
 import { assignedTo } from "../services/assignments.ts";
 import { StudentRef } from "./students.ts";
 import { watchAccess } from "./access.ts";
-import { archivedAtOf } from "../db/operations.ts";
 
 const GenerationStatusEnum = builder.enumType("GenerationStatus", {
   values: {
@@ -84,12 +83,11 @@ GenerationRef.implement({
     createdAt: t.field({ type: "DateTime", resolve: (g) => g.created_at }),
     startedAt: t.field({ type: "DateTime", nullable: true, resolve: (g) => g.started_at }),
     finishedAt: t.field({ type: "DateTime", nullable: true, resolve: (g) => g.finished_at }),
-    archivedAt: t.loadable({
+    archivedAt: t.field({
       type: "DateTime",
       nullable: true,
       description: "When it was archived (finished longer ago than the retention): its events and instructions are gone, this row stays as a summary.",
-      load: (ids: string[], ctx: GraphQLContext) => archivedAtOf(ctx.deps.pool, ctx.viewer.schoolId, ids),
-      resolve: (g) => g.id,
+      resolve: (g) => g.archived_at,
     }),
     queuePosition: t.int({
       nullable: true,
@@ -231,7 +229,7 @@ builder.subscriptionFields((t) => ({
       if ((args.afterSeq ?? 0) > generation.last_seq) {
         throw badUserInput(`afterSeq must be at most the generation's lastSeq (${generation.last_seq})`, ["afterSeq"]);
       }
-      const events = streamGenerationEvents(ctx.deps.pool, ctx.deps.pubsub, { schoolId: ctx.viewer.schoolId, generationId: generation.id }, args.afterSeq ?? 0);
+      const events = streamGenerationEvents(ctx.deps.pool, ctx.deps.pubsub, { schoolId: ctx.viewer.schoolId, generationId: generation.id, archived: generation.archived_at !== null }, args.afterSeq ?? 0);
       return watchAccess(ctx, events, { kind: "generation", id: generation.id });
     },
     resolve: (event, _args, ctx) => {

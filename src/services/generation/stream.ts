@@ -1,6 +1,5 @@
 import type pg from "pg";
 import { batchCounts, listGenerationEvents, TERMINAL_STATUSES, type GenerationEvent, type GenerationStage, type GenerationStatus } from "../../db/generations.ts";
-import { isArchived } from "../../db/operations.ts";
 import type { PubSub } from "../../events/bus.ts";
 import { listenNow, withResync } from "../../events/listen.ts";
 
@@ -33,7 +32,7 @@ function storedView(event: GenerationEvent): GenerationEventView {
 export async function* streamGenerationEvents(
   pool: pg.Pool,
   pubsub: PubSub,
-  target: { schoolId: string; generationId: string },
+  target: { schoolId: string; generationId: string; archived?: boolean },
   afterSeq: number,
 ): AsyncGenerator<GenerationEventView> {
   const live = listenNow(withResync(pubsub, pubsub.subscribe("generation", target.generationId)));
@@ -57,7 +56,7 @@ export async function* streamGenerationEvents(
     const [resumedFrom] = afterSeq > 0 ? await listGenerationEvents(pool, target.schoolId, target.generationId, afterSeq - 1) : [];
     if (resumedFrom?.seq === afterSeq) latest = storedView(resumedFrom);
     yield* catchUp();
-    if (isFinished() || (!latest && (await isArchived(pool, target.schoolId, target.generationId)))) return;
+    if (isFinished() || target.archived) return;
     for (let item = await live.next(); !item.done; item = await live.next()) {
       const event = item.value;
       if (event.type === "bus.resync") {
