@@ -29,7 +29,7 @@ const EnvSchema = z
       message: "JWT_SECRET must be at least 32 characters",
     }),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(4),
     WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
     WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(1000).default(20_000),
     WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -61,6 +61,9 @@ const EnvSchema = z
     GEMINI_EMBEDDING_MODEL: z.string().default("gemini-embedding-001"),
     GEMINI_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
     GEMINI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+    GEMINI_RPM: z.coerce.number().int().min(1).optional(),
+    GEMINI_TPM: z.coerce.number().int().min(1).optional(),
+    GEMINI_QUOTA_WAIT_MS: z.coerce.number().int().min(0).default(60_000),
     GEMINI_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
     GEMINI_SIMULATOR_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   })
