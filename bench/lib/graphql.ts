@@ -17,10 +17,20 @@ export function graphqlClient(graphqlUrl: string, token: string): Gql {
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
       body: JSON.stringify({ query, variables }),
     });
-    const body = (await response.json()) as { data?: any; errors?: unknown[] };
-    if (body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
+    const body = (await response.json()) as { data?: any; errors?: GraphQLError[] };
+    if (body.errors?.length) throw new Error(`GraphQL errors: ${body.errors.map(describeError).join("; ")}`);
     return body.data;
   };
+}
+
+interface GraphQLError {
+  message: string;
+  extensions?: { originalError?: { message?: string } };
+}
+
+function describeError(error: GraphQLError): string {
+  const original = error.extensions?.originalError?.message;
+  return original ? `${error.message} (${original})` : error.message;
 }
 
 export function wsClient(wsUrl: string, token: string): Client {
@@ -74,4 +84,31 @@ export async function seedStudents(pool: pg.Pool, tenant: Tenant, count: number,
     }, 60_000, "evidence to be ingested");
   }
   return ids;
+}
+
+export interface TimedEvent {
+  seq: number;
+  status: string;
+  textDelta: string | null;
+  /** performance.now() when the client received it. */
+  at: number;
+}
+
+/** Subscribes to a generation's events (afterSeq 0) over graphql-ws; resolves with every event once it completes. */
+export async function collectEvents(client: Client, id: string, onEvent: (event: TimedEvent) => void = () => undefined, timeoutMs = 60_000): Promise<TimedEvent[]> {
+  const events: TimedEvent[] = [];
+  const iterator = client.iterate<{ generationEvents: Omit<TimedEvent, "at"> }>({ query: EVENTS, variables: { id } });
+  const timer = setTimeout(() => void iterator.return?.(), timeoutMs);
+  try {
+    for await (const result of iterator) {
+      const at = performance.now();
+      if (result.errors) throw new Error(`subscription errors: ${JSON.stringify(result.errors)}`);
+      const event = { ...result.data!.generationEvents, at };
+      events.push(event);
+      onEvent(event);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return events;
 }
