@@ -62,6 +62,7 @@ describe("control API enabled (in-process, controlApi: true)", () => {
     expect((await call("DELETE", "/_simulator/faults")).status).toBe(204);
     expect((await call("DELETE", "/_simulator/requests")).status).toBe(204);
     expect((await call("PUT", "/_simulator/latency", { ms: 0 })).status).toBe(200);
+    expect((await call("DELETE", "/_simulator/quota")).status).toBe(204);
   });
 
   afterAll(async () => {
@@ -196,6 +197,7 @@ describe("control API enabled (in-process, controlApi: true)", () => {
         model: GENERATION_MODEL,
         path: `/v1beta/models/${GENERATION_MODEL}:generateContent`,
         at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+        rateLimited: false,
         body: expect.objectContaining({ contents: [{ role: "user", parts: [{ text: "Draft a reading goal." }] }] }),
       },
       expect.objectContaining({ index: 1, operation: "embed", model: EMBEDDING_MODEL }),
@@ -227,6 +229,42 @@ describe("control API enabled (in-process, controlApi: true)", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
     expect((await call("PUT", "/_simulator/latency", { ms: -1 })).status).toBe(400);
     expect((await call("PUT", "/_simulator/latency", {})).status).toBe(400);
+  });
+
+  it("PUT /_simulator/quota answers 429 RESOURCE_EXHAUSTED beyond rpm per sliding window, logged as rateLimited", async () => {
+    expect((await call("GET", "/_simulator/quota")).json).toEqual({ quota: null });
+    const set = await call("PUT", "/_simulator/quota", { rpm: 2, windowMs: 1000 });
+    expect(set).toMatchObject({ status: 200, json: { rpm: 2, windowMs: 1000, rejected: 0 } });
+    expect([await embedStatus(sim.url), await embedStatus(sim.url)]).toEqual([200, 200]);
+
+    const refused = await fetch(`${sim.url}/v1beta/models/${EMBEDDING_MODEL}:embedContent`, {
+      method: "POST", body: JSON.stringify({ content: { parts: [{ text: "x" }] } }),
+    });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect((await refused.json()).error).toMatchObject({
+      code: 429, status: "RESOURCE_EXHAUSTED",
+      details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "1s" }],
+    });
+    const sdkError = await caughtError(generate());
+    expect((sdkError as ApiError).status).toBe(429);
+
+    // Once the first answered request leaves the window, one more is answered.
+    await vi.waitFor(async () => expect(await embedStatus(sim.url)).toBe(200), { timeout: 5000, interval: 100 });
+    const log = (await call("GET", "/_simulator/requests")).json.requests as { at: string; rateLimited: boolean }[];
+    const answered = log.filter((entry) => !entry.rateLimited).map((entry) => Date.parse(entry.at));
+    expect(answered).toHaveLength(3);
+    expect(answered[2]! - answered[0]!).toBeGreaterThanOrEqual(1000);
+    expect(log.filter((entry) => entry.rateLimited).length).toBe((await call("GET", "/_simulator/quota")).json.quota.rejected);
+    expect(sim.quota()).toMatchObject({ rpm: 2, windowMs: 1000 });
+
+    for (const bad of [{ rpm: 0 }, {}, { rpm: 2, windowMs: 0 }, { rpm: 1.5 }]) {
+      expect((await call("PUT", "/_simulator/quota", bad)).status, JSON.stringify(bad)).toBe(400);
+    }
+    expect((await call("DELETE", "/_simulator/quota")).status).toBe(204);
+    expect((await call("GET", "/_simulator/quota")).json).toEqual({ quota: null });
+    const statuses = await Promise.all(Array.from({ length: 5 }, () => embedStatus(sim.url)));
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
   });
 
   it("answers unknown control paths 404 and wrong methods 405 with Allow", async () => {
@@ -266,6 +304,7 @@ describe("control API disabled (the default)", () => {
       ["DELETE", "/_simulator/faults", undefined],
       ["GET", "/_simulator/requests", undefined],
       ["PUT", "/_simulator/latency", { ms: 5000 }],
+      ["PUT", "/_simulator/quota", { rpm: 1 }],
     ] as const) {
       const response = await control(sim.url, method, path, body);
       expect(response.status, `${method} ${path}`).toBe(404);
@@ -306,6 +345,20 @@ describe("standalone simulator (npm run gemini:simulator) in a child process", (
     expect((await control(url, "GET", "/_simulator/faults")).json).toEqual({ faults: [] });
     await vi.waitFor(() => expect(simulator.stdout()).toContain("with fault rate_limit"));
 
+    simulator.child.kill("SIGTERM");
+    expect(await simulator.exited).toEqual({ code: 0, signal: null });
+  }, CHILD_TEST_MS);
+
+  it("--rpm enforces a quota from the start: 429 beyond it, shown by GET /_simulator/quota", async () => {
+    const simulator = await startNode(["src/gemini/simulator/main.ts", "--rpm", "2"], { LOG_LEVEL: "warn", GEMINI_SIMULATOR_PORT: "0" }, {
+      stream: "stdout",
+      pattern: /listening at (http:\/\/\S+)/,
+    });
+    child = simulator.child;
+    const url = simulator.ready;
+    await vi.waitFor(() => expect(simulator.stdout()).toContain("Simulated quota: 429 beyond 2 requests per 60000 ms"));
+    expect([await embedStatus(url), await embedStatus(url), await embedStatus(url)]).toEqual([200, 200, 429]);
+    expect((await control(url, "GET", "/_simulator/quota")).json).toEqual({ quota: { rpm: 2, windowMs: 60_000, rejected: 1 } });
     simulator.child.kill("SIGTERM");
     expect(await simulator.exited).toEqual({ code: 0, signal: null });
   }, CHILD_TEST_MS);

@@ -11,6 +11,9 @@
  *   GET    /_simulator/requests   ?since=<index | ISO time>&operation=&model= → 200 {requests: [...], next}
  *   DELETE /_simulator/requests   → 204
  *   PUT    /_simulator/latency    {ms} → 200 {ms}
+ *   PUT    /_simulator/quota      {rpm, windowMs?} → 200 {rpm, windowMs, rejected} (429 beyond rpm per sliding window)
+ *   GET    /_simulator/quota      → 200 {quota: {rpm, windowMs, rejected} | null}
+ *   DELETE /_simulator/quota      → 204 (no quota)
  *
  * Errors use Google's shape: {error: {code, status, message}}.
  */
@@ -45,6 +48,8 @@ const FaultBody = z
 
 const LatencyBody = z.strictObject({ ms: z.number().min(0) });
 
+const QuotaBody = z.strictObject({ rpm: z.number().int().min(1), windowMs: z.number().int().min(1).optional() });
+
 const RequestQuery = z.strictObject({
   since: z
     .union([z.string().regex(/^\d+$/).transform(Number), z.iso.datetime({ offset: true }).transform((at) => new Date(at))], {
@@ -68,6 +73,7 @@ const ROUTES: Record<string, Record<string, Handler>> = {
   [`${PREFIX}/faults`]: { GET: listFaults, POST: injectFault, DELETE: clearFaults },
   [`${PREFIX}/requests`]: { GET: listRequests, DELETE: clearRequests },
   [`${PREFIX}/latency`]: { PUT: setLatency },
+  [`${PREFIX}/quota`]: { GET: getQuota, PUT: setQuota, DELETE: clearQuota },
 };
 
 /** Whether a path belongs to the control API (the whole /_simulator/ namespace). */
@@ -129,7 +135,7 @@ function listRequests({ sim, res, url }: Call): void {
   if (!query.success) return sendError(res, 400, "INVALID_ARGUMENT", z.prettifyError(query.error));
   const { since, operation, model } = query.data;
   const requests = sim.requests
-    .map(({ operation, model, path, at, body }, index) => ({ index, operation, model, path, at, body }))
+    .map(({ operation, model, path, at, body, rateLimited }, index) => ({ index, operation, model, path, at, rateLimited, body }))
     .filter((entry) => isSince(entry, since))
     .filter((entry) => (operation === undefined || entry.operation === operation) && (model === undefined || entry.model === model));
   sendJson(res, 200, { requests, next: sim.requests.length });
@@ -150,6 +156,22 @@ async function setLatency({ sim, req, res }: Call): Promise<void> {
   if (!body) return;
   sim.setLatencyMs(body.ms);
   sendJson(res, 200, { ms: body.ms });
+}
+
+function getQuota({ sim, res }: Call): void {
+  sendJson(res, 200, { quota: sim.quota() ?? null });
+}
+
+async function setQuota({ sim, req, res }: Call): Promise<void> {
+  const body = await parseBody(req, res, QuotaBody);
+  if (!body) return;
+  sim.setQuota(body);
+  sendJson(res, 200, sim.quota()!);
+}
+
+function clearQuota({ sim, res }: Call): void {
+  sim.setQuota(undefined);
+  sendNoContent(res);
 }
 
 /** The request's JSON body parsed by `schema`; on failure answers 400 itself and returns undefined. */

@@ -121,7 +121,8 @@ export function sendFault(res: ServerResponse, fault: SimulatorFault, operation:
   }
 }
 
-function sendRateLimited(res: ServerResponse, retryAfterSeconds: number): void {
+/** 429 RESOURCE_EXHAUSTED with a RetryInfo delay and Retry-After, as Google answers beyond a quota. */
+export function sendRateLimited(res: ServerResponse, retryAfterSeconds: number): void {
   const retryDelay = `${retryAfterSeconds}s`;
   const details = [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay }];
   const message = `Resource has been exhausted (e.g. check quota). Please retry in ${retryDelay}. (simulated by ${SIMULATOR_MODEL_VERSION})`;

@@ -12,7 +12,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { handleControlRequest, isControlPath } from "./control.ts";
 import { simulatedEmbedding } from "./embedding.ts";
 import { sendGoogleError, sendJson, SIMULATOR_MODEL_VERSION } from "./http.ts";
-import { createFaultQueue, sendFault, type FaultQueue, type InjectedFault, type InjectFaultOptions, type SimulatorFault, type SimulatorOperation } from "./faults.ts";
+import { createQuotaWindow, type QuotaWindow, type SimulatorQuota, type SimulatorQuotaState } from "./quota.ts";
+import { createFaultQueue, sendFault, sendRateLimited, type FaultQueue, type InjectedFault, type InjectFaultOptions, type SimulatorFault, type SimulatorOperation } from "./faults.ts";
 import {
   defaultGeneratedText,
   estimateTokens,
@@ -25,6 +26,7 @@ import {
 export { simulatedEmbedding } from "./embedding.ts";
 export { SIMULATOR_MODEL_VERSION } from "./http.ts";
 export type { InjectedFault, InjectFaultOptions, SimulatorFault, SimulatorOperation } from "./faults.ts";
+export type { SimulatorQuota, SimulatorQuotaState } from "./quota.ts";
 
 /** One request the simulator received; `model` is the bare model id (no "models/" prefix). */
 export interface RecordedRequest {
@@ -33,6 +35,8 @@ export interface RecordedRequest {
   path: string;
   body: unknown;
   at: Date;
+  /** Answered 429 by the simulator's quota (see setQuota). */
+  rateLimited: boolean;
 }
 
 /** What a custom generate handler sees; `promptText` is the text of `contents` (not the system instruction). */
@@ -55,6 +59,8 @@ export interface GeminiSimulatorOptions {
   log?: (line: string) => void;
   /** Serve the HTTP control API under /_simulator/ (see control.ts); off, those paths are 404. */
   controlApi?: boolean;
+  /** Answer 429 RESOURCE_EXHAUSTED beyond `rpm` requests in any sliding window (see quota.ts). */
+  quota?: SimulatorQuota;
 }
 
 /** A running simulator. Give `url` to the SDK as `httpOptions.baseUrl`. */
@@ -69,6 +75,10 @@ export interface GeminiSimulator {
   /** Delay before answering; streams also wait latency/chunks between chunks. */
   setLatencyMs(ms: number): void;
   setGenerateHandler(handler: GenerateHandler | undefined): void;
+  /** Enforces a quota from now on (its window starts empty), or none. */
+  setQuota(quota: SimulatorQuota | undefined): void;
+  /** The quota in force, with how many requests it rejected; undefined when none. */
+  quota(): SimulatorQuotaState | undefined;
   /** Stops listening and destroys every open connection, hanging and streaming ones included. */
   close(): Promise<void>;
 }
@@ -93,6 +103,7 @@ interface SimulatorState {
   latencyMs: number;
   generate: GenerateHandler | undefined;
   faults: FaultQueue;
+  quota: QuotaWindow;
   requests: RecordedRequest[];
   log: (line: string) => void;
   closing: AbortController;
@@ -109,6 +120,7 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     latencyMs: validLatency(options.latencyMs ?? 0),
     generate: options.generate,
     faults: createFaultQueue(),
+    quota: createQuotaWindow(options.quota),
     requests: [],
     log: options.log ?? (() => {}),
     closing: new AbortController(),
@@ -134,6 +146,8 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions = {})
     setGenerateHandler: (handler) => {
       state.generate = handler;
     },
+    setQuota: (quota) => state.quota.set(quota),
+    quota: () => state.quota.state(),
     close: () => (closed ??= closeServer(server, state)),
   };
   if (options.controlApi) state.control = simulator;
@@ -180,7 +194,13 @@ async function handleRequest(state: SimulatorState, req: IncomingMessage, res: S
   }
   const body = await readJsonBody(req);
   if (body === undefined) return sendGoogleError(res, 400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
-  state.requests.push({ operation: route.operation, model: route.model, path, body, at: new Date() });
+  const at = new Date();
+  const quota = state.quota.admit(at.getTime());
+  state.requests.push({ operation: route.operation, model: route.model, path, body, at, rateLimited: !quota.admitted });
+  if (!quota.admitted) {
+    state.log(`[${SIMULATOR_MODEL_VERSION}] POST ${path} → 429 (over the simulated quota)`);
+    return sendRateLimited(res, Math.ceil(quota.retryAfterMs / 1000));
+  }
   const fault = state.faults.take(route.operation);
   state.log(`[${SIMULATOR_MODEL_VERSION}] POST ${path} → ${route.operation}${fault ? ` with fault ${fault.kind}` : ""}`);
   const signal = AbortSignal.any([state.closing.signal, closeSignal(res)]);
