@@ -3,9 +3,19 @@ import { createPubSub } from "graphql-yoga";
 import { z } from "zod";
 import type { Logger } from "../logger.ts";
 import type { Queryable } from "../db/pool.ts";
+import { GenerationStage, GenerationStatus } from "../db/generations.ts";
 
-/** The one Postgres channel iepgen publishes on. Payloads carry ids only (NOTIFY payloads are small). */
+/** The one Postgres channel iepgen publishes on. Payloads must stay under 8,000 bytes. */
 export const EVENTS_CHANNEL = "iepgen_events";
+
+/** A stored generation event's content, as its NOTIFY carries it; `at` is created_at in epoch ms. */
+const StoredEventContent = z.object({
+  status: GenerationStatus,
+  progress: z.number(),
+  stage: GenerationStage,
+  message: z.string().nullable(),
+  at: z.number(),
+});
 
 export const BusEvent = z.discriminatedUnion("type", [
   z.object({
@@ -15,13 +25,17 @@ export const BusEvent = z.discriminatedUnion("type", [
     evidenceId: z.string(),
     status: z.enum(["PENDING", "READY", "FAILED"]),
   }),
-  /** A stored generation event (the row is in generation_events; only its key travels). */
+  /**
+   * A stored generation event (the row is in generation_events). `event` is the row itself when the
+   * payload fits in a NOTIFY; without it (a very long message) subscribers read the row.
+   */
   z.object({
     type: z.literal("generation.event"),
     schoolId: z.string(),
     generationId: z.string(),
     batchId: z.string().nullable(),
     seq: z.number(),
+    event: StoredEventContent.optional(),
   }),
   /** Streamed draft text, coalesced; never stored. `seq` is the latest stored event's seq. */
   z.object({
@@ -71,10 +85,21 @@ function routeEvent(pubsub: PubSub, event: BusEvent): void {
   }
 }
 
-/** SQL that NOTIFYs a stored generation event for each row of a CTE named `updated` (delivered at commit). */
-export const NOTIFY_GENERATION_EVENT_SQL = `pg_notify('${EVENTS_CHANNEL}', json_build_object(
-  'type', 'generation.event', 'schoolId', updated.school_id, 'generationId', updated.id,
-  'batchId', updated.batch_id, 'seq', updated.last_seq)::text)`;
+const GENERATION_EVENT_KEY_SQL = `'type', 'generation.event', 'schoolId', updated.school_id, 'generationId', updated.id,
+  'batchId', updated.batch_id, 'seq', updated.last_seq`;
+
+/**
+ * SQL that NOTIFYs a stored generation event for each row of a CTE named `updated` (delivered at
+ * commit). The event row is the updated generation's status, progress, stage and message, created at
+ * now(), so the payload carries it whole and subscribing processes need not read it back; when that
+ * would not fit in a NOTIFY (8,000 bytes) only the key travels.
+ */
+export const NOTIFY_GENERATION_EVENT_SQL = `pg_notify('${EVENTS_CHANNEL}', (
+  select case when octet_length(whole) < 8000 then whole else key_only end from (select
+    json_build_object(${GENERATION_EVENT_KEY_SQL}, 'event', json_build_object('status', updated.status,
+      'progress', updated.progress, 'stage', updated.stage, 'message', updated.message,
+      'at', floor(extract(epoch from now()) * 1000)))::text as whole,
+    json_build_object(${GENERATION_EVENT_KEY_SQL})::text as key_only) payload))`;
 
 /** SQL that NOTIFYs an evidence status for each row of a CTE named `updated` (delivered at commit). */
 export const NOTIFY_EVIDENCE_STATUS_SQL = `pg_notify('${EVENTS_CHANNEL}', json_build_object(

@@ -1,80 +1,29 @@
 import type pg from "pg";
-import { batchCounts, listGenerationEvents, TERMINAL_STATUSES, type GenerationEvent, type GenerationStage, type GenerationStatus } from "../../db/generations.ts";
+import { batchCounts } from "../../db/generations.ts";
 import type { PubSub } from "../../events/bus.ts";
+import { subscribeGeneration, type GenerationEventView } from "../../events/generation-feed.ts";
 import { listenNow, withResync } from "../../events/listen.ts";
 
-/** What a `generationEvents` subscriber receives: a stored event, or live draft text (`textDelta`). */
-export interface GenerationEventView {
-  generationId: string;
-  seq: number;
-  status: GenerationStatus;
-  progress: number;
-  stage: GenerationStage;
-  message: string | null;
-  textDelta: string | null;
-  at: Date;
-}
-
-function storedView(event: GenerationEvent): GenerationEventView {
-  return { generationId: event.generation_id, seq: event.seq, status: event.status, progress: event.progress,
-    stage: event.stage, message: event.message, textDelta: null, at: event.created_at };
-}
+export type { GenerationEventView } from "../../events/generation-feed.ts";
 
 /**
- * A generation's events after `afterSeq`, resumable without loss: listens to live events first,
- * then replays stored ones, fills any gap in the live stream from the table, drops duplicates by
- * seq, and delivers in seq order. Text deltas are live only and carry the latest stored seq. It
- * also re-reads the table when the LISTEN connection comes back and every 10 s, so a lost NOTIFY
- * (the terminal one, say) delays an event but never hangs the subscription.
+ * A generation's events after `afterSeq`, resumable without loss: stored events in seq order, no
+ * duplicates, text deltas (live only, carrying the latest stored seq) between them. Every subscriber
+ * of the generation in this process shares one feed (src/events/generation-feed.ts), which reads a
+ * stored event from Postgres at most once, replays from memory, fills gaps from the table, and
+ * re-reads it when the LISTEN connection comes back and every 10 s, so a lost NOTIFY (the terminal
+ * one, say) delays an event but never hangs the subscription.
  * Completes once the latest stored event is terminal (SUCCEEDED, FAILED, CANCELLED), and at once
  * for an archived generation (its events are deleted).
  */
-export async function* streamGenerationEvents(
+export function streamGenerationEvents(
   pool: pg.Pool,
   pubsub: PubSub,
   target: { schoolId: string; generationId: string; archived?: boolean },
   afterSeq: number,
-): AsyncGenerator<GenerationEventView> {
-  const live = listenNow(withResync(pubsub, pubsub.subscribe("generation", target.generationId)));
-  let lastSeq = afterSeq;
-  let latest: GenerationEventView | undefined;
-  const isFinished = () => latest !== undefined && TERMINAL_STATUSES.includes(latest.status);
-  /**
-   * Yields stored events after lastSeq, up to `upTo`. In the live loop `upTo` is the seq of the live
-   * event being handled: reading past it would overtake text deltas still queued behind it (published
-   * before the next stored event), and those would then be dropped as stale.
-   */
-  const catchUp = async function* (upTo = Number.POSITIVE_INFINITY) {
-    for (const event of await listGenerationEvents(pool, target.schoolId, target.generationId, lastSeq)) {
-      if (event.seq > upTo) break;
-      latest = storedView(event);
-      lastSeq = event.seq;
-      yield latest;
-    }
-  };
-  try {
-    const [resumedFrom] = afterSeq > 0 ? await listGenerationEvents(pool, target.schoolId, target.generationId, afterSeq - 1) : [];
-    if (resumedFrom?.seq === afterSeq) latest = storedView(resumedFrom);
-    yield* catchUp();
-    if (isFinished() || target.archived) return;
-    for (let item = await live.next(); !item.done; item = await live.next()) {
-      const event = item.value;
-      if (event.type === "bus.resync") {
-        yield* catchUp();
-        if (isFinished()) return;
-        continue;
-      }
-      if (event.seq > lastSeq) {
-        yield* catchUp(event.seq);
-        if (isFinished()) return;
-      }
-      if (event.type === "generation.delta" && event.seq === lastSeq && latest) {
-        yield { ...latest, textDelta: event.text, at: new Date() };
-      }
-    }
-  } finally {
-    await live.close();
-  }
+): AsyncIterableIterator<GenerationEventView> {
+  if (target.archived) return (async function* () {})();
+  return subscribeGeneration(pool, pubsub, target, afterSeq);
 }
 
 /** A batch's counts by status; `done` once every generation is terminal. */
