@@ -31,7 +31,7 @@ async function postgresVersion(databaseUrl: string): Promise<string> {
   const client = new pg.Client({ connectionString: withDatabaseName(databaseUrl, "postgres") });
   try {
     await client.connect();
-    return (await client.query<{ v: string }>("show server_version")).rows[0]!.v;
+    return (await client.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]!.v;
   } catch (error) {
     return `unreachable (${error instanceof Error ? error.message : String(error)})`;
   } finally {
