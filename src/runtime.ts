@@ -4,6 +4,7 @@ import type { AppDeps } from "./context.ts";
 import { createPool } from "./db/pool.ts";
 import { startEventBus, type EventBus } from "./events/bus.ts";
 import { createGemini, type Gemini, type GeminiConfig } from "./gemini/client.ts";
+import { startGeminiServices } from "./gemini/quota.ts";
 import type { RetryTimings } from "./jobs/retry-policy.ts";
 import type { Logger } from "./logger.ts";
 import { DEFAULT_SECURITY, type SecurityConfig } from "./security.ts";
@@ -77,7 +78,8 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
   const workerPool = config.worker ? createPool(config.databaseUrl, config.poolMax, onPoolError, { name: "iepgen-worker", tenant: true }) : undefined;
   registerPool("api", pool);
   if (workerPool) registerPool("worker", workerPool);
-  const gemini = createGemini(config.gemini, logger);
+  const geminiServices = startGeminiServices(config.databaseUrl, config.gemini.quota, logger);
+  const gemini = createGemini(config.gemini, logger, geminiServices);
   const bus = startEventBus(config.databaseUrl, logger);
   const running = createRunningGenerations(bus.pubsub);
   const runnerId = randomUUID();
@@ -131,6 +133,7 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
       await running.close();
       await bus.close();
       gemini.caller.breaker.shutdown();
+      await geminiServices.close();
       await pool.end();
       await workerPool?.end();
     },

@@ -1,6 +1,8 @@
 import { GoogleGenAI } from "@google/genai";
 import type { Logger } from "../logger.ts";
 import { countGeminiTokens } from "../monitoring/metrics.ts";
+import type { GeminiCallStats } from "./call-stats.ts";
+import { estimateTokens, type GeminiQuota, type GeminiQuotaConfig } from "./quota.ts";
 import { createResilientCaller, type ResilienceOptions, type ResilientCaller } from "./resilience.ts";
 
 /** Output size iepgen stores (evidence_chunks.embedding is vector(768)). */
@@ -20,6 +22,14 @@ export interface GeminiConfig {
   resilience: ResilienceOptions;
   /** True when baseUrl is iepgen's own simulator (shown in logs and /healthz). */
   simulated: boolean;
+  /** The rate limit shared by every process (GEMINI_RPM, GEMINI_TPM, GEMINI_QUOTA_WAIT_MS); unset: none. */
+  quota?: GeminiQuotaConfig;
+}
+
+/** The Postgres side of a gateway (see startGeminiServices in quota.ts): the shared rate limit and call statistics. */
+export interface GeminiGatewayServices {
+  quota?: GeminiQuota;
+  stats?: GeminiCallStats;
 }
 
 /** A structured-output request streamed from the drafting model. */
@@ -39,6 +49,8 @@ export interface Gemini {
   readonly config: GeminiConfig;
   readonly sdk: GoogleGenAI;
   readonly caller: ResilientCaller;
+  /** This process's call statistics, when they are kept (flush() saves them now). */
+  readonly stats?: GeminiCallStats;
   /** Embeds texts in batches; returns one L2-normalised 768-dim vector per text, in order. */
   embed(texts: readonly string[], task: EmbeddingTask, signal?: AbortSignal): Promise<number[][]>;
   /** Streams a JSON answer constrained by `responseJsonSchema`; resolves with the whole text. */
@@ -48,12 +60,12 @@ export interface Gemini {
 /** The token counts Gemini reports on a response (the last chunk of a stream). */
 type GeminiUsage = { promptTokenCount?: number; candidatesTokenCount?: number };
 
-export function createGemini(config: GeminiConfig, logger: Logger): Gemini {
+export function createGemini(config: GeminiConfig, logger: Logger, services: GeminiGatewayServices = {}): Gemini {
   const sdk = new GoogleGenAI({
     apiKey: config.apiKey,
     httpOptions: { apiVersion: "v1beta", timeout: config.timeoutMs, ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}) },
   });
-  const caller = createResilientCaller("gemini", config.resilience, logger);
+  const caller = createResilientCaller("gemini", config.resilience, logger, services);
 
   async function embedBatch(texts: string[], task: EmbeddingTask, signal?: AbortSignal): Promise<number[][]> {
     const response = await caller.call(
@@ -65,6 +77,7 @@ export function createGemini(config: GeminiConfig, logger: Logger): Gemini {
           config: { outputDimensionality: EMBEDDING_DIMENSIONS, taskType: task, ...(signal ? { abortSignal: signal } : {}) },
         }),
       signal,
+      estimateTokens(...texts),
     );
     countGeminiTokens("embed", (response as { usageMetadata?: GeminiUsage }).usageMetadata);
     const vectors = (response.embeddings ?? []).map((embedding) => embedding.values ?? []);
@@ -105,6 +118,7 @@ export function createGemini(config: GeminiConfig, logger: Logger): Gemini {
         return whole;
       },
       request.signal,
+      estimateTokens(request.systemInstruction, request.prompt),
     );
     return { text, model: config.model };
   }
@@ -113,6 +127,7 @@ export function createGemini(config: GeminiConfig, logger: Logger): Gemini {
     config,
     sdk,
     caller,
+    stats: services.stats,
     streamJson,
     async embed(texts, task, signal) {
       const vectors: number[][] = [];

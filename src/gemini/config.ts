@@ -23,6 +23,7 @@ export async function resolveGemini(env: Env, logger: Logger): Promise<ResolvedG
     embeddingModel: env.GEMINI_EMBEDDING_MODEL,
     timeoutMs: env.GEMINI_TIMEOUT_MS,
     resilience: { maxRetries: env.GEMINI_MAX_RETRIES, breaker: { resetTimeoutMs: env.OUTAGE_RETRY_DELAY_MS } },
+    ...(env.GEMINI_RPM || env.GEMINI_TPM ? { quota: { rpm: env.GEMINI_RPM, tpm: env.GEMINI_TPM, waitMs: env.GEMINI_QUOTA_WAIT_MS } } : {}),
   };
   if (env.GEMINI_API_KEY) {
     return { config: { ...base, apiKey: env.GEMINI_API_KEY, baseUrl: env.GEMINI_BASE_URL, simulated: false } };

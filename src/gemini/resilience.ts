@@ -2,6 +2,8 @@ import CircuitBreaker from "opossum";
 import { ApiError } from "@google/genai";
 import type { Logger } from "../logger.ts";
 import { countGeminiError, observeGeminiCall, registerBreaker } from "../monitoring/metrics.ts";
+import type { GeminiCallKind } from "./call-stats.ts";
+import type { GeminiQuota, QuotaBudget } from "./quota.ts";
 
 /**
  * Gemini is unavailable for everyone right now (breaker open, or 429/5xx/connection refused outlasting
@@ -36,6 +38,15 @@ export interface ResilienceOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   breaker?: { errorThresholdPercentage?: number; resetTimeoutMs?: number; volumeThreshold?: number };
+}
+
+/** The kind label of a call's final error. */
+export type GeminiErrorKind = "unavailable" | "quota_exhausted" | "failed" | "request" | "breaker_open" | "aborted";
+
+/** What a caller reports to and waits on besides the breaker: the shared rate limit and call statistics. */
+export interface ResilienceHooks {
+  quota?: GeminiQuota;
+  stats?: { record(operation: string, kind: GeminiCallKind): void };
 }
 
 const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
@@ -77,7 +88,7 @@ export function retryAfterMs(error: unknown): number | undefined {
  * exhausted on an outage signal give GeminiUnavailableError; on anything else (malformed output,
  * timeouts, a cut stream) GeminiCallFailedError; a rejected request at once GeminiRequestError.
  */
-export function createResilientCaller(name: string, options: ResilienceOptions, logger: Logger) {
+export function createResilientCaller(name: string, options: ResilienceOptions, logger: Logger, hooks: ResilienceHooks = {}) {
   const log = logger.child({ component: "gemini", breaker: name });
   const breaker = new CircuitBreaker(async (call: () => Promise<unknown>) => call(), {
     name,
@@ -94,23 +105,38 @@ export function createResilientCaller(name: string, options: ResilienceOptions, 
   breaker.on("close", () => log.info("circuit closed"));
   registerBreaker(name, breaker);
 
-  /** One Gemini call, timed and counted in /metrics (src/monitoring/metrics.ts). */
-  async function call<T>(operation: string, attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /**
+   * One Gemini call, timed and counted in /metrics (src/monitoring/metrics.ts) and in the call
+   * statistics; each attempt first waits for a rate-limit slot for about `tokens` tokens.
+   */
+  async function call<T>(operation: string, attempt: () => Promise<T>, signal?: AbortSignal, tokens = 0): Promise<T> {
     const start = performance.now();
     try {
-      const result = await retrying(operation, attempt, signal);
+      const result = await retrying(operation, attempt, signal, tokens);
       observeGeminiCall(operation, "ok", performance.now() - start);
+      hooks.stats?.record(operation, "ok");
       return result;
     } catch (error) {
+      const kind = errorKind(error, signal);
       observeGeminiCall(operation, "error", performance.now() - start);
-      countGeminiError(operation, errorKind(error, signal));
+      countGeminiError(operation, kind);
+      hooks.stats?.record(operation, kind);
       throw error;
     }
   }
 
-  async function retrying<T>(operation: string, attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /** Waits for a slot unless the breaker is open (its fast failure needs none). */
+  async function slot(operation: string, tokens: number, budget: QuotaBudget, signal?: AbortSignal): Promise<void> {
+    if (!hooks.quota || breaker.opened) return;
+    const waited = await hooks.quota.acquire(operation, tokens, budget, signal);
+    if (waited > 0) hooks.stats?.record(operation, "quota_wait");
+  }
+
+  async function retrying<T>(operation: string, attempt: () => Promise<T>, signal: AbortSignal | undefined, tokens: number): Promise<T> {
+    const budget: QuotaBudget = { waitedMs: 0 };
     for (let retry = 0; ; retry++) {
       signal?.throwIfAborted();
+      await slot(operation, tokens, budget, signal);
       try {
         return (await breaker.fire(() => timeoutAware(operation, attempt, signal))) as T;
       } catch (error) {
@@ -121,6 +147,7 @@ export function createResilientCaller(name: string, options: ResilienceOptions, 
         if (!isTransient(error)) throw new GeminiRequestError(`Gemini ${operation} failed: ${messageOf(error)}`, { cause: error });
         if (retry >= options.maxRetries) throw exhausted(operation, retry + 1, error);
         countGeminiError(operation, "transient");
+        hooks.stats?.record(operation, "transient");
         const delay = backoffDelay(retry, retryAfterMs(error), options);
         log.warn({ operation, retry: retry + 1, delayMs: delay, err: messageOf(error) }, "transient Gemini failure; retrying");
         await sleep(delay, signal);
@@ -158,9 +185,12 @@ function exhausted(operation: string, tries: number, error: unknown): Error {
 }
 
 /** The kind label of a call's final error (its retried failures count as "transient"). */
-function errorKind(error: unknown, signal: AbortSignal | undefined): "unavailable" | "failed" | "request" | "breaker_open" | "aborted" {
+function errorKind(error: unknown, signal: AbortSignal | undefined): GeminiErrorKind {
   if (signal?.aborted) return "aborted";
-  if (error instanceof GeminiUnavailableError) return isBreakerOpenError(error.cause) ? "breaker_open" : "unavailable";
+  if (error instanceof GeminiUnavailableError) {
+    if (isBreakerOpenError(error.cause)) return "breaker_open";
+    return error.cause instanceof Error && error.cause.name === "GeminiQuotaExhaustedError" ? "quota_exhausted" : "unavailable";
+  }
   if (error instanceof GeminiRequestError) return "request";
   return "failed";
 }

@@ -42,8 +42,12 @@ const geminiDuration = new Histogram({
 });
 const geminiErrors = new Counter({
   name: "iepgen_gemini_errors_total",
-  help: "Gemini errors by operation and kind: transient (retried), unavailable, failed, request, breaker_open",
+  help: "Gemini errors by operation and kind: transient (retried), unavailable, quota_exhausted, failed, request, breaker_open, aborted",
   labelNames: ["operation", "kind"], registers: [registry],
+});
+const geminiQuotaWait = new Histogram({
+  name: "iepgen_gemini_quota_wait_seconds", help: "Time a Gemini request waited for a shared rate-limit slot (GEMINI_RPM/TPM), by operation",
+  labelNames: ["operation"], buckets: [0, ...SECONDS], registers: [registry],
 });
 const geminiTokens = new Counter({
   name: "iepgen_gemini_tokens_total", help: "Tokens Gemini reported (usageMetadata), by operation and direction (prompt, output)",
@@ -168,8 +172,16 @@ export function observeGeminiCall(operation: string, outcome: "ok" | "error", ms
   geminiDuration.observe({ operation, outcome }, ms / 1000);
 }
 
-export function countGeminiError(operation: string, kind: "transient" | "unavailable" | "failed" | "request" | "breaker_open" | "aborted"): void {
+export function countGeminiError(
+  operation: string,
+  kind: "transient" | "unavailable" | "quota_exhausted" | "failed" | "request" | "breaker_open" | "aborted",
+): void {
   geminiErrors.inc({ operation, kind });
+}
+
+/** One rate-limit slot granted after waiting `ms` (0 when free at once). */
+export function observeGeminiQuotaWait(operation: string, ms: number): void {
+  geminiQuotaWait.observe({ operation }, ms / 1000);
 }
 
 /** Adds Gemini's reported token counts (usageMetadata), when present. */
