@@ -155,3 +155,65 @@ describe("operations: queue statistics and cleanup", () => {
     }
   }, 40_000);
 });
+
+describe("operations: Gemini calls and errors in queueStats", () => {
+  const GEMINI_STATS = /* GraphQL */ `
+    query QueueStatsGemini {
+      queueStats { gemini {
+        calls errors byKind { operation kind count }
+        rateLimit { requestsPerMinute tokensPerMinute waitBudgetMs grantedLastMinute tokensLastMinute reservedAhead }
+      } }
+    }
+  `;
+  let stack: TestStack;
+  let admin: Tenant;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ worker: false });
+    admin = await stack.createTenant("ADMIN");
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const geminiStats = async () => {
+    const result = await stack.gql(GEMINI_STATS, {}, admin.token);
+    expect(result.errors).toBeUndefined();
+    return result.data.queueStats.gemini as {
+      calls: number; errors: number; byKind: { operation: string; kind: string; count: number }[]; rateLimit: Record<string, number | null>;
+    };
+  };
+  const count = (stats: Awaited<ReturnType<typeof geminiStats>>, operation: string, kind: string) =>
+    stats.byKind.find((c) => c.operation === operation && c.kind === kind)?.count ?? 0;
+
+  it("counts every process's calls by operation and kind: ok, retried failures, and the errors calls ended with", async () => {
+    const before = await geminiStats();
+    const { gemini } = stack.runtime;
+    await gemini.embed(["reading fluency"], "RETRIEVAL_QUERY");
+    stack.simulator.injectFault({ kind: "server_error" }, { operation: "embed" });
+    await gemini.embed(["math goals"], "RETRIEVAL_QUERY");
+    stack.simulator.injectFault({ kind: "bad_request" }, { operation: "embed" });
+    await expect(gemini.embed(["rejected"], "RETRIEVAL_QUERY")).rejects.toThrow(/Gemini embed failed/);
+    stack.simulator.injectFault({ kind: "malformed" }, { operation: "stream", times: 3 });
+    await expect(gemini.streamJson({
+      systemInstruction: "Draft.", prompt: "A reading goal.", responseJsonSchema: { type: "object" }, onDelta: () => {},
+    })).rejects.toThrow(/Gemini draft failed after 3 attempts/);
+    // Another process's counts arrive when it closes (its last flush).
+    const second = await startSecondApi(stack);
+    await second.gemini.embed(["behaviour"], "RETRIEVAL_QUERY");
+    await second.close();
+    await gemini.stats!.flush();
+
+    const after = await geminiStats();
+    expect(after.calls - before.calls).toBe(5);
+    expect(after.errors - before.errors).toBe(2);
+    const delta = (operation: string, kind: string) => count(after, operation, kind) - count(before, operation, kind);
+    expect({
+      embedOk: delta("EMBED", "OK"), embedTransient: delta("EMBED", "TRANSIENT"), embedRequest: delta("EMBED", "REQUEST"),
+      draftTransient: delta("DRAFT", "TRANSIENT"), draftFailed: delta("DRAFT", "FAILED"), draftOk: delta("DRAFT", "OK"),
+    }).toEqual({ embedOk: 3, embedTransient: 1, embedRequest: 1, draftTransient: 2, draftFailed: 1, draftOk: 0 });
+    expect(after.rateLimit).toEqual({
+      requestsPerMinute: null, tokensPerMinute: null, waitBudgetMs: null, grantedLastMinute: 0, tokensLastMinute: 0, reservedAhead: 0,
+    });
+  }, 60_000);
+});
