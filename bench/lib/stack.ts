@@ -18,6 +18,8 @@ import { createLogger } from "../../src/logger.ts";
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const BENCH_JWT_SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789";
 /** Generation requests per minute allowed to the bench's users (the defaults would refuse a bench). */
+/** A loaded 2-core machine can take this long to start a child (migrations, schema, graphile-worker). */
+const START_TIMEOUT_MS = 60_000;
 export const NO_RATE_LIMITS = { RATE_LIMIT_USER_PER_MINUTE: "10000000", RATE_LIMIT_SCHOOL_PER_MINUTE: "10000000" };
 
 export interface Child {
@@ -124,21 +126,31 @@ function spawnMain(mode: "api" | "worker", vars: Record<string, string>): Child 
 
 async function startApiChild(vars: Record<string, string>): Promise<ApiChild> {
   const started = spawnMain("api", vars);
-  const url = await waitUntil(async () => {
+  const url = await withOutput(started, () => waitUntil(async () => {
     if (started.hasExited()) throw new Error(`API process exited early:\n${started.output()}`);
     return /iepgen ready: GraphiQL at (http:\/\/\S+)\/graphql/.exec(started.output())?.[1];
-  }, 30_000, "the API process to listen");
+  }, START_TIMEOUT_MS, "the API process to listen"));
   return { ...started, url, graphqlUrl: `${url}/graphql`, wsUrl: `${url.replace(/^http/, "ws")}/graphql` };
 }
 
 async function startWorkerChild(pool: pg.Pool, vars: Record<string, string>): Promise<Child> {
   const started = spawnMain("worker", vars);
-  await waitUntil(async () => {
+  await withOutput(started, () => waitUntil(async () => {
     if (started.hasExited()) throw new Error(`worker process exited early:\n${started.output()}`);
     const { rows } = await pool.query("select 1 from worker_heartbeats where pid = $1 and role = 'worker' and cardinality(worker_ids) > 0", [started.child.pid]);
     return rows.length > 0;
-  }, 30_000, "the worker process to start beating");
+  }, START_TIMEOUT_MS, "the worker process to start beating"));
   return started;
+}
+
+/** Stops a child that did not come up, and tells what it printed. */
+async function withOutput<T>(started: Child, wait: () => Promise<T>): Promise<T> {
+  try {
+    return await wait();
+  } catch (error) {
+    await started.stop();
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; it printed:\n${started.output().slice(-2000)}`);
+  }
 }
 
 /** Polls `check` (every 5 ms) until it returns a truthy value; throws after `timeoutMs`. */
