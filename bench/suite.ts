@@ -16,8 +16,8 @@ import type { Bench, BenchResult } from "./lib/report.ts";
 export const BENCHES = ["enqueue", "latency", "relay", "throughput", "in-flight", "fanout", "retrieval", "fairness", "rate-limit"] as const;
 
 /** A bench that runs longer is reported as an ERROR row (it may leave its scratch database behind). */
-const TIMEOUT_MS = 10 * 60_000;
-const QUICK_TIMEOUT_MS = 2 * 60_000;
+const TIMEOUT_MS = 15 * 60_000;
+const QUICK_TIMEOUT_MS = 5 * 60_000;
 const BENCHMARKS_MD = fileURLToPath(new URL("../BENCHMARKS.md", import.meta.url));
 
 interface Outcome {
