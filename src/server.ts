@@ -8,6 +8,7 @@ import { connectionAuthorization, type AuthFailure, type Session } from "./auth.
 import { guardSession, type Revocation, type SessionGuard } from "./http/revocation.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./monitoring/metrics.ts";
 import type { App } from "./yoga.ts";
+import { withRequestId } from "./http/request-id.ts";
 
 /** An app listening on one port: GraphQL over HTTP and SSE, graphql-ws on the same path, /healthz. */
 export interface ListeningServer {
@@ -46,7 +47,7 @@ const CLOSE_REASONS: Record<AuthFailure, string> = {
  * closed with 4401 when its token expires or its user is removed.
  */
 export async function listen(app: App, options: ListenOptions): Promise<ListeningServer> {
-  const httpServer = createServer(app);
+  const httpServer = createServer((req, res) => withRequestId(req, () => void app(req, res)));
   const { origins, recheckMs, logger } = app.connectionPolicy;
   const wsServer = new WebSocketServer({
     server: httpServer,

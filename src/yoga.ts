@@ -5,9 +5,12 @@ import { createYoga, maskError, type GraphiQLOptions, type Plugin, type YogaServ
 import { bearerToken, checkJwtConfig, connectionAuthorization, TokenError, verifyBearer, type AuthFailure, type Session, type Viewer } from "./auth.ts";
 import type { AppDeps, GraphQLContext } from "./context.ts";
 import { findUser } from "./db/schools.ts";
+import { asSchool } from "./db/tenant.ts";
 import { originPolicy, yogaCors, type OriginPolicy } from "./http/cors.ts";
 import { inputHygienePlugin } from "./http/hygiene.ts";
 import { requestLimitPlugins } from "./http/limits.ts";
+import { currentRequestId } from "./http/request-id.ts";
+import { graphiqlPlugin } from "./http/graphiql.ts";
 import { observabilityPlugins } from "./http/observability.ts";
 import { tenantPlugin } from "./http/tenant.ts";
 import { DEFAULT_RECHECK_MS, revocationPlugin, type RevocableContext, type SessionGuard } from "./http/revocation.ts";
@@ -89,22 +92,23 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
     recheckMs: options.recheckMs ?? deps.security.sessionRecheckMs ?? DEFAULT_RECHECK_MS,
     logger: deps.logger,
   };
+  const graphiql: GraphiQLOptions = {
+    title: "iepgen",
+    defaultQuery: GRAPHIQL_DEFAULT_QUERY,
+    headers: JSON.stringify({ Authorization: "Bearer <token from npm run seed -- --demo>" }, null, 2),
+    subscriptionsProtocol: "SSE",
+  };
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
-    graphiql: {
-      title: "iepgen",
-      defaultQuery: GRAPHIQL_DEFAULT_QUERY,
-      headers: JSON.stringify({ Authorization: "Bearer <token from npm run seed -- --demo>" }, null, 2),
-      subscriptionsProtocol: "SSE",
-    },
+    graphiql,
     renderGraphiQL: renderGraphiQLOnce,
     logging: {
-      debug: (...args) => deps.logger.debug({ args }, "yoga"),
-      info: (...args) => deps.logger.info({ args }, "yoga"),
-      warn: (...args) => deps.logger.warn({ args }, "yoga"),
-      error: (...args) => deps.logger.error({ args }, "yoga"),
+      debug: (...args) => deps.logger.debug(yogaLine(args), "yoga"),
+      info: (...args) => deps.logger.info(yogaLine(args), "yoga"),
+      warn: (...args) => deps.logger.warn(yogaLine(args), "yoga"),
+      error: (...args) => deps.logger.error(yogaLine(args), "yoga"),
     },
     maskedErrors: {
       isDev: !options.production,
@@ -119,6 +123,7 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
     plugins: [
       ...observabilityPlugins(deps),
       healthzPlugin(options.health),
+      graphiqlPlugin("/graphql", () => renderGraphiQLOnce(graphiql)),
       ...requestLimitPlugins(deps.security.requestLimits, options.production),
       inputHygienePlugin(),
       tenantPlugin(),
@@ -126,6 +131,12 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
     ],
   });
   return Object.assign(yoga, { connectionPolicy });
+}
+
+/** A line yoga logs, with the id of the request it logs it for. */
+function yogaLine(args: unknown[]): Record<string, unknown> {
+  const requestId = currentRequestId();
+  return requestId ? { args, requestId } : { args };
 }
 
 let graphiqlPage: string | undefined;
@@ -175,7 +186,10 @@ export async function authenticate(deps: AppDeps, authorization: string | null |
     if (!(error instanceof TokenError)) throw error;
     throw unauthenticated(error.reason === "token-expired" ? "The token has expired" : `Invalid token: ${error.message}`, error.reason);
   }
-  const user = await findUser(deps.pool, verified.userId);
+  // Looked up as the token's school when it names one: the request's own statements run as that
+  // school too, so its connections need no role switch between the two.
+  const schoolId = verified.schoolId;
+  const user = schoolId === undefined ? await findUser(deps.pool, verified.userId) : await asSchool(schoolId, () => findUser(deps.pool, verified.userId));
   if (!user || (verified.schoolId !== undefined && user.school_id !== verified.schoolId)) {
     throw unauthenticated("The token's user no longer exists in its school", "user-removed");
   }

@@ -52,6 +52,10 @@ describe("response compression", () => {
     expect(zlib.gunzipSync(gzip.body).equals(plain.body)).toBe(true);
     expect(br.body.length).toBeLessThan(plain.body.length / 3);
     expect(gzip.body.length).toBeLessThan(plain.body.length / 3);
+    // Compressed once: a second load gets the very same bytes, with the request's own id.
+    const again = await raw(stack.graphqlUrl, { ...HTML, "accept-encoding": "br", "x-request-id": "graphiql-again" });
+    expect(again.body.equals(br.body)).toBe(true);
+    expect(again.headers["x-request-id"]).toBe("graphiql-again");
   });
 
   it("compresses large GraphQL results, not small ones, and fetch reads them as usual", async () => {

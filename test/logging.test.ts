@@ -90,8 +90,15 @@ describe("logs", () => {
     expect(refused).toHaveLength(2);
     expect(new Set(api.filter((line) => line.msg === "request").map((line) => line.requestId)).size)
       .toBe(api.filter((line) => line.msg === "request").length);
-    const untraced = lines.filter((line) => (line.level as number) >= 30 && !isWorkerLine(line) && !line.requestId && line.msg !== "listening");
+    const untraced = lines.filter((line) => (line.level as number) >= 30 && !isWorkerLine(line) && !line.requestId
+      && line.msg !== "listening" && line.msg !== "event loop blocked"); // process-wide lines, not a request's
     expect(untraced.map((line) => line.msg)).toEqual([]);
+  });
+
+  it("yoga's own lines carry the id of the request they were logged for", () => {
+    const yoga = parsed().filter((line) => line.msg === "yoga");
+    expect(yoga.length).toBeGreaterThan(0);
+    expect(yoga.filter((line) => typeof line.requestId !== "string")).toEqual([]);
   });
 
   it("task lines carry the job id and the id of what they work on", () => {

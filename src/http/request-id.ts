@@ -1,4 +1,6 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import type { Plugin } from "graphql-yoga";
 import type { Logger } from "../logger.ts";
 
@@ -15,6 +17,24 @@ const ids = new WeakMap<Request, string>();
 /** A client-sent id is kept when it is 1–200 printable ASCII characters (no spaces); else undefined. */
 export function validRequestId(value: string | null | undefined): string | undefined {
   return value && value.length <= MAX_LENGTH && PRINTABLE.test(value) ? value : undefined;
+}
+
+const current = new AsyncLocalStorage<string>();
+
+/**
+ * Decides an HTTP request's id where Node receives it (the client's valid `X-Request-Id`, or a
+ * new UUID, written back into the header for yoga to read) and handles the request inside it, so
+ * every line logged while serving it, yoga's own included, can carry it (`currentRequestId`).
+ */
+export function withRequestId(req: IncomingMessage, handle: () => void): void {
+  const id = validRequestId(req.headers[REQUEST_ID_HEADER] as string | undefined) ?? randomUUID();
+  req.headers[REQUEST_ID_HEADER] = id;
+  current.run(id, handle);
+}
+
+/** The id of the HTTP request being served in this async context, if any. */
+export function currentRequestId(): string | undefined {
+  return current.getStore();
 }
 
 /**
