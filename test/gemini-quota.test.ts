@@ -1,6 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SIMULATOR_API_KEY } from "../src/gemini/config.ts";
+import { parseEnv } from "../src/env.ts";
+import { resolveGemini, SIMULATOR_API_KEY } from "../src/gemini/config.ts";
 import { GeminiQuotaExhaustedError, type GeminiQuotaConfig } from "../src/gemini/quota.ts";
 import { GeminiUnavailableError } from "../src/gemini/resilience.ts";
 import type { RecordedRequest } from "../src/gemini/simulator/server.ts";
@@ -28,7 +29,7 @@ const WINDOW_MS = 2000;
  * A worker-only iepgen runtime on the stack's database and simulator, under a shared Gemini quota;
  * `model` tells its drafts apart in the simulator's log.
  */
-function quotaWorker(stack: TestStack, quota: GeminiQuotaConfig, model = "gemini-2.5-flash"): Promise<Runtime> {
+function quotaWorker(stack: TestStack, quota: GeminiQuotaConfig, model = "gemini-2.5-flash", api = false): Promise<Runtime> {
   return startRuntime({
     databaseUrl: stack.db.url, poolMax: 4, jwtSecret: TEST_JWT_SECRET, evidenceMaxChars: 200_000, production: false,
     logger: testLogger(),
@@ -40,6 +41,7 @@ function quotaWorker(stack: TestStack, quota: GeminiQuotaConfig, model = "gemini
     retry: TEST_RETRY_TIMINGS,
     recovery: TEST_RECOVERY_TIMINGS,
     worker: { concurrency: 2, pollIntervalMs: 200, shutdownAbortAfterMs: 500 },
+    ...(api ? { api: { host: "127.0.0.1", port: 0 } } : {}),
   });
 }
 
@@ -103,6 +105,15 @@ describe("Gemini rate limit shared through Postgres", () => {
     }
   });
 
+  it("GEMINI_RPM, GEMINI_TPM and GEMINI_QUOTA_WAIT_MS reach the gateway's quota; unset, there is none", async () => {
+    const logger = testLogger();
+    const limited = await resolveGemini(parseEnv({ GEMINI_BASE_URL: stack.simulator.url, GEMINI_RPM: "120", GEMINI_QUOTA_WAIT_MS: "5000" }), logger);
+    expect(limited.config.quota).toEqual({ rpm: 120, tpm: undefined, waitMs: 5000 });
+    const byTokens = await resolveGemini(parseEnv({ GEMINI_BASE_URL: stack.simulator.url, GEMINI_TPM: "1000000" }), logger);
+    expect(byTokens.config.quota).toEqual({ rpm: undefined, tpm: 1_000_000, waitMs: 60_000 });
+    expect((await resolveGemini(parseEnv({ GEMINI_BASE_URL: stack.simulator.url }), logger)).config.quota).toBeUndefined();
+  });
+
   it("a quota timeout is an outage to wait out: requeued after the slot's delay, without using an attempt", () => {
     const error = new GeminiUnavailableError("no slot", { cause: new GeminiQuotaExhaustedError("spent"), retryAfterMs: 45_000 });
     const failure = classifyFailure(error);
@@ -116,7 +127,7 @@ describe("Gemini rate limit shared through Postgres", () => {
     stack.simulator.setQuota({ rpm: RPM, windowMs: WINDOW_MS });
     // The slack covers the time from a grant to the request reaching the simulator on a loaded test machine.
     const quota = { rpm: RPM, waitMs: 60_000, windowMs: WINDOW_MS, slackMs: 1000 };
-    workers.push(await quotaWorker(stack, quota, "gemini-2.5-flash"), await quotaWorker(stack, quota, "gemini-2.5-pro"));
+    workers.push(await quotaWorker(stack, quota, "gemini-2.5-flash", true), await quotaWorker(stack, quota, "gemini-2.5-pro"));
     const before = stack.simulator.requests.length;
 
     const queued = [];
@@ -137,8 +148,17 @@ describe("Gemini rate limit shared through Postgres", () => {
     expect([...metrics.matchAll(waited)].reduce((sum, match) => sum + Number(match[1]), 0)).toBeGreaterThan(0);
     await workers[0]!.gemini.stats!.flush();
     await workers[1]!.gemini.stats!.flush();
-    const waits = await stack.runtime.pool.query("select coalesce(sum(calls), 0)::int as n from gemini_call_stats where kind = 'quota_wait'");
-    expect(waits.rows[0].n).toBeGreaterThan(0);
+    const admin = await stack.createTenant("ADMIN");
+    const response = await fetch(`${workers[0]!.server!.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${admin.token}` },
+      body: JSON.stringify({ query: "query QuotaStats { queueStats { gemini { byKind { operation kind count } rateLimit { requestsPerMinute tokensPerMinute waitBudgetMs } } } }" }),
+    });
+    const { gemini } = (await response.json()).data.queueStats;
+    expect(gemini.rateLimit).toEqual({ requestsPerMinute: RPM, tokensPerMinute: null, waitBudgetMs: 60_000 });
+    const quotaWaits = gemini.byKind.filter((c: { kind: string }) => c.kind === "QUOTA_WAIT").reduce((n: number, c: { count: number }) => n + c.count, 0);
+    expect(quotaWaits).toBeGreaterThan(0);
+    expect(gemini.byKind.filter((c: { kind: string }) => c.kind !== "OK" && c.kind !== "QUOTA_WAIT")).toEqual([]);
   }, 120_000);
 
   it("a draft that gets no slot within GEMINI_QUOTA_WAIT_MS is requeued without using an attempt", async () => {
