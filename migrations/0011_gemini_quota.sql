@@ -3,8 +3,10 @@
 
 -- The sliding-window log: one row per slot granted to a Gemini request, stamped with the time the
 -- request may be sent (a slot can be reserved ahead; the caller sleeps until then). Rows older than
--- the window are pruned by iepgen_gemini_acquire itself.
-create table gemini_quota_grants (
+-- the window are pruned by iepgen_gemini_acquire itself. Unlogged: an acquire writes no WAL, so its
+-- commit waits for no disk flush; after a database crash the log starts empty (at worst one window
+-- of requests beyond the limit).
+create unlogged table gemini_quota_grants (
   id bigint generated always as identity primary key,
   at timestamptz not null,
   tokens int not null check (tokens >= 0)
