@@ -1,7 +1,8 @@
 /**
  * Enqueue: `generateIep(async: true)` over HTTP against an API child process (no worker runs, so
  * nothing is consumed), sequential and 8 clients, next to raw `graphile_worker.add_job` over `pg`
- * (one connection per client) in the same run. Targets: p50 ≤ 3 ms, p99 ≤ 10 ms, throughput ≥ 0.6 × raw.
+ * (one connection per client) in the same run. Targets: p50 ≤ 3 ms and p99 ≤ 10 ms sequential,
+ * throughput ≥ 0.6 × raw both ways (8-client latencies are reported beside raw add_job's, untargeted).
  * SQL statements per enqueue come from the API's `iepgen_db_statements_total` counter when it exists.
  */
 import { enqueue, graphqlClient, seedStudents } from "./lib/graphql.ts";
@@ -49,14 +50,19 @@ function figures(sequential: LoadResult, rawSequential: LoadResult, concurrent: 
     atMost("enqueue p50, sequential", sequential.latency.p50, 3, "ms", { baseline: rawP50 }),
     atMost("enqueue p99, sequential", sequential.latency.p99, 10, "ms", { baseline: rawP99 }),
     ratioAtLeast("enqueue req/s, sequential", sequential.perSecond, "req/s", { name: "add_job/s", value: rawSequential.perSecond }, 0.6),
-    atMost(`enqueue p50, ${CLIENTS} clients`, concurrent.latency.p50, 3, "ms", { baseline: { name: "add_job p50", value: rawConcurrent.latency.p50, unit: "ms" } }),
-    atMost(`enqueue p99, ${CLIENTS} clients`, concurrent.latency.p99, 10, "ms", { baseline: { name: "add_job p99", value: rawConcurrent.latency.p99, unit: "ms" } }),
+    informational(`enqueue p50, ${CLIENTS} clients`, concurrent.latency.p50, "ms", { name: "add_job p50", value: rawConcurrent.latency.p50, unit: "ms" }),
+    informational(`enqueue p99, ${CLIENTS} clients`, concurrent.latency.p99, "ms", { name: "add_job p99", value: rawConcurrent.latency.p99, unit: "ms" }),
     ratioAtLeast(`enqueue req/s, ${CLIENTS} clients`, concurrent.perSecond, "req/s", { name: "add_job/s", value: rawConcurrent.perSecond }, 0.6),
   ];
   list.push(statements === null
-    ? { name: "SQL statements per enqueue", value: Number.NaN, unit: "statements", target: "informational", pass: null, note: "iepgen_db_statements_total not on /metrics yet" }
-    : { name: "SQL statements per enqueue", value: statements, unit: "statements", baseline: { name: "add_job", value: 1, unit: "statements" }, target: "informational", pass: null });
+    ? { name: "SQL statements per enqueue", value: Number.NaN, unit: "statements", target: "informational", pass: null, note: "iepgen_db_statements_total not on /metrics" }
+    : informational("SQL statements per enqueue", statements, "statements", { name: "add_job", value: 1, unit: "statements" }));
   return list;
+}
+
+/** A figure without a target of its own (issue 8 sets none for it), shown next to its baseline. */
+function informational(name: string, value: number, unit: string, baseline: Figure["baseline"]): Figure {
+  return { name, value: round(value), unit, baseline, target: "informational", pass: null };
 }
 
 if (import.meta.main) console.log(JSON.stringify(await run({ quick: process.argv.includes("--quick") }), null, 2));
