@@ -19,7 +19,7 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const BENCH_JWT_SECRET = "bench-secret-that-is-long-enough-for-hs256-0123456789";
 /** Generation requests per minute allowed to the bench's users (the defaults would refuse a bench). */
 /** A loaded 2-core machine can take this long to start a child (migrations, schema, graphile-worker). */
-const START_TIMEOUT_MS = 60_000;
+const START_TIMEOUT_MS = 120_000;
 export const NO_RATE_LIMITS = { RATE_LIMIT_USER_PER_MINUTE: "10000000", RATE_LIMIT_SCHOOL_PER_MINUTE: "10000000" };
 
 export interface Child {
