@@ -146,58 +146,83 @@ export interface RankedChunk {
 }
 
 const RankedChunkRow = EvidenceChunkRow.extend({
+  query: z.number(),
   score: z.coerce.number(),
   semantic_rank: z.coerce.number().nullable(),
   lexical_rank: z.coerce.number().nullable(),
 });
 
+/** One search of a batch: the text for full-text search and its query embedding. */
+export interface HybridQuery {
+  text: string;
+  embedding: readonly number[];
+}
+
 /**
- * Hybrid retrieval for one student of one school: pgvector kNN over the HNSW index (cosine) and
- * Postgres full-text search, each taking `candidates` rows, fused by reciprocal rank
- * (score = Σ 1 / (rrfK + rank)). Iterative index scans keep the student filter from starving kNN.
+ * Hybrid retrieval for one student of one school, for several queries in ONE statement (a draft
+ * asks one per section): for each query, exact cosine kNN over the student's chunks and Postgres
+ * full-text search (the query's words OR-ed), each taking `candidates` rows, fused by reciprocal
+ * rank (score = Σ 1 / (rrfK + rank)); ties broken by chunk id. Exact by construction: there is no
+ * vector index (migrations/0012_retrieval.sql), the student's rows are found through
+ * evidence_chunks_student_idx and sorted by distance. Returns one list per query, in order.
  */
 export async function hybridSearchChunks(
   db: Queryable,
-  params: { schoolId: string; studentId: string; queryText: string; queryEmbedding: readonly number[]; limit: number;
-    candidates: number; rrfK: number },
-): Promise<RankedChunk[]> {
-  const { rows } = await db.query(
-    `with semantic as (
-       select id, row_number() over (order by distance) as rank
-       from (select id, embedding <=> $3::vector as distance from evidence_chunks
-             where school_id = $1 and student_id = $2
-             order by embedding <=> $3::vector limit $5) nearest
-     ),
-     query as (select replace(plainto_tsquery('english', $4)::text, ' & ', ' | ')::tsquery as q),
-     lexical as (
-       select id, row_number() over (order by ts_rank_cd(tsv, query.q) desc, id) as rank
-       from evidence_chunks, query
-       where school_id = $1 and student_id = $2 and query.q::text <> '' and tsv @@ query.q
-       order by ts_rank_cd(tsv, query.q) desc, id limit $5
-     ),
-     fused as (
-       select coalesce(s.id, l.id) as id, s.rank as semantic_rank, l.rank as lexical_rank,
-              coalesce(1.0 / ($6 + s.rank), 0) + coalesce(1.0 / ($6 + l.rank), 0) as score
-       from semantic s full outer join lexical l on s.id = l.id
-     )
-     select c.id, c.school_id, c.student_id, c.evidence_id, c.ordinal, c.text,
-            fused.score, fused.semantic_rank, fused.lexical_rank
-     from fused join evidence_chunks c on c.id = fused.id
-     order by fused.score desc, c.id limit $7`,
-    [params.schoolId, params.studentId, toVectorLiteral(params.queryEmbedding), params.queryText, params.candidates,
-      params.rrfK, params.limit],
-  );
-  return rows.map((row) => {
+  params: { schoolId: string; studentId: string; queries: readonly HybridQuery[]; limit: number; candidates: number; rrfK: number },
+): Promise<RankedChunk[][]> {
+  const { rows } = await db.query({
+    name: "hybrid-search-chunks",
+    text: HYBRID_SEARCH_SQL,
+    values: [params.schoolId, params.studentId, params.queries.map((q) => toVectorLiteral(q.embedding)), params.queries.map((q) => q.text),
+      params.candidates, params.rrfK, params.limit],
+  });
+  const results: RankedChunk[][] = params.queries.map(() => []);
+  for (const row of rows) {
     const parsed = RankedChunkRow.parse(row);
-    return {
+    results[parsed.query - 1]!.push({
       chunk: { id: parsed.id, school_id: parsed.school_id, student_id: parsed.student_id, evidence_id: parsed.evidence_id,
         ordinal: parsed.ordinal, text: parsed.text },
       score: parsed.score,
       semanticRank: parsed.semantic_rank,
       lexicalRank: parsed.lexical_rank,
-    };
-  });
+    });
+  }
+  return results;
 }
+
+const HYBRID_SEARCH_SQL = `
+  with queries as (
+    select ordinality::int as query, embedding::vector as embedding,
+           replace(plainto_tsquery('english', text)::text, ' & ', ' | ')::tsquery as tsq
+    from unnest($3::text[], $4::text[]) with ordinality as q(embedding, text)
+  ),
+  semantic as (
+    select q.query, n.id, row_number() over (partition by q.query order by n.distance, n.id) as rank
+    from queries q cross join lateral (
+      select id, embedding <=> q.embedding as distance from evidence_chunks
+      where school_id = $1 and student_id = $2
+      order by distance, id limit $5) n
+  ),
+  lexical as (
+    select q.query, m.id, row_number() over (partition by q.query order by m.relevance desc, m.id) as rank
+    from queries q cross join lateral (
+      select id, ts_rank_cd(tsv, q.tsq) as relevance from evidence_chunks
+      where school_id = $1 and student_id = $2 and q.tsq::text <> '' and tsv @@ q.tsq
+      order by relevance desc, id limit $5) m
+  ),
+  fused as (
+    select coalesce(s.query, l.query) as query, coalesce(s.id, l.id) as id, s.rank as semantic_rank, l.rank as lexical_rank,
+           coalesce(1.0 / ($6 + s.rank), 0) + coalesce(1.0 / ($6 + l.rank), 0) as score
+    from semantic s full outer join lexical l on s.query = l.query and s.id = l.id
+  ),
+  ranked as (
+    select fused.*, row_number() over (partition by fused.query order by fused.score desc, fused.id) as position from fused
+  )
+  select ranked.query, c.id, c.school_id, c.student_id, c.evidence_id, c.ordinal, c.text,
+         ranked.score, ranked.semantic_rank, ranked.lexical_rank
+  from ranked join evidence_chunks c on c.id = ranked.id and c.school_id = $1
+  where ranked.position <= $7
+  order by ranked.query, ranked.position`;
 
 /** pgvector's text form of a vector: "[0.1,0.2,…]". */
 export function toVectorLiteral(values: readonly number[]): string {

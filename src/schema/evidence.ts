@@ -117,7 +117,7 @@ builder.queryFields((t) => ({
       if (!isUuid(args.studentId)) return [];
       const student = await findStudent(ctx.deps.pool, ctx.viewer.schoolId, args.studentId);
       if (!student) return [];
-      return searchStudentEvidence(ctx.deps, { schoolId: ctx.viewer.schoolId, studentId: student.id, query, limit: first });
+      return searchStudentEvidence(ctx.deps, { schoolId: ctx.viewer.schoolId, studentId: student.id, student, query, limit: first });
     },
   }),
 }));

@@ -1,8 +1,8 @@
 import type pg from "pg";
 import { hybridSearchChunks, type RankedChunk } from "../db/evidence.ts";
-import { withTransaction } from "../db/pool.ts";
+import type { Student } from "../db/students.ts";
 import type { Gemini } from "../gemini/client.ts";
-import { pseudonymizerForStudent } from "../privacy/load.ts";
+import { pseudonymizerFor, pseudonymizerForStudent } from "../privacy/load.ts";
 import type { Pseudonymizer } from "../privacy/pseudonymize.ts";
 
 /** Reciprocal-rank-fusion constant (the usual 60 from Cormack et al.). */
@@ -21,50 +21,41 @@ interface SearchScope {
   signal?: AbortSignal;
   /** Masks the queries before they are embedded; by default one is built for the student. */
   privacy?: Pseudonymizer;
+  /** The student's row when the caller has it already (saves reading it again for the default `privacy`). */
+  student?: Student;
 }
 
 /**
  * Hybrid retrieval over one student's evidence within one school: embeds the query
- * (RETRIEVAL_QUERY) with the student's identifiers replaced by placeholders, then fuses pgvector
- * kNN and full-text ranks (the full-text search, in Postgres, uses the query as written). Used by
- * `searchEvidence` and by IEP generation.
+ * (RETRIEVAL_QUERY) with the student's identifiers replaced by placeholders, then fuses exact
+ * pgvector kNN and full-text ranks in one SQL statement (the full-text search, in Postgres, uses
+ * the query as written). Used by `searchEvidence`.
  */
 export async function searchStudentEvidence(deps: RetrievalDeps, params: SearchScope & { query: string }): Promise<RankedChunk[]> {
-  const privacy = params.privacy ?? (await pseudonymizerForStudent(deps.pool, params.schoolId, params.studentId));
-  const [queryEmbedding] = await deps.gemini.embed([privacy.mask(params.query)], "RETRIEVAL_QUERY", params.signal);
-  return searchWithEmbedding(deps.pool, { ...params, queryEmbedding: queryEmbedding! });
+  const [matches] = await searchStudentEvidenceMany(deps, { ...params, queries: [params.query] });
+  return matches!;
 }
 
 /**
- * Several searches over one student's evidence with their query embeddings fetched in one batch
- * call (IEP generation asks one query per section).
+ * Several searches over one student's evidence (IEP generation asks one query per section): the
+ * query embeddings come from one batch embed call, and every search runs in ONE SQL statement
+ * (one round trip, no transaction). Results are those of separate `searchStudentEvidence` calls,
+ * in the order of `queries`.
  */
 export async function searchStudentEvidenceMany(deps: RetrievalDeps, params: SearchScope & { queries: string[] }): Promise<RankedChunk[][]> {
-  const privacy = params.privacy ?? (await pseudonymizerForStudent(deps.pool, params.schoolId, params.studentId));
+  if (params.queries.length === 0) return [];
+  const privacy = params.privacy ?? (await defaultPrivacy(deps.pool, params));
   const embeddings = await deps.gemini.embed(params.queries.map((query) => privacy.mask(query)), "RETRIEVAL_QUERY", params.signal);
-  const results: RankedChunk[][] = [];
-  for (const [i, query] of params.queries.entries()) {
-    results.push(await searchWithEmbedding(deps.pool, { ...params, query, queryEmbedding: embeddings[i]! }));
-  }
-  return results;
+  return hybridSearchChunks(deps.pool, {
+    schoolId: params.schoolId,
+    studentId: params.studentId,
+    queries: params.queries.map((text, i) => ({ text, embedding: embeddings[i]! })),
+    limit: params.limit,
+    candidates: Math.max(40, params.limit * 4),
+    rrfK: RRF_K,
+  });
 }
 
-async function searchWithEmbedding(
-  pool: pg.Pool,
-  params: { schoolId: string; studentId: string; query: string; queryEmbedding: number[]; limit: number },
-): Promise<RankedChunk[]> {
-  const candidates = Math.max(40, params.limit * 4);
-  return withTransaction(pool, async (client) => {
-    await client.query("set local hnsw.iterative_scan = relaxed_order");
-    await client.query("set local hnsw.ef_search = 100");
-    return hybridSearchChunks(client, {
-      schoolId: params.schoolId,
-      studentId: params.studentId,
-      queryText: params.query,
-      queryEmbedding: params.queryEmbedding,
-      limit: params.limit,
-      candidates,
-      rrfK: RRF_K,
-    });
-  });
+function defaultPrivacy(pool: pg.Pool, params: SearchScope): Promise<Pseudonymizer> {
+  return params.student ? pseudonymizerFor(pool, params.student) : pseudonymizerForStudent(pool, params.schoolId, params.studentId);
 }
