@@ -131,6 +131,19 @@ describe("generation event fan-out (one read per event per process)", () => {
     expect(storedEvents((await keeper!.done).events).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
+  it("a lost NOTIFY of the last event is repaired by the periodic check (within one 10 s tick and a fence NOTIFY)", async () => {
+    const { id } = await generate(stack, { studentId });
+    const watches = await subscribe(id, 3);
+    await emit(id, { stage: "starting" });
+    await emit(id, { status: "SUCCEEDED", stage: "done", message: "Saved", notify: false });
+    const results = await Promise.all(watches.map((w) => w.done));
+    for (const result of results) {
+      expect(result.timedOut).toBe(false);
+      expect(storedEvents(result.events).map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(result.events.at(-1)).toMatchObject({ status: "SUCCEEDED" });
+    }
+  }, 30_000);
+
   it("resumes with afterSeq on a generation no one else watches (the feed opens and reads once)", async () => {
     const { id } = await generate(stack, { studentId });
     for (let i = 0; i < 4; i++) await emit(id, { stage: "drafting", message: `step ${i}` });

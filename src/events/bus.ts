@@ -45,6 +45,11 @@ export const BusEvent = z.discriminatedUnion("type", [
     seq: z.number(),
     text: z.string(),
   }),
+  /**
+   * A feed's marker (src/events/generation-feed.ts): once its own NOTIFY comes back, every event
+   * committed before it was sent has been received, so stored events still missing were lost.
+   */
+  z.object({ type: z.literal("generation.fence"), generationId: z.string(), fence: z.string() }),
   /** Asks whichever process runs this generation to abort it. */
   z.object({ type: z.literal("generation.cancel"), generationId: z.string() }),
 ]);
@@ -54,6 +59,7 @@ export type EvidenceStatusEvent = Extract<BusEvent, { type: "evidence.status" }>
 export type GenerationStoredEvent = Extract<BusEvent, { type: "generation.event" }>;
 export type GenerationDeltaEvent = Extract<BusEvent, { type: "generation.delta" }>;
 export type GenerationCancelEvent = Extract<BusEvent, { type: "generation.cancel" }>;
+export type GenerationFenceEvent = Extract<BusEvent, { type: "generation.fence" }>;
 
 /** Publishes an event; inside a transaction it is delivered at commit (and never if it rolls back). */
 export async function publishEvent(db: Queryable, event: BusEvent): Promise<void> {
@@ -62,11 +68,11 @@ export async function publishEvent(db: Queryable, event: BusEvent): Promise<void
 
 export type PubSubTopics = {
   "evidence.status": [studentId: string, event: EvidenceStatusEvent];
-  generation: [generationId: string, event: GenerationStoredEvent | GenerationDeltaEvent];
+  generation: [generationId: string, event: GenerationStoredEvent | GenerationDeltaEvent | GenerationFenceEvent];
   batch: [batchId: string, event: GenerationStoredEvent];
   "generation.cancel": [event: GenerationCancelEvent];
   /** Local only: the LISTEN connection came back, so NOTIFYs may have been missed; re-read state. */
-  "bus.resync": [event: { type: "bus.resync" }];
+  "bus.resync": [event: { type: "bus.resync"; periodic?: boolean }];
 };
 export type PubSub = ReturnType<typeof createPubSub<PubSubTopics>>;
 
@@ -79,6 +85,7 @@ function routeEvent(pubsub: PubSub, event: BusEvent): void {
       if (event.batchId) pubsub.publish("batch", event.batchId, event);
       return;
     case "generation.delta":
+    case "generation.fence":
       return pubsub.publish("generation", event.generationId, event);
     case "generation.cancel":
       return pubsub.publish("generation.cancel", event);

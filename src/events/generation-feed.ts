@@ -1,7 +1,8 @@
 import type pg from "pg";
 import { listGenerationEvents, TERMINAL_STATUSES, type GenerationEvent, type GenerationStage, type GenerationStatus } from "../db/generations.ts";
 import { asSchool } from "../db/tenant.ts";
-import type { GenerationDeltaEvent, GenerationStoredEvent, PubSub } from "./bus.ts";
+import { randomUUID } from "node:crypto";
+import { publishEvent, type GenerationDeltaEvent, type GenerationFenceEvent, type GenerationStoredEvent, type PubSub } from "./bus.ts";
 import { listenNow, withResync, type Resync } from "./listen.ts";
 
 /** What a `generationEvents` subscriber receives: a stored event, or live draft text (`textDelta`). */
@@ -56,6 +57,9 @@ class GenerationFeed {
   private readonly onClose: () => void;
   private lastSeq = 0;
   private closed = false;
+  /** Stored events the periodic check found missing, and the fence that will tell whether they were lost. */
+  private missing: GenerationEventView[] = [];
+  private fence: string | undefined;
   readonly loaded: Promise<void>;
 
   constructor(pool: pg.Pool, pubsub: PubSub, target: { schoolId: string; generationId: string }, onClose: () => void) {
@@ -94,8 +98,9 @@ class GenerationFeed {
     }
   }
 
-  private async handle(event: GenerationStoredEvent | GenerationDeltaEvent | Resync): Promise<void> {
-    if (event.type === "bus.resync") return this.read(Number.POSITIVE_INFINITY);
+  private async handle(event: GenerationStoredEvent | GenerationDeltaEvent | GenerationFenceEvent | Resync): Promise<void> {
+    if (event.type === "bus.resync") return event.periodic ? this.checkForLost() : this.read(Number.POSITIVE_INFINITY);
+    if (event.type === "generation.fence") return event.fence === this.fence ? this.repair() : undefined;
     if (event.schoolId !== this.schoolId || event.seq <= this.lastSeq - (event.type === "generation.delta" ? 1 : 0)) return;
     const whole = event.type === "generation.event" ? notifiedView(event) : undefined;
     if (whole && event.seq === this.lastSeq + 1) this.append([whole]);
@@ -110,6 +115,27 @@ class GenerationFeed {
   private async read(upTo: number): Promise<void> {
     const rows = await asSchool(this.schoolId, () => listGenerationEvents(this.pool, this.schoolId, this.generationId, this.lastSeq));
     this.append(rows.filter((row) => row.seq <= upTo).map(storedView));
+  }
+
+  /**
+   * The periodic check for a lost NOTIFY. Stored events missing here may only be queued behind
+   * NOTIFYs not handled yet (a busy process); applying them now would overtake text deltas queued
+   * before them. So they wait for a fence NOTIFY sent now: when it comes back, whatever of them
+   * has still not arrived was lost, and is applied.
+   */
+  private async checkForLost(): Promise<void> {
+    const rows = await asSchool(this.schoolId, () => listGenerationEvents(this.pool, this.schoolId, this.generationId, this.lastSeq));
+    if (rows.length === 0) return;
+    this.missing = rows.map(storedView);
+    this.fence = randomUUID();
+    await publishEvent(this.pool, { type: "generation.fence", generationId: this.generationId, fence: this.fence });
+  }
+
+  private repair(): void {
+    const lost = this.missing.filter((view) => view.seq > this.lastSeq);
+    this.missing = [];
+    this.fence = undefined;
+    if (lost[0]?.seq === this.lastSeq + 1) this.append(lost);
   }
 
   private append(views: GenerationEventView[]): void {

@@ -24,6 +24,8 @@ export function listenNow<T>(source: AsyncIterable<T>) {
 /** A nudge to re-read stored state: the LISTEN connection came back, or the periodic safety check. */
 export interface Resync {
   type: "bus.resync";
+  /** The periodic check (no NOTIFY is known to be lost), not a reconnect. */
+  periodic?: boolean;
 }
 
 /** How often an open subscription re-reads stored state even without a nudge (a NOTIFY can be lost). */
@@ -35,7 +37,7 @@ export const RESYNC_EVERY_MS = 10_000;
  */
 export function withResync<T>(pubsub: PubSub, live: AsyncIterable<T>, everyMs = RESYNC_EVERY_MS): AsyncIterable<T | Resync> {
   const ticks = new Repeater<Resync>(async (push, stop) => {
-    const timer = setInterval(() => void push({ type: "bus.resync" }), everyMs);
+    const timer = setInterval(() => void push({ type: "bus.resync", periodic: true }), everyMs);
     await stop;
     clearInterval(timer);
   });
@@ -46,26 +48,57 @@ export function withResync<T>(pubsub: PubSub, live: AsyncIterable<T>, everyMs = 
 /**
  * Passes `source` through until `allowed()` answers false (checked every `everyMs`), then ends the
  * stream with `refusal` as its error. A check that throws (database down) is tried again later.
+ * A plain iterator rather than a Repeater: it sits on every delivery of every subscription.
  */
-export function whileAllowed<T>(source: AsyncIterable<T>, allowed: () => Promise<boolean>, everyMs: number, refusal: () => Error): AsyncIterable<T> {
-  return new Repeater<T>(async (push, stop) => {
-    const iterator = source[Symbol.asyncIterator]();
-    let checking = false;
-    const timer = setInterval(() => {
-      if (checking) return;
-      checking = true;
-      allowed().then((ok) => ok || stop(refusal()), () => undefined).finally(() => (checking = false));
-    }, everyMs);
-    timer.unref();
-    void stop.then(() => {
-      clearInterval(timer);
-      void Promise.resolve(iterator.return?.()).catch(() => undefined);
-    });
-    try {
-      for (let step = await iterator.next(); !step.done; step = await iterator.next()) await push(step.value);
-      stop();
-    } catch (error) {
-      stop(error);
-    }
-  });
+export function whileAllowed<T>(source: AsyncIterable<T>, allowed: () => Promise<boolean>, everyMs: number, refusal: () => Error): AsyncIterableIterator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  const DONE: IteratorResult<T> = { done: true, value: undefined };
+  let ended = false;
+  let failure: unknown;
+  let waiting: { resolve(step: IteratorResult<T>): void; reject(error: unknown): void } | undefined;
+  let checking = false;
+  const end = (error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    clearInterval(timer);
+    void Promise.resolve(iterator.return?.()).catch(() => undefined);
+    if (error === undefined) return waiting?.resolve(DONE);
+    if (waiting) waiting.reject(error);
+    else failure = error;
+  };
+  const timer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    allowed().then((ok) => ok || end(refusal()), () => undefined).finally(() => (checking = false));
+  }, everyMs);
+  timer.unref();
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    next() {
+      if (failure !== undefined) {
+        const error = failure;
+        failure = undefined;
+        return Promise.reject(error);
+      }
+      if (ended) return Promise.resolve(DONE);
+      return new Promise<IteratorResult<T>>((resolve, reject) => {
+        waiting = { resolve, reject };
+        iterator.next().then((step) => {
+          waiting = undefined;
+          if (step.done) end();
+          resolve(step);
+        }, (error) => {
+          waiting = undefined;
+          end();
+          reject(error);
+        });
+      });
+    },
+    return() {
+      end();
+      return Promise.resolve(DONE);
+    },
+  };
 }
