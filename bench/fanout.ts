@@ -1,14 +1,15 @@
 /**
  * Fan-out: 2,000 concurrent graphql-ws subscribers (200 with --quick) on ONE API child process,
  * spread over 20 generations (4 quick) that a worker child runs at the same time against the
- * simulator. Delivery latency of each event = its arrival at a subscriber − its NOTIFY's arrival at
- * this bench's own LISTEN connection (the moment the API process can learn of it), for stored
- * events and, separately, for streamed text deltas. Also the API's peak RSS (/proc/<pid>/status) and
- * Postgres reads of generation_events (pg_stat_user_tables idx_scan + seq_scan, API process start
- * to stop) per stored event: one shared feed per generation reads each event at most once.
- * Baseline in the same run: a bare `ws` relay child that LISTENs on the same channel and sends each
- * NOTIFY payload to the same number of plain `ws` clients, for as many generations run the same way.
- * Targets: delivery p99 ≤ 50 ms, API RSS ≤ 400 MB.
+ * simulator. Delivery latency of each event = its arrival at a subscriber (in this process) − its
+ * NOTIFY's arrival at a stamper child that only LISTENs (the moment the API process could learn of
+ * it), for stored events and, separately, for streamed text deltas. Also the API's peak RSS
+ * (/proc/<pid>/status) and Postgres reads of generation_events (pg_stat_user_tables idx_scan +
+ * seq_scan, from before the API process starts to after it stops) per stored event: one shared
+ * feed per generation reads each event at most once, plus its opening read and a check every 10 s.
+ * Baseline in the same run, after the iepgen phase: a bare `ws` relay child that LISTENs on the same
+ * channel and sends each NOTIFY payload as is to as many plain `ws` clients, on as many generations
+ * run by the same worker the same way. Targets: delivery p99 ≤ 50 ms, API RSS ≤ 400 MB.
  */
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -83,6 +84,7 @@ export const run: Bench = async ({ quick }) => {
     const raw = summarize(relay.stored);
     const rawDeltas = summarize(relay.deltas);
     const rssPeak = Math.max(...rss);
+    const readBudget = storedEvents + generations * (1 + Math.ceil(iepgen.seconds / 10));
     return {
       bench: "fanout",
       figures: [
@@ -91,13 +93,13 @@ export const run: Bench = async ({ quick }) => {
         atMost("text delta delivery p99", deltas.p99, 50, "ms", { baseline: { name: "bare ws relay p99", value: rawDeltas.p99, unit: "ms" } }),
         atMost("API RSS, peak", rssPeak, 400, "MB", { baseline: { name: "bare ws relay RSS", value: relay.rssMb, unit: "MB" } }),
         { name: "Postgres reads of generation_events per stored event", value: round(reads / storedEvents), unit: "reads",
-          target: "≈ 1 per process, not × subscribers", pass: reads <= storedEvents,
-          baseline: { name: "deliveries per stored event", value: round(subscribers / generations), unit: "reads" } },
+          target: "≤ 1 per event + per feed 1 opening read and 1 per 10 s", pass: reads <= readBudget,
+          baseline: { name: "deliveries per stored event (reads per event before)", value: round(subscribers / generations), unit: "reads" } },
       ],
       raw: {
         subscribers, generations, simulatorLatencyMs: SIMULATOR_LATENCY_MS, liveSeconds: iepgen.seconds,
         storedEvents, storedDeliveries: iepgen.stored.length, deltaDeliveries: iepgen.deltas.length, completedSubscribers: iepgen.completed,
-        generationEventReads: reads, storedDeliveryMs: stored, deltaDeliveryMs: deltas, apiRssMb: { peak: rssPeak, samples: rss.length },
+        generationEventReads: reads, readBudget, storedDeliveryMs: stored, deltaDeliveryMs: deltas, apiRssMb: { peak: rssPeak, samples: rss.length },
         relay: { storedDeliveryMs: raw, deltaDeliveryMs: rawDeltas, completedClients: relay.completed, rssMb: relay.rssMb },
       },
     };
