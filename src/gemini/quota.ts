@@ -44,7 +44,8 @@ export interface GeminiQuota {
   /**
    * Waits for a slot for one request of about `tokens` tokens (abortable by `signal`); returns the
    * ms waited. Throws GeminiUnavailableError (retryAfterMs: the wait it would have needed) when the
-   * wait would take `budget` past `config.waitMs`.
+   * wait would take `budget` past `config.waitMs` (then nothing is reserved). The slot is reserved
+   * before the wait, so an aborted wait leaves it unused: the limit errs on the side of fewer requests.
    */
   acquire(operation: string, tokens: number, budget: QuotaBudget, signal?: AbortSignal): Promise<number>;
 }
