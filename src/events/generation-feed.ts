@@ -44,8 +44,8 @@ interface Member {
  * the generation's NOTIFYs, keeps its stored events in memory (seq 1 up, contiguous), and hands
  * the same objects to every member. A stored event is read from Postgres at most once per process:
  * not at all when its NOTIFY carries it whole, once by the feed when the NOTIFY carried only its
- * key, when a seq is missing (a lost NOTIFY), and on resync (bus reconnect, every 10 s). Reads run
- * as the generation's school (row-level security).
+ * key or a seq is missing (a lost NOTIFY), and on resync: at once after a bus reconnect, and every
+ * 10 s behind a fence (checkForLost). Reads run as the generation's school (row-level security).
  */
 class GenerationFeed {
   private readonly events: GenerationEventView[] = [];
