@@ -4,10 +4,12 @@ import type pg from "pg";
 import { cleanupGenerationsTask, DEFAULT_RETENTION_DAYS, implementCleanupGenerations } from "../tasks/cleanup_generations.ts";
 import { implementGenerateIep, generateIep } from "../tasks/generate_iep.ts";
 import { implementIngestEvidence, ingestEvidenceTask } from "../tasks/ingest_evidence.ts";
+import { createPool } from "./db/pool.ts";
 import { forceUnlockWorkers } from "./db/workers.ts";
 import type { Gemini } from "./gemini/client.ts";
 import type { RetryTimings } from "./jobs/retry-policy.ts";
 import { graphileWorkerLogger, type Logger } from "./logger.ts";
+import { registerPool } from "./monitoring/metrics.ts";
 import type { RunningGenerations } from "./services/generation/running.ts";
 
 export interface WorkerDeps {
@@ -71,10 +73,18 @@ const RESTART_DELAY = { firstMs: 500, maxMs: 15_000 };
  * record a job's outcome (the database went away mid-job); the supervisor then waits until the
  * database answers, releases the locks the stopped pool still holds, and starts a new runner, so
  * a database restart delays work instead of ending the process.
+ *
+ * graphile-worker's own statements (get, complete, fail a job; its LISTEN) run on a pool of their
+ * own ("queue", as large as the tasks' pool): they run as the connecting role, and on the tasks'
+ * tenant pool each one would switch a connection away from the school a task had set on it, and
+ * the next task statement would switch it back (src/db/tenant.ts), two statements more per job.
  */
 export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Promise<WorkerHandle> {
   const log = deps.logger.child({ component: "worker" });
   const taskList = buildTaskList(deps);
+  const queuePool = createPool(deps.pool.options.connectionString!, deps.pool.options.max, (error) =>
+    log.warn({ err: error }, "idle database client error"), { name: "iepgen-queue" });
+  registerPool("queue", queuePool);
   let current: Runner | undefined;
   let ids = new Set<string>();
   let stopping = false;
@@ -90,7 +100,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
     events.on("worker:create", ({ worker }) => runnerIds.add(worker.workerId));
     const runner = await run({
       events,
-      pgPool: deps.pool,
+      pgPool: queuePool,
       taskList,
       concurrency: options.concurrency,
       pollInterval: options.pollIntervalMs ?? 1000,
@@ -140,6 +150,7 @@ export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Pro
       const runner = current;
       current = undefined;
       await runner?.stop();
+      await queuePool.end();
     },
   };
 }

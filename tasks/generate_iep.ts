@@ -18,14 +18,15 @@ export const generateIep = defineTask({
 
 /**
  * Runs the generation (the same service function `generateIep(async: false)` runs inline), as
- * the generation's school: its statements run under row-level security for it. While
+ * the generation's school: its statements run under row-level security for it. The school is
+ * looked up on graphile-worker's own connection, as the system (src/worker.ts). While
  * this process's Gemini circuit is open, a QUEUED generation is not started at all: its job is
  * deferred to when the circuit half-opens, so an outage does not churn every queued draft through
  * RUNNING and back (no attempt, no event).
  */
 export function implementGenerateIep(deps: GenerationDeps) {
   return implementTask(generateIep, deps.logger, async ({ generationId }, context) => {
-    const schoolId = await schoolOfGeneration(deps.pool, generationId);
+    const schoolId = await context.helpers.withPgClient((client) => schoolOfGeneration(client, generationId));
     if (schoolId) await asSchool(schoolId, () => generate(deps, generationId, context));
   });
 }

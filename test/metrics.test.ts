@@ -52,6 +52,18 @@ describe("/metrics after one generation", () => {
     expect(sample(text, "iepgen_process_nodejs_eventloop_lag_p99_seconds")).toBeGreaterThanOrEqual(0);
   });
 
+  it("counts the SQL statements each pool sent, graphile-worker's own on its queue pool", async () => {
+    const text = await scrape(stack.httpUrl);
+    const worker = sample(text, "iepgen_db_statements_total", { pool: "worker" })!;
+    // One draft: its start, steps and save at least; graphile-worker got and completed its job.
+    expect(worker).toBeGreaterThanOrEqual(4);
+    expect(sample(text, "iepgen_db_statements_total", { pool: "queue" })).toBeGreaterThanOrEqual(2);
+    expect(sample(text, "iepgen_db_statements_total", { pool: "api" })).toBeGreaterThanOrEqual(1);
+    await stack.runtime.pool.query("select 1");
+    expect(sample(await scrape(stack.httpUrl), "iepgen_db_statements_total", { pool: "api" }))
+      .toBeGreaterThan(sample(text, "iepgen_db_statements_total", { pool: "api" })!);
+  });
+
   it("labels a GraphQL call with the operation name the client gave it", async () => {
     await stack.gql("query MetricsProbe { __typename }");
     const text = await scrape(stack.httpUrl);

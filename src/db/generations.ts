@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { EvidenceKind } from "./evidence.ts";
 import type { Queryable } from "./pool.ts";
+import { DisabilityCategory, GuardianRow } from "./students.ts";
 
 export const GENERATION_STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
 export const GenerationStatus = z.enum(GENERATION_STATUSES);
@@ -113,6 +115,36 @@ export async function findGenerationForTask(db: Queryable, id: string): Promise<
   const { rows } = await db.query("select * from generations where id = $1", [id]);
   return rows[0] ? parseGeneration(rows[0]) : undefined;
 }
+
+/**
+ * What a run needs besides its generation row, read by the statement that starts it (a column
+ * `run_context` over the CTE `updated`): the student (null once deleted) with their guardians, the
+ * school's staff names, the student's READY evidence, and for a SECTION draft the base IEP's content.
+ */
+export const RUN_CONTEXT_SQL = `(select json_build_object(
+    'student', (select json_build_object('id', s.id, 'school_id', s.school_id, 'first_name', s.first_name, 'last_name', s.last_name,
+        'date_of_birth', to_char(s.date_of_birth, 'YYYY-MM-DD'), 'grade', s.grade, 'disability_categories', s.disability_categories,
+        'primary_language', s.primary_language, 'created_at', s.created_at, 'updated_at', s.updated_at, 'guardians', s.guardians)
+      from students s where s.id = updated.student_id and s.school_id = updated.school_id),
+    'staff_names', (select coalesce(json_agg(u.name order by u.created_at, u.id), '[]') from users u where u.school_id = updated.school_id),
+    'evidence', (select coalesce(json_agg(json_build_object('id', e.id, 'title', e.title, 'kind', e.kind)), '[]') from evidence e
+      where e.school_id = updated.school_id and e.student_id = updated.student_id and e.status = 'READY'),
+    'base_content', (select i.content from ieps i where i.id = updated.base_iep_id and i.school_id = updated.school_id))) as run_context`;
+
+const RunContextRow = z.object({
+  student: z.object({
+    id: z.string(), school_id: z.string(), first_name: z.string(), last_name: z.string(), date_of_birth: z.string(), grade: z.string(),
+    disability_categories: z.array(DisabilityCategory), primary_language: z.string(), created_at: z.coerce.date(), updated_at: z.coerce.date(),
+    guardians: z.array(GuardianRow),
+  }).nullable(),
+  staff_names: z.array(z.string()),
+  evidence: z.array(z.object({ id: z.string(), title: z.string(), kind: EvidenceKind })),
+  base_content: z.record(z.string(), z.unknown()).nullable(),
+});
+export type RunContext = z.infer<typeof RunContextRow>;
+
+/** Parses RUN_CONTEXT_SQL's column. */
+export const parseRunContext = (value: unknown): RunContext => RunContextRow.parse(value);
 
 export async function listGenerationEvents(db: Queryable, schoolId: string, generationId: string, afterSeq: number): Promise<GenerationEvent[]> {
   const { rows } = await db.query(

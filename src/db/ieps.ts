@@ -18,6 +18,27 @@ const IepRow = z.object({
 export type IepRecord = z.infer<typeof IepRow>;
 
 /**
+ * For the `succeed` transition's statement (src/lifecycle/generation.ts), which stores the IEP with
+ * the generation's SUCCEEDED row: CTE `iep_version` (a new IEP id and the next version for student
+ * $5 and academic year $6, allocated under lockIepVersions' lock), then, after `updated`, CTE `iep`
+ * inserting content $3 and model $4 for the updated generation. The version is read with the
+ * statement's snapshot, taken before the lock is granted: a version committed meanwhile makes the
+ * insert fail as a duplicate (ieps_student_id_academic_year_version_key), to be tried again.
+ */
+export const NEXT_IEP_VERSION_CTE = `iep_version as (
+    select gen_random_uuid() as id, coalesce(max(i.version), 0) + 1 as version, count(lock.locked) as locked
+    from (select pg_advisory_xact_lock(hashtextextended('iep-versions:' || $5::uuid || ':' || $6::text, 0))::text as locked) lock
+    left join ieps i on i.student_id = $5::uuid and i.academic_year = $6::text
+  )`;
+export const INSERT_IEP_CTE = `iep as (
+    insert into ieps (id, school_id, student_id, academic_year, version, content, model, generation_id)
+    select v.id, u.school_id, u.student_id, u.academic_year, v.version, $3::jsonb, $4::text, u.id from updated u, iep_version v
+    returning id
+  )`;
+/** The unique constraint a concurrently allocated IEP version violates. */
+export const IEP_VERSION_CONSTRAINT = "ieps_student_id_academic_year_version_key";
+
+/**
  * Serialises version allocation for one student and academic year until the transaction ends.
  * Call before insertIep in the same transaction: its max(version) then sees every committed version.
  */

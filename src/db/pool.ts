@@ -1,6 +1,7 @@
 import pg from "pg";
 import { TenantPool } from "./tenant.ts";
 import { mapDatabaseError } from "./errors.ts";
+import { countStatement } from "../monitoring/metrics.ts";
 
 /** Anything that can run a query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
@@ -9,7 +10,8 @@ export type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
  * Creates a connection pool (`statementTimeoutMs` bounds every statement on it; `tenant` makes it a
  * TenantPool, whose statements inside a request run under row-level security). Errors on idle
  * or checked-out clients (the database restarting, a terminated backend) are reported, never
- * fatal: the pool replaces the client.
+ * fatal: the pool replaces the client. Its statements are counted under its name without the
+ * "iepgen-" prefix ("api", "worker", "queue").
  */
 export function createPool(
   connectionString: string,
@@ -22,8 +24,24 @@ export function createPool(
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   pool.on("error", (error) => onError?.(error));
-  pool.on("connect", (client) => client.on("error", (error) => onError?.(error)));
+  const counted = (options.name ?? "iepgen").replace(/^iepgen-/, "");
+  pool.on("connect", (client) => {
+    client.on("error", (error) => onError?.(error));
+    countStatements(client, counted);
+  });
   return pool;
+}
+
+/**
+ * Counts every statement a client sends (iepgen's and graphile-worker's alike: both go through
+ * the pool's clients) in `iepgen_db_statements_total{pool}`.
+ */
+function countStatements(client: pg.PoolClient, pool: string): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((...args: unknown[]) => {
+    countStatement(pool);
+    return query(...args);
+  }) as pg.PoolClient["query"];
 }
 
 /**

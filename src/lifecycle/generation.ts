@@ -13,11 +13,16 @@
  * from. A run is fenced by the `run_id` that `start` returns: step, succeed, requeue and fail apply
  * only to that run, so a run presumed dead cannot write over the one that replaced it. A transition
  * that does not apply returns undefined and is logged at debug level.
+ *
+ * Work a run does between two Gemini calls shares a statement: `startRun` starts, stores the first
+ * step and reads what the run needs; `step` may store several steps; `succeed` stores the IEP.
+ * Each event still has its own seq and NOTIFY, in order.
  */
 import { NOTIFY_GENERATION_EVENT_SQL } from "../events/bus.ts";
 import type { Queryable } from "../db/pool.ts";
 import type { Logger } from "../logger.ts";
-import { GenerationRow, type Generation, type GenerationStage, type NewGeneration } from "../db/generations.ts";
+import { GenerationRow, parseRunContext, RUN_CONTEXT_SQL, type Generation, type GenerationStage, type NewGeneration, type RunContext } from "../db/generations.ts";
+import { INSERT_IEP_CTE, NEXT_IEP_VERSION_CTE } from "../db/ieps.ts";
 export { GENERATION_STAGES, GenerationStage } from "../db/generations.ts";
 
 /** The stages a running attempt reports with `step`. */
@@ -33,19 +38,50 @@ export interface LifecycleContext {
 }
 
 /** Builds the one statement of a transition: update (where), store the event, NOTIFY. */
-function transitionSql(set: string, where: string): string {
-  return `with updated as (
+function transitionSql(set: string, where: string, more: { stepsAt?: number; columns?: string; before?: string; after?: string } = {}): string {
+  if (more.stepsAt !== undefined) return stepsThenTransitionSql(set, where, more.stepsAt, more.columns);
+  return `with ${more.before ? `${more.before}, ` : ""}updated as (
        update generations set ${set}, last_seq = last_seq + 1, updated_at = now()
        where ${where}
        returning *
-     ), event as (
+     ), ${more.after ? `${more.after}, ` : ""}event as (
        insert into generation_events (generation_id, seq, school_id, status, progress, stage, message)
        select id, last_seq, school_id, status, progress, stage, message from updated
      )
      select updated.*, ${NOTIFY_GENERATION_EVENT_SQL} from updated`;
 }
 
+/**
+ * Like transitionSql, preceded by RUNNING step events stored in the same statement (stages, progresses
+ * and messages in the arrays $stepsAt..$stepsAt+2): steps that follow each other with no Gemini
+ * call between them cost one statement. Every event gets its own seq and NOTIFY, in order.
+ */
+function stepsThenTransitionSql(set: string, where: string, stepsAt: number, columns = ""): string {
+  const [stages, progresses, messages] = [stepsAt, stepsAt + 1, stepsAt + 2].map((n) => `$${n}`);
+  const steps = `cardinality(${stages}::generation_stage[])`;
+  return `with updated as (
+       update generations set ${set}, last_seq = last_seq + ${steps} + 1, updated_at = now()
+       where ${where}
+       returning *
+     ), events as (
+       select u.id, u.school_id, u.batch_id, 'RUNNING'::generation_status as status, s.progress, s.stage, s.message,
+         u.last_seq - ${steps} - 1 + s.n::int as last_seq
+       from updated u, unnest(${stages}::generation_stage[], ${progresses}::real[], ${messages}::text[]) with ordinality as s(stage, progress, message, n)
+       union all
+       select id, school_id, batch_id, status, progress, stage, message, last_seq from updated
+     ), stored as (
+       insert into generation_events (generation_id, seq, school_id, status, progress, stage, message)
+       select id, last_seq, school_id, status, progress, stage, message from events
+     )
+     select updated.*${columns}, (select count(n.notified::text)
+       from (select ${NOTIFY_GENERATION_EVENT_SQL} as notified from events updated order by updated.last_seq) n) as notified
+     from updated`;
+}
+
 const RUN_FENCE = "id = $1 and status = 'RUNNING' and run_id = $2";
+const START_SET = `status = 'RUNNING', error = null, attempts = attempts + 1, started_at = now(), finished_at = null,
+  run_id = gen_random_uuid(), runner_id = $2`;
+const START_WHERE = "id = $1 and status in ('QUEUED', 'RUNNING')";
 
 const SQL = {
   queue: `with updated as (
@@ -59,16 +95,15 @@ const SQL = {
        select id, 1, school_id, status, progress, stage, message from updated
      )
      select updated.*, ${NOTIFY_GENERATION_EVENT_SQL} from updated`,
-  start: transitionSql(
-    `status = 'RUNNING', stage = 'starting', progress = 0.02, message = 'Starting', error = null,
-     attempts = attempts + 1, started_at = now(), finished_at = null, run_id = gen_random_uuid(), runner_id = $2`,
-    "id = $1 and status in ('QUEUED', 'RUNNING')",
-  ),
+  start: transitionSql(`${START_SET}, stage = 'starting', progress = 0.02, message = 'Starting'`, START_WHERE),
+  startRun: transitionSql(`${START_SET}, stage = $3, progress = $4, message = $5`, START_WHERE, { stepsAt: 6, columns: `, ${RUN_CONTEXT_SQL}` }),
   step: transitionSql("stage = $3, progress = $4, message = $5", RUN_FENCE),
+  steps: transitionSql("stage = $3, progress = $4, message = $5", RUN_FENCE, { stepsAt: 6 }),
   succeed: transitionSql(
-    `status = 'SUCCEEDED', stage = 'done', progress = 1, message = $4, iep_id = $3, error = null,
-     finished_at = now(), run_id = null, runner_id = null`,
+    `status = 'SUCCEEDED', stage = 'done', progress = 1, message = 'IEP draft saved as version ' || (select version from iep_version),
+     iep_id = (select id from iep_version), error = null, finished_at = now(), run_id = null, runner_id = null`,
     RUN_FENCE,
+    { before: NEXT_IEP_VERSION_CTE, after: INSERT_IEP_CTE },
   ),
   requeue: transitionSql(
     `status = 'QUEUED', stage = $3, message = $4, error = $5, progress = 0, run_id = null, runner_id = null,
@@ -114,6 +149,14 @@ const SQL = {
      select count(*)::int as archived from archived`,
 } as const;
 
+/**
+ * A transition a run makes, as a named statement: each connection parses and plans it once, then
+ * only binds and executes it.
+ */
+function prepared(transition: "start" | "startRun" | "step" | "steps" | "succeed" | "requeue" | "fail", values: unknown[]) {
+  return { name: `generation-${transition}`, text: SQL[transition], values };
+}
+
 function parse(rows: unknown[]): Generation | undefined {
   return rows[0] ? GenerationRow.parse(rows[0]) : undefined;
 }
@@ -135,19 +178,57 @@ export async function queue(ctx: LifecycleContext, g: NewGeneration): Promise<Ge
 
 /** QUEUED (or a RUNNING one being taken over) → RUNNING: counts an attempt and fences a new run. */
 export async function start(ctx: LifecycleContext, id: string, runnerId: string): Promise<Generation | undefined> {
-  const { rows } = await ctx.db.query(SQL.start, [id, runnerId]);
+  const { rows } = await ctx.db.query(prepared("start", [id, runnerId]));
   return parse(rows) ?? refused(ctx, "start", id, "QUEUED, RUNNING");
 }
 
-/** A running attempt reports progress. */
-export async function step(ctx: LifecycleContext, run: RunRef, stage: RunStage, progress: number, message: string) {
-  const { rows } = await ctx.db.query(SQL.step, [run.id, run.runId, stage, progress, message]);
+/** A progress event of a running attempt. */
+export interface StepEvent {
+  stage: RunStage;
+  progress: number;
+  message: string;
+}
+
+const stepArrays = (steps: readonly { stage: GenerationStage; progress: number; message: string }[]) =>
+  [steps.map((s) => s.stage), steps.map((s) => s.progress), steps.map((s) => s.message)];
+
+/**
+ * `start`, then the run's first step (`first`), in one statement that also reads what the run needs
+ * (RunContext): two events (starting, then `first`), one round trip.
+ */
+export async function startRun(ctx: LifecycleContext, id: string, runnerId: string, first: StepEvent): Promise<{ generation: Generation; context: RunContext } | undefined> {
+  const { rows } = await ctx.db.query(prepared("startRun", [id, runnerId, first.stage, first.progress, first.message,
+    ...stepArrays([{ stage: "starting", progress: 0.02, message: "Starting" }])]));
+  if (!rows[0]) return refused(ctx, "start", id, "QUEUED, RUNNING");
+  return { generation: GenerationRow.parse(rows[0]), context: parseRunContext(rows[0].run_context) };
+}
+
+/**
+ * A running attempt reports progress. Steps that follow each other with no Gemini call between
+ * them go in one statement: `before` are stored first, each with its own seq and NOTIFY.
+ */
+export async function step(ctx: LifecycleContext, run: RunRef, stage: RunStage, progress: number, message: string, before: readonly StepEvent[] = []) {
+  const { rows } = before.length === 0
+    ? await ctx.db.query(prepared("step", [run.id, run.runId, stage, progress, message]))
+    : await ctx.db.query(prepared("steps", [run.id, run.runId, stage, progress, message, ...stepArrays(before)]));
   return parse(rows) ?? refused(ctx, `step(${stage})`, run.id, "RUNNING (this run)");
 }
 
-/** RUNNING → SUCCEEDED with the IEP it saved (call in the transaction that inserts the IEP). */
-export async function succeed(ctx: LifecycleContext, run: RunRef, iepId: string, message: string) {
-  const { rows } = await ctx.db.query(SQL.succeed, [run.id, run.runId, iepId, message]);
+/** The IEP a run saves as it succeeds. */
+export interface SavedIep {
+  studentId: string;
+  academicYear: string;
+  content: object;
+  model: string;
+}
+
+/**
+ * RUNNING → SUCCEEDED, storing the IEP (the student's next version for the year, allocated under
+ * lockIepVersions' lock) in the same statement. A version allocated concurrently makes it throw a
+ * unique violation on IEP_VERSION_CONSTRAINT (nothing written): call it again.
+ */
+export async function succeed(ctx: LifecycleContext, run: RunRef, iep: SavedIep) {
+  const { rows } = await ctx.db.query(prepared("succeed", [run.id, run.runId, JSON.stringify(iep.content), iep.model, iep.studentId, iep.academicYear]));
   return parse(rows) ?? refused(ctx, "succeed", run.id, "RUNNING (this run)");
 }
 
@@ -162,13 +243,13 @@ export interface Requeue {
 
 /** RUNNING → QUEUED, to run again later. */
 export async function requeue(ctx: LifecycleContext, run: RunRef, how: Requeue): Promise<Generation | undefined> {
-  const { rows } = await ctx.db.query(SQL.requeue, [run.id, run.runId, how.stage, how.message, how.reason, how.refundAttempt]);
+  const { rows } = await ctx.db.query(prepared("requeue", [run.id, run.runId, how.stage, how.message, how.reason, how.refundAttempt]));
   return parse(rows) ?? refused(ctx, "requeue", run.id, "RUNNING (this run)");
 }
 
 /** RUNNING → FAILED with the reason. */
 export async function fail(ctx: LifecycleContext, run: RunRef, message: string, reason: string): Promise<Generation | undefined> {
-  const { rows } = await ctx.db.query(SQL.fail, [run.id, run.runId, message, reason]);
+  const { rows } = await ctx.db.query(prepared("fail", [run.id, run.runId, message, reason]));
   return parse(rows) ?? refused(ctx, "fail", run.id, "RUNNING (this run)");
 }
 

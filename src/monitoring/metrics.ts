@@ -80,6 +80,11 @@ new Gauge({
   },
 });
 
+const statements = new Counter({
+  name: "iepgen_db_statements_total", help: "SQL statements sent to Postgres, by pool (transaction control and session settings included)",
+  labelNames: ["pool"], registers: [registry],
+});
+
 const generations = new Gauge({
   name: "iepgen_generations", help: "Generations by status, across every school", labelNames: ["status"], registers: [registry],
 });
@@ -122,6 +127,11 @@ function livePools(): [string, pg.Pool][] {
 /** Reports a pool's usage under `name` (and, for the first one, runs the database figures on it). */
 export function registerPool(name: string, pool: pg.Pool): void {
   pools.set(name, pool);
+}
+
+/** Counts one statement sent on a client of the pool named `pool` (src/db/pool.ts calls it). */
+export function countStatement(pool: string): void {
+  statements.inc({ pool });
 }
 
 /** Reports a circuit breaker's state under `name`. */

@@ -1,4 +1,4 @@
-import { publishEvent } from "../../events/bus.ts";
+import { EVENTS_CHANNEL, type GenerationDeltaEvent } from "../../events/bus.ts";
 import type { Queryable } from "../../db/pool.ts";
 import { createStreamRestorer } from "../../privacy/stream.ts";
 
@@ -7,7 +7,8 @@ const MAX_PIECE_CHARS = 1500;
 
 /**
  * Publishes streamed draft text as `generation.delta` events, coalesced (at most one NOTIFY per
- * piece every `intervalMs`) so a fast stream cannot flood the NOTIFY queue. Deltas are live only,
+ * piece every `intervalMs`, the pieces of one flush in one statement, in order) so a fast stream
+ * cannot flood the NOTIFY queue. Deltas are live only,
  * never stored; each carries the seq of the latest stored event.
  *
  * The model writes placeholders for the student's identifiers (src/privacy/); `restore` puts the
@@ -35,9 +36,12 @@ export function createDeltaPublisher(
     if (text === "") return sending;
     const seq = latestSeq;
     sending = sending.then(async () => {
+      const pieces: GenerationDeltaEvent[] = [];
       for (let start = 0; start < text.length; start += MAX_PIECE_CHARS) {
-        await publishEvent(db, { type: "generation.delta", ...target, seq, text: text.slice(start, start + MAX_PIECE_CHARS) });
+        pieces.push({ type: "generation.delta", ...target, seq, text: text.slice(start, start + MAX_PIECE_CHARS) });
       }
+      await db.query("select pg_notify($1, piece) from unnest($2::text[]) with ordinality as p(piece, n) order by n",
+        [EVENTS_CHANNEL, pieces.map((piece) => JSON.stringify(piece))]);
     }).catch(() => undefined);
     return sending;
   };

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { findGenerationForTask, type Generation } from "../../db/generations.ts";
-import { insertIep, lockIepVersions } from "../../db/ieps.ts";
+import { mapDatabaseError } from "../../db/errors.ts";
+import { IEP_VERSION_CONSTRAINT } from "../../db/ieps.ts";
 import { withTransaction } from "../../db/pool.ts";
 import { untilDatabaseAnswers } from "../../db/retry.ts";
 import { classifyFailure, type Failure } from "../../jobs/failure.ts";
@@ -18,23 +19,30 @@ interface FinishDeps {
   retry?: RetryTimings;
 }
 
+const VERSION_RACE_TRIES = 50;
+
 /**
- * Saves the validated IEP and marks the run SUCCEEDED in one transaction. Versions are allocated
- * under a per-student-and-year lock, so concurrent drafts never collide; if this run no longer owns
- * the generation (cancelled, taken over), nothing is saved.
+ * Saves the validated IEP and marks the run SUCCEEDED in one statement (lifecycle `succeed`).
+ * Versions are allocated under a per-student-and-year lock; a version another draft committed
+ * meanwhile makes the statement fail as a duplicate, and it is tried again (each failure means
+ * another draft's IEP was saved, so the tries are bounded by the drafts saving at once). If this
+ * run no longer owns the generation (cancelled, taken over), nothing is saved.
  */
 export async function saveDraft(deps: FinishDeps, run: lifecycle.RunRef, generation: Generation, content: IepContent, model: string): Promise<Generation> {
-  const modelName = deps.gemini.config.simulated ? `${model} (iepgen simulator)` : model;
-  return withTransaction(deps.pool, async (client) => {
-    await lockIepVersions(client, generation.student_id, generation.academic_year);
-    const iep = await insertIep(client, {
-      schoolId: generation.school_id, studentId: generation.student_id, academicYear: generation.academic_year,
-      content, model: modelName, generationId: generation.id,
-    });
-    const done = await lifecycle.succeed({ db: client, log: deps.logger }, run, iep.id, `IEP draft saved as version ${iep.version}`);
-    if (!done) throw new RunSupersededError(generation.id);
-    return done;
-  });
+  const iep = {
+    studentId: generation.student_id, academicYear: generation.academic_year, content,
+    model: deps.gemini.config.simulated ? `${model} (iepgen simulator)` : model,
+  };
+  for (let tries = 1; ; tries++) {
+    try {
+      const done = await lifecycle.succeed({ db: deps.pool, log: deps.logger }, run, iep);
+      if (!done) throw new RunSupersededError(generation.id);
+      return done;
+    } catch (error) {
+      const versionTaken = (error as { constraint?: string }).constraint === IEP_VERSION_CONSTRAINT;
+      if (!versionTaken || tries >= VERSION_RACE_TRIES) throw mapDatabaseError(error);
+    }
+  }
 }
 
 const WAIT_STAGES: Record<"interrupted" | "gemini" | "database" | "retryable", lifecycle.WaitStage> = {

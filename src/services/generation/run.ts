@@ -1,13 +1,10 @@
 import type pg from "pg";
-import { readyEvidenceTitles } from "../../db/evidence.ts";
-import { findGenerationForTask, type Generation } from "../../db/generations.ts";
-import { findIep } from "../../db/ieps.ts";
-import { findStudent, type Student } from "../../db/students.ts";
+import { findGenerationForTask, type Generation, type RunContext } from "../../db/generations.ts";
+import type { Guardian, Student } from "../../db/students.ts";
 import type { Gemini } from "../../gemini/client.ts";
 import type { RetryTimings } from "../../jobs/retry-policy.ts";
 import * as lifecycle from "../../lifecycle/generation.ts";
 import type { Logger } from "../../logger.ts";
-import { pseudonymizerFor } from "../../privacy/load.ts";
 import { Pseudonymizer } from "../../privacy/pseudonymize.ts";
 import { IEP_SECTION_KINDS, type IepContent, type IepSectionKind } from "../../iep/content.ts";
 import { buildIepPrompt, SECTION_RETRIEVAL_QUERIES, type PromptChunk } from "../../iep/prompt.ts";
@@ -35,6 +32,7 @@ export interface GenerationDeps {
 const CHUNKS_PER_SECTION = 6;
 const EXPECTED_DRAFT_CHARS = 6000;
 const DRAFT_PROGRESS = { start: 0.25, end: 0.8, checkpoints: [0.4, 0.55, 0.7] } as const;
+const FIRST_STEP: lifecycle.StepEvent = { stage: "retrieving", progress: 0.1, message: "Finding the most relevant evidence for each section" };
 
 /**
  * Runs one generation: retrieving → drafting (streamed) → validating (one repair request if the
@@ -51,10 +49,10 @@ const DRAFT_PROGRESS = { start: 0.25, end: 0.8, checkpoints: [0.4, 0.55, 0.7] } 
 export async function runGeneration(deps: GenerationDeps, generationId: string, options: { signal?: AbortSignal } = {}): Promise<Generation | undefined> {
   const registration = deps.running.register(generationId, options.signal);
   try {
-    const started = await lifecycle.start({ db: deps.pool, log: deps.logger }, generationId, deps.runnerId);
+    const started = await lifecycle.startRun({ db: deps.pool, log: deps.logger }, generationId, deps.runnerId, FIRST_STEP);
     if (!started) return findGenerationForTask(deps.pool, generationId);
-    const logger = deps.logger.child({ generationId, attempt: started.attempts });
-    const run = new GenerationRun({ ...deps, logger }, started, registration.signal);
+    const logger = deps.logger.child({ generationId, attempt: started.generation.attempts });
+    const run = new GenerationRun({ ...deps, logger }, started.generation, started.context, registration.signal);
     try {
       return await run.execute();
     } catch (error) {
@@ -72,12 +70,15 @@ class GenerationRun {
   private readonly deps: GenerationDeps;
   private readonly signal: AbortSignal;
   private readonly run: lifecycle.RunRef;
-  /** Replaced by the student's own once it is loaded; until then masks contact details and ids only. */
+  /** What the start statement read for this run: student, guardians, staff names, READY evidence, base IEP. */
+  private readonly context: RunContext;
+  /** The student's own once the run has checked it exists; until then masks contact details and ids only. */
   private privacy = new Pseudonymizer();
 
-  constructor(deps: GenerationDeps, generation: Generation, signal: AbortSignal) {
+  constructor(deps: GenerationDeps, generation: Generation, context: RunContext, signal: AbortSignal) {
     this.deps = deps;
     this.latest = generation;
+    this.context = context;
     this.signal = signal;
     this.run = lifecycle.runOf(generation);
     this.deltas = createDeltaPublisher(deps.pool, { schoolId: generation.school_id, generationId: generation.id }, deps.deltaIntervalMs,
@@ -87,19 +88,20 @@ class GenerationRun {
 
   async execute(): Promise<Generation> {
     const generation = this.latest;
-    const student = await findStudent(this.deps.pool, generation.school_id, generation.student_id);
-    if (!student) throw new PermanentGenerationError("The student no longer exists");
-    this.privacy = await pseudonymizerFor(this.deps.pool, student);
+    const { student, guardians } = this.studentOf();
+    this.privacy = new Pseudonymizer({
+      student: { firstName: student.first_name, lastName: student.last_name, dateOfBirth: student.date_of_birth },
+      guardians, staffNames: this.context.staff_names,
+    });
     const period = iepPeriod(generation.academic_year);
     const requirements = sectionRequirements(student.date_of_birth, period);
     const sections = this.sectionsToDraft(requirements);
-    const baseContent = await this.loadBaseContent();
+    const baseContent = this.baseContent();
 
-    await this.step("retrieving", 0.1, `Finding the most relevant evidence for ${sections.length} section(s)`);
     const chunks = await this.retrieve(student, sections);
 
     await this.step("drafting", DRAFT_PROGRESS.start, `Drafting with ${this.deps.gemini.config.model} from ${chunks.length} evidence excerpts`);
-    const schema = generation.kind === "SECTION" ? sectionSchemaFor(sections[0]!, requirements) : iepContentSchemaFor(requirements);
+    const { schema, jsonSchema } = draftSchemas(generation.kind === "SECTION" ? sections[0]! : undefined, requirements);
     const unmasked = buildIepPrompt({
       student: { firstName: student.first_name, grade: student.grade, dateOfBirth: student.date_of_birth,
         disabilityCategories: student.disability_categories, primaryLanguage: student.primary_language },
@@ -111,16 +113,12 @@ class GenerationRun {
     });
     const systemInstruction = this.privacy.mask(unmasked.systemInstruction);
     const prompt = this.privacy.mask(unmasked.prompt);
-    const jsonSchema = responseJsonSchema(schema);
     const rules: DraftRules = {
       schema, kind: generation.kind, sections, base: baseContent, requirements, period, allowedChunkIds: new Set(chunks.map((c) => c.id)),
     };
     const draft = await this.draft(systemInstruction, prompt, jsonSchema);
 
-    await this.step("validating", 0.85, "Checking the draft against IDEA §300.320 and its citations");
     const content = await this.validateOrRepair(draft, rules, { systemInstruction, prompt, jsonSchema });
-
-    await this.step("saving", 0.95, "Saving the IEP draft");
     this.latest = await saveDraft(this.deps, this.run, this.latest, content, draft.model);
     return this.latest;
   }
@@ -135,22 +133,35 @@ class GenerationRun {
    * errors (stage `repairing`) and validates the answer. A draft still invalid fails the attempt;
    * nothing invalid is ever stored. The draft is validated as the model wrote it (with
    * placeholders); the content returned has every placeholder replaced by its real value.
+   * Validation takes no I/O, so its `validating` step is stored after it, with the step that
+   * follows (`saving`, or `repairing`), in one statement.
    */
   private async validateOrRepair(
     draft: { text: string },
     rules: DraftRules,
     request: { systemInstruction: string; prompt: string; jsonSchema: object },
   ): Promise<IepContent> {
+    const validating = { stage: "validating", progress: 0.85, message: "Checking the draft against IDEA §300.320 and its citations" } as const;
     try {
-      return this.privacy.restoreDeep(validateDraft(draft.text, rules));
+      const content = this.privacy.restoreDeep(validateDraft(draft.text, rules));
+      await this.step("saving", 0.95, "Saving the IEP draft", [validating]);
+      return content;
     } catch (error) {
       if (!(error instanceof DraftRejectedError)) throw error;
       this.deps.logger.warn({ err: error.message }, "draft rejected; asking the model to repair it once");
-      await this.step("repairing", 0.82, `The draft was rejected (${this.privacy.restore(error.message).slice(0, 300)}); asking the model to repair it`);
+      await this.step("repairing", 0.82, `The draft was rejected (${this.privacy.restore(error.message).slice(0, 300)}); asking the model to repair it`, [validating]);
       const repair = repairPrompt(request.prompt, draft.text, error.message, this.privacy);
       const repaired = await this.draft(request.systemInstruction, repair, request.jsonSchema);
-      await this.step("validating", 0.9, "Checking the repaired draft");
-      return this.privacy.restoreDeep(validateDraft(repaired.text, rules));
+      const revalidating = { stage: "validating", progress: 0.9, message: "Checking the repaired draft" } as const;
+      let content: IepContent;
+      try {
+        content = this.privacy.restoreDeep(validateDraft(repaired.text, rules));
+      } catch (rejected) {
+        await this.step(revalidating.stage, revalidating.progress, revalidating.message);
+        throw rejected;
+      }
+      await this.step("saving", 0.95, "Saving the IEP draft", [revalidating]);
+      return content;
     }
   }
 
@@ -161,15 +172,21 @@ class GenerationRun {
     );
   }
 
-  private async loadBaseContent(): Promise<IepContent | undefined> {
+  private studentOf(): { student: Student; guardians: Guardian[] } {
+    const loaded = this.context.student;
+    if (!loaded) throw new PermanentGenerationError("The student no longer exists");
+    const { guardians, ...student } = loaded;
+    return { student, guardians };
+  }
+
+  private baseContent(): IepContent | undefined {
     if (!this.latest.base_iep_id) return undefined;
-    const base = await findIep(this.deps.pool, this.latest.school_id, this.latest.base_iep_id);
-    if (!base) throw new PermanentGenerationError("The IEP whose section is being redrafted no longer exists");
-    return base.content as IepContent;
+    if (!this.context.base_content) throw new PermanentGenerationError("The IEP whose section is being redrafted no longer exists");
+    return this.context.base_content as IepContent;
   }
 
   private async retrieve(student: Student, sections: IepSectionKind[]): Promise<PromptChunk[]> {
-    const ready = await readyEvidenceTitles(this.deps.pool, student.school_id, student.id);
+    const ready = new Map(this.context.evidence.map(({ id, ...source }) => [id, source]));
     if (ready.size === 0) throw new PermanentGenerationError("The student has no READY evidence yet: add evidence and wait for it to be ingested");
     const chunks = new Map<string, PromptChunk>();
     const queries = sections.map((section) => [SECTION_RETRIEVAL_QUERIES[section], this.latest.instructions].filter(Boolean).join(" "));
@@ -191,12 +208,24 @@ class GenerationRun {
     let received = 0;
     let checkpoint = 0;
     let pendingCheckpoint: Promise<void> = Promise.resolve();
+    let waiting: { store: () => Promise<void> } | undefined;
     // Checkpoint events are stored in the background while the stream goes on. If the stream fails
     // (cancelled, transient error), a queued checkpoint rejects too (the run no longer owns the
     // generation) and nothing awaits it: mark each as handled at once, so it cannot become an
-    // unhandled rejection, and let it settle before rethrowing.
-    const queueCheckpoint = (store: () => Promise<void>) => {
-      pendingCheckpoint = pendingCheckpoint.then(store);
+    // unhandled rejection, and let it settle before rethrowing. A progress checkpoint still waiting
+    // for the one before it is replaced by a newer one (a fast stream passes several at once); a
+    // restart is never replaced.
+    const queueCheckpoint = (store: () => Promise<void>, replaceable = false) => {
+      if (replaceable && waiting) {
+        waiting.store = store;
+        return;
+      }
+      const item = { store };
+      waiting = replaceable ? item : undefined;
+      pendingCheckpoint = pendingCheckpoint.then(() => {
+        if (waiting === item) waiting = undefined;
+        return item.store();
+      });
       pendingCheckpoint.catch(() => undefined);
     };
     const result = await this.deps.gemini.streamJson({
@@ -210,7 +239,7 @@ class GenerationRun {
         const next = DRAFT_PROGRESS.checkpoints[checkpoint];
         if (next !== undefined && progressFor(received) >= next) {
           checkpoint += 1;
-          queueCheckpoint(() => this.step("drafting", next, `Drafting… about ${received} characters so far`));
+          queueCheckpoint(() => this.step("drafting", next, `Drafting… about ${received} characters so far`), true);
         }
       },
       onRestart: (attempt, reason) => {
@@ -229,18 +258,36 @@ class GenerationRun {
     return result;
   }
 
-  /** Stores a stage event while this run still owns the generation; throws if it does not. */
-  private async step(stage: lifecycle.RunStage, progress: number, message: string): Promise<void> {
+  /** Stores a stage event (after `before`, in one statement) while this run still owns the generation; throws if it does not. */
+  private async step(stage: lifecycle.RunStage, progress: number, message: string, before: lifecycle.StepEvent[] = []): Promise<void> {
     this.signal.throwIfAborted();
     await this.deltas.holdForStoredEvent();
     try {
-      const updated = await lifecycle.step({ db: this.deps.pool, log: this.deps.logger }, this.run, stage, progress, message);
+      const updated = await lifecycle.step({ db: this.deps.pool, log: this.deps.logger }, this.run, stage, progress, message, before);
       if (!updated) throw new RunSupersededError(this.latest.id);
       this.latest = updated;
     } finally {
       this.deltas.release(this.latest.last_seq);
     }
   }
+}
+
+const schemas = new Map<string, { schema: DraftRules["schema"]; jsonSchema: Record<string, unknown> }>();
+
+/**
+ * The zod schema a draft must match and its JSON Schema for Gemini, built once per shape (a whole
+ * IEP or one section, with or without transition and transfer of rights) and then reused: building
+ * the JSON Schema costs milliseconds. Read only.
+ */
+function draftSchemas(section: IepSectionKind | undefined, requirements: SectionRequirements) {
+  const key = `${section ?? "FULL_IEP"}:${requirements.transition}:${requirements.transferOfRights}`;
+  let found = schemas.get(key);
+  if (!found) {
+    const schema = section ? sectionSchemaFor(section, requirements) : iepContentSchemaFor(requirements);
+    found = { schema, jsonSchema: responseJsonSchema(schema) };
+    schemas.set(key, found);
+  }
+  return found;
 }
 
 function progressFor(receivedChars: number): number {
