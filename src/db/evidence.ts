@@ -190,7 +190,8 @@ export async function hybridSearchChunks(
   return results;
 }
 
-const HYBRID_SEARCH_SQL = `
+/** The statement behind hybridSearchChunks ($1 school, $2 student, $3 vectors, $4 texts, $5 candidates, $6 rrfK, $7 limit). */
+export const HYBRID_SEARCH_SQL = `
   with queries as (
     select ordinality::int as query, embedding::vector as embedding,
            replace(plainto_tsquery('english', text)::text, ' & ', ' | ')::tsquery as tsq
