@@ -30,9 +30,17 @@ export function suiteSection(record: SuiteRecord): string {
     `- **Date:** ${machine.date}; **commit:** ${machine.commit}`,
     `- **Command:** \`${record.command}\` (${Math.round(record.durationSeconds)} s)`,
     `- **1-minute load average before each bench:** ${loads}`,
+    ...noisyWarning(record),
     "",
     record.table,
   ].join("\n");
+}
+
+/** A line saying the run shared the machine, when the load before some bench exceeded its CPUs. */
+function noisyWarning(record: SuiteRecord): string[] {
+  const busy = Object.entries(record.loads).filter(([, load]) => load.load1 > record.machine.nproc).map(([bench]) => bench);
+  if (busy.length === 0) return [];
+  return [`- **Noisy run:** the load average exceeded the ${record.machine.nproc} CPUs before ${busy.join(", ")}; those figures (baselines included) are not representative of this machine.`];
 }
 
 /** Replaces the marked section of `markdown` (inserting markers after the intro when missing). */

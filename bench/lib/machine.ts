@@ -77,7 +77,7 @@ export function rowsOf(result: BenchResult): Row[] {
 }
 
 export function errorRow(bench: string, message: string): Row {
-  return { bench, figure: "(bench did not run)", iepgen: "—", baseline: "—", target: "—", verdict: `ERROR: ${message.split("\n")[0]!.slice(0, 160)}` };
+  return { bench, figure: "(bench did not run)", iepgen: "—", baseline: "—", target: "—", verdict: `ERROR: ${message.replace(/\s+/g, " ").trim().slice(0, 200)}` };
 }
 
 function verdictOf(figure: Figure): string {

@@ -127,7 +127,7 @@ function spawnMain(mode: "api" | "worker", vars: Record<string, string>): Child 
 async function startApiChild(vars: Record<string, string>): Promise<ApiChild> {
   const started = spawnMain("api", vars);
   const url = await withOutput(started, () => waitUntil(async () => {
-    if (started.hasExited()) throw new Error(`API process exited early:\n${started.output()}`);
+    if (started.hasExited()) throw new Error("the API process exited early");
     return /iepgen ready: GraphiQL at (http:\/\/\S+)\/graphql/.exec(started.output())?.[1];
   }, START_TIMEOUT_MS, "the API process to listen"));
   return { ...started, url, graphqlUrl: `${url}/graphql`, wsUrl: `${url.replace(/^http/, "ws")}/graphql` };
@@ -136,7 +136,7 @@ async function startApiChild(vars: Record<string, string>): Promise<ApiChild> {
 async function startWorkerChild(pool: pg.Pool, vars: Record<string, string>): Promise<Child> {
   const started = spawnMain("worker", vars);
   await withOutput(started, () => waitUntil(async () => {
-    if (started.hasExited()) throw new Error(`worker process exited early:\n${started.output()}`);
+    if (started.hasExited()) throw new Error("the worker process exited early");
     const { rows } = await pool.query("select 1 from worker_heartbeats where pid = $1 and role = 'worker' and cardinality(worker_ids) > 0", [started.child.pid]);
     return rows.length > 0;
   }, START_TIMEOUT_MS, "the worker process to start beating"));
