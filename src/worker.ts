@@ -67,6 +67,11 @@ export interface WorkerOptions {
 }
 
 const RESTART_DELAY = { firstMs: 500, maxMs: 15_000 };
+/**
+ * Connections for graphile-worker's own statements: one holds its LISTEN, the others serve its
+ * get/complete statements, a millisecond or two each (200 jobs starting at once wait ~0.1 s).
+ */
+const QUEUE_POOL_MAX = 4;
 
 /**
  * Starts graphile-worker under a supervisor. graphile-worker shuts its pool down when it cannot
@@ -74,15 +79,15 @@ const RESTART_DELAY = { firstMs: 500, maxMs: 15_000 };
  * database answers, releases the locks the stopped pool still holds, and starts a new runner, so
  * a database restart delays work instead of ending the process.
  *
- * graphile-worker's own statements (get, complete, fail a job; its LISTEN) run on a pool of their
- * own ("queue", as large as the tasks' pool): they run as the connecting role, and on the tasks'
- * tenant pool each one would switch a connection away from the school a task had set on it, and
- * the next task statement would switch it back (src/db/tenant.ts), two statements more per job.
+ * graphile-worker's own statements (get, complete, fail a job; its LISTEN) run on a small pool of
+ * their own ("queue", QUEUE_POOL_MAX): they run as the connecting role, and on the tasks' tenant
+ * pool each one would switch a connection away from the school a task had set on it, and the next
+ * task statement would switch it back (src/db/tenant.ts), two statements more per job.
  */
 export async function startWorker(deps: WorkerDeps, options: WorkerOptions): Promise<WorkerHandle> {
   const log = deps.logger.child({ component: "worker" });
   const taskList = buildTaskList(deps);
-  const queuePool = createPool(deps.pool.options.connectionString!, deps.pool.options.max, (error) =>
+  const queuePool = createPool(deps.pool.options.connectionString!, Math.min(QUEUE_POOL_MAX, deps.pool.options.max), (error) =>
     log.warn({ err: error }, "idle database client error"), { name: "iepgen-queue" });
   registerPool("queue", queuePool);
   let current: Runner | undefined;
