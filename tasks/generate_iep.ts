@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { findGenerationForTask, schoolOfGeneration } from "../src/db/generations.ts";
+import { findGenerationForTask, jobPriority, schoolOfGeneration } from "../src/db/generations.ts";
 import { DEFAULT_RETRY_TIMINGS } from "../src/jobs/retry-policy.ts";
 import { asSchool } from "../src/db/tenant.ts";
 import { defineTask, implementTask, type TaskContext } from "../src/jobs/kit.ts";
@@ -14,6 +14,7 @@ export const generateIep = defineTask({
   payload: z.object({ generationId: z.uuid() }),
   maxAttempts: 3,
   jobKey: ({ generationId }) => `generate_iep:${generationId}`,
+  sql: { payload: (id) => `json_build_object('generationId', ${id})`, jobKey: (id) => `'generate_iep:' || ${id}` },
 });
 
 /**
@@ -36,7 +37,7 @@ async function generate(deps: GenerationDeps, generationId: string, { helpers, l
     const generation = await findGenerationForTask(deps.pool, generationId);
     if (generation?.status === "QUEUED") {
       const runAt = new Date(Date.now() + (deps.retry ?? DEFAULT_RETRY_TIMINGS).outageDelayMs);
-      await generateIep.enqueue(deps.pool, { generationId }, { priority: generation.priority, runAt });
+      await generateIep.enqueue(deps.pool, { generationId }, { priority: jobPriority(generation), runAt });
       logger.debug({ runAt }, "Gemini circuit open: generation deferred without starting an attempt");
       return;
     }

@@ -201,7 +201,8 @@ describe("generation control: queued, without a worker", () => {
         positions[name] = data.generation.queuePosition;
       }
       expect(positions).toEqual({ urgent: 1, normal: 2, low: 3 });
-      for (const [g, priority] of [[low, 5], [normal, 0], [urgent, -5]] as const) {
+      // A job's priority is the generation's plus its fair queue rank (the school's drafts already queued: 0, 1, 2).
+      for (const [g, priority] of [[low, 5 + 0], [normal, 0 + 1], [urgent, -5 + 2]] as const) {
         expect(await jobFor(stack, g.id)).toMatchObject({ priority, key: jobKey(g.id) });
       }
       // graphile-worker itself would pick them in the same order (and there are no other jobs).

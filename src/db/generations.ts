@@ -33,6 +33,8 @@ export const GenerationRow = z.object({
   max_attempts: z.number(),
   error: z.string().nullable(),
   priority: z.number(),
+  /** Fair queue rank at enqueue (migrations/0013_fair_queue.sql): its job runs at priority + queue_rank. */
+  queue_rank: z.number(),
   idempotency_key: z.string().nullable(),
   requested_by: z.string().nullable(),
   academic_year: z.string(),
@@ -203,12 +205,17 @@ export async function listAccessibleGenerations(
 }
 
 /**
- * How many QUEUED generations (all schools: one queue) run before this one: priority, then age.
+ * How many QUEUED generations (all schools: one queue) run before this one: job priority, then age.
  * Counted by a function that sees every school, since row-level security shows a request its own only.
  */
 export async function queuePosition(db: Queryable, generation: Generation): Promise<number> {
-  const { rows } = await db.query("select iepgen_queue_ahead($1, $2, $3::uuid) as ahead", [generation.priority, generation.created_at, generation.id]);
+  const { rows } = await db.query("select iepgen_queue_ahead($1, $2, $3::uuid) as ahead", [jobPriority(generation), generation.created_at, generation.id]);
   return z.object({ ahead: z.number() }).parse(rows[0]).ahead + 1;
+}
+
+/** The graphile-worker priority of a generation's job: its own priority plus its fair queue rank. */
+export function jobPriority(generation: Pick<Generation, "priority" | "queue_rank">): number {
+  return Math.min(32_767, generation.priority + generation.queue_rank);
 }
 
 /** Mean run time of the most recent successful generations, in seconds (null when there are none). */

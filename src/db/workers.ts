@@ -93,11 +93,11 @@ export async function keysWithLiveJobs(db: Queryable, keys: readonly string[]): 
 /** QUEUED generations unchanged for `graceMs` (a job is added in the transaction that queues them). */
 export async function settledQueuedGenerations(db: Queryable, graceMs: number, limit = 1000) {
   const { rows } = await db.query(
-    `select id, priority from generations
+    `select id, priority, queue_rank from generations
      where status = 'QUEUED' and updated_at < now() - make_interval(secs => $1::float8 / 1000) limit $2`,
     [graceMs, limit],
   );
-  return rows.map((row) => z.object({ id: z.string(), priority: z.number() }).parse(row));
+  return rows.map((row) => z.object({ id: z.string(), priority: z.number(), queue_rank: z.number() }).parse(row));
 }
 
 /** PENDING evidence unchanged for `graceMs` and not being ingested. */

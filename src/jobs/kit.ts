@@ -24,6 +24,12 @@ export interface TaskDefinition<P> {
   enqueueMany(db: Queryable, jobs: readonly ({ payload: P } & EnqueueOptions)[]): Promise<void>;
   /** Removes the queued job (a running one is left to finish, and is not retried). */
   dequeue(db: Queryable, payload: P): Promise<void>;
+  /**
+   * A `graphile_worker.job_spec` SQL expression for a job of this task whose payload's id is the
+   * SQL expression `id` (for tasks defined with `sql`), so a statement can add its own jobs
+   * through iepgen_add_jobs without another round trip.
+   */
+  jobSpecSql(id: string, priority: string): string;
 }
 
 export interface EnqueueOptions {
@@ -37,6 +43,8 @@ export function defineTask<P>(spec: {
   payload: z.ZodType<P>;
   maxAttempts: number;
   jobKey: (payload: P) => string;
+  /** The payload and job key as SQL expressions of an id expression (jobSpecSql); the same as `payload` and `jobKey`. */
+  sql?: { payload: (id: string) => string; jobKey: (id: string) => string };
 }): TaskDefinition<P> {
   const definition: TaskDefinition<P> = {
     ...spec,
@@ -57,6 +65,10 @@ export function defineTask<P>(spec: {
     },
     async dequeue(db, payload) {
       await db.query("select iepgen_remove_job($1)", [spec.jobKey(spec.payload.parse(payload))]);
+    },
+    jobSpecSql(id, priority) {
+      if (!spec.sql) throw new Error(`task ${spec.name} has no SQL form`);
+      return `row('${spec.name}', ${spec.sql.payload(id)}, null, null, ${spec.maxAttempts}, ${spec.sql.jobKey(id)}, ${priority}, null)::graphile_worker.job_spec`;
     },
   };
   return definition;

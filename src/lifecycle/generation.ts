@@ -20,6 +20,8 @@
  */
 import { NOTIFY_GENERATION_EVENT_SQL } from "../events/bus.ts";
 import type { Queryable } from "../db/pool.ts";
+import { countHitsSql, RATE_WINDOWS_SQL } from "../db/rate-limits.ts";
+import type { TaskDefinition } from "../jobs/kit.ts";
 import type { Logger } from "../logger.ts";
 import { GenerationRow, parseRunContext, RUN_CONTEXT_SQL, type Generation, type GenerationStage, type NewGeneration, type RunContext } from "../db/generations.ts";
 import { INSERT_IEP_CTE, NEXT_IEP_VERSION_CTE } from "../db/ieps.ts";
@@ -84,17 +86,6 @@ const START_SET = `status = 'RUNNING', error = null, attempts = attempts + 1, st
 const START_WHERE = "id = $1 and status in ('QUEUED', 'RUNNING')";
 
 const SQL = {
-  queue: `with updated as (
-       insert into generations (school_id, student_id, batch_id, kind, max_attempts, priority, idempotency_key,
-         requested_by, academic_year, instructions, section_kind, base_iep_id, message, stage, last_seq)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'queued', 1)
-       on conflict (requested_by, idempotency_key) where idempotency_key is not null do nothing
-       returning *
-     ), event as (
-       insert into generation_events (generation_id, seq, school_id, status, progress, stage, message)
-       select id, 1, school_id, status, progress, stage, message from updated
-     )
-     select updated.*, ${NOTIFY_GENERATION_EVENT_SQL} from updated`,
   start: transitionSql(`${START_SET}, stage = 'starting', progress = 0.02, message = 'Starting'`, START_WHERE),
   startRun: transitionSql(`${START_SET}, stage = $3, progress = $4, message = $5`, START_WHERE, { stepsAt: 6, columns: `, ${RUN_CONTEXT_SQL}` }),
   step: transitionSql("stage = $3, progress = $4, message = $5", RUN_FENCE),
@@ -167,13 +158,95 @@ function refused(ctx: LifecycleContext, transition: string, id: string, from: st
 }
 
 /**
- * Inserts a QUEUED generation with its seq-1 event. With an idempotency key the same user already
- * used, inserts nothing and returns undefined (the caller loads the existing one).
+ * Admits a request for generations (one per student; a batch when `batch`) in ONE statement: the
+ * idempotency replay, the students' school check, the rate-limit hits, the rows at their fair
+ * queue rank (migrations/0013_fair_queue.sql), their seq-1 events and NOTIFYs, their jobs
+ * (`job`, through iepgen_add_jobs) and the audit entries. All or nothing: a student not in the
+ * school, or a key the user already used, writes nothing; a budget exceeded raises SQLSTATE IE429
+ * (windows in DETAIL) and the statement rolls back.
  */
-export async function queue(ctx: LifecycleContext, g: NewGeneration): Promise<Generation | undefined> {
-  const { rows } = await ctx.db.query(SQL.queue, [g.schoolId, g.studentId, g.batchId, g.kind, g.maxAttempts, g.priority,
-    g.idempotencyKey, g.requestedBy, g.academicYear, g.instructions, g.sectionKind, g.baseIepId, g.message]);
-  return parse(rows);
+export async function queue(ctx: LifecycleContext, request: QueueRequest): Promise<Admission> {
+  const { rows } = await ctx.db.query(queueSql(request.job), [
+    request.schoolId, request.studentIds, request.batch, request.kind, request.maxAttempts, request.priority,
+    request.idempotencyKey, request.requestedBy, request.academicYear, request.instructions, request.sectionKind,
+    request.baseIepId, request.message, request.rateLimits.userPerMinute, request.rateLimits.schoolPerMinute, request.requestId,
+  ]);
+  const existing = rows.find((row) => row.created === false);
+  if (existing) return { kind: "replayed", generation: GenerationRow.parse(existing) };
+  if (rows.length === 0) return { kind: "refused" };
+  const generations = rows.map((row) => GenerationRow.parse(row));
+  return { kind: "queued", generations, batchId: generations[0]!.batch_id };
+}
+
+/** What `queue` admits: one generation per student, all with the same settings. */
+export interface QueueRequest extends Omit<NewGeneration, "studentId" | "batchId"> {
+  studentIds: readonly string[];
+  /** Group them in a new generation batch. */
+  batch: boolean;
+  /** The task whose job each generation gets in the same statement; null when it runs inline. */
+  job: Pick<TaskDefinition<unknown>, "name" | "jobSpecSql"> | null;
+  /** Budgets the request's size is counted against. */
+  rateLimits: { userPerMinute: number; schoolPerMinute: number };
+  requestId: string | null;
+}
+
+/** `queued`: created; `replayed`: the user's idempotency key already names one; `refused`: a student is not the school's. */
+export type Admission =
+  | { kind: "queued"; generations: Generation[]; batchId: string | null }
+  | { kind: "replayed"; generation: Generation }
+  | { kind: "refused" };
+
+const queueStatements = new Map<string, string>();
+
+function queueSql(job: QueueRequest["job"]): string {
+  const name = job?.name ?? "";
+  let sql = queueStatements.get(name);
+  if (!sql) {
+    const jobs = job ? `array(select ${job.jobSpecSql("updated.id", "least(32767, updated.priority + updated.queue_rank)")} from updated)` : "array[]::graphile_worker.job_spec[]";
+    sql = `with existing as (
+         select g.* from generations g where $7::text is not null and g.requested_by = $8 and g.idempotency_key = $7
+       ), wanted as (
+         select s.id as student_id, r.n from unnest($2::uuid[]) with ordinality as r(id, n) join students s on s.id = r.id and s.school_id = $1
+       ), admitted as (
+         select (select count(*) from wanted) = cardinality($2::uuid[]) and not exists (select 1 from existing) as ok
+       ), ${countHitsSql({ userId: "$8", schoolId: "$1", cost: "cardinality($2::uuid[])", when: "(select ok from admitted)" })},
+       windows as (${RATE_WINDOWS_SQL}),
+       verdict as (
+         select iepgen_refuse_over_limit(
+           coalesce(bool_or(hits + previous_hits * (1 - elapsed_seconds / 60) > case when scope = 'user' then $14::int else $15::int end), false),
+           json_agg(windows)) as ok
+         from windows
+       ), ahead as (
+         select count(*)::int as n from generations where school_id = $1 and status = 'QUEUED'
+       ), batch as (
+         insert into generation_batches (school_id, requested_by, total)
+         select $1, $8, cardinality($2::uuid[]) from admitted, verdict where $3 and admitted.ok and verdict.ok
+         returning id
+       ), updated as (
+         insert into generations (school_id, student_id, batch_id, kind, max_attempts, priority, queue_rank, idempotency_key,
+           requested_by, academic_year, instructions, section_kind, base_iep_id, message, stage, last_seq)
+         select $1, wanted.student_id, (select id from batch), $4, $5, $6, ahead.n + wanted.n::int - 1, $7, $8, $9, $10, $11, $12, $13, 'queued', 1
+         from wanted, ahead, admitted, verdict
+         where admitted.ok and verdict.ok and (not $3 or exists (select 1 from batch))
+         order by wanted.n
+         on conflict (requested_by, idempotency_key) where idempotency_key is not null do nothing
+         returning *
+       ), event as (
+         insert into generation_events (generation_id, seq, school_id, status, progress, stage, message)
+         select id, 1, school_id, status, progress, stage, message from updated
+       ), job as (
+         select iepgen_add_jobs(${jobs}) as added
+       ), audited as (
+         insert into audit_log (school_id, user_id, action, resource_type, resource_id, student_id, request_id)
+         select school_id, requested_by, 'REQUESTED', 'GENERATION', id, student_id, $16 from updated
+       )
+       select updated.*, true as created, ${NOTIFY_GENERATION_EVENT_SQL}::text as notified, (select count(*) from job) as jobs
+       from updated
+       union all
+       select existing.*, false, null, null from existing`;
+    queueStatements.set(name, sql);
+  }
+  return sql;
 }
 
 /** QUEUED (or a RUNNING one being taken over) → RUNNING: counts an attempt and fences a new run. */

@@ -19,6 +19,7 @@ import {
   tryMaintenanceLock,
 } from "../db/workers.ts";
 import { withTransaction } from "../db/pool.ts";
+import { jobPriority } from "../db/generations.ts";
 import * as evidenceLifecycle from "../lifecycle/evidence.ts";
 import * as generationLifecycle from "../lifecycle/generation.ts";
 import type { Logger } from "../logger.ts";
@@ -56,7 +57,7 @@ export async function sweep(pool: pg.Pool, log: Logger, deadAfterMs: number): Pr
     const ctx = { db, log };
     const generations = await generationLifecycle.recover(ctx, await lostGenerationIds(db, dead.map((p) => p.id), deadAfterMs));
     const requeued = generations.filter((g) => g.status === "QUEUED");
-    await generateIep.enqueueMany(db, requeued.map((g) => ({ payload: { generationId: g.id }, priority: g.priority })));
+    await generateIep.enqueueMany(db, requeued.map((g) => ({ payload: { generationId: g.id }, priority: jobPriority(g) })));
     for (const g of generations) if (g.status === "FAILED") await generateIep.dequeue(db, { generationId: g.id });
     const evidence = await evidenceLifecycle.recover(ctx, await lostEvidenceRunnerIds(db, deadAfterMs), ingestEvidenceTask.maxAttempts);
     const pending = evidence.filter((e) => e.status === "PENDING");
@@ -81,7 +82,7 @@ export async function reconcile(pool: pg.Pool, log: Logger, graceMs: number): Pr
     const queued = await settledQueuedGenerations(db, graceMs);
     const liveGenerationJobs = await keysWithLiveJobs(db, queued.map((g) => generateIep.jobKey({ generationId: g.id })));
     const jobless = queued.filter((g) => !liveGenerationJobs.has(generateIep.jobKey({ generationId: g.id })));
-    await generateIep.enqueueMany(db, jobless.map((g) => ({ payload: { generationId: g.id }, priority: g.priority })));
+    await generateIep.enqueueMany(db, jobless.map((g) => ({ payload: { generationId: g.id }, priority: jobPriority(g) })));
     const pending = await settledPendingEvidenceIds(db, graceMs);
     const liveEvidenceJobs = await keysWithLiveJobs(db, pending.map((id) => ingestEvidenceTask.jobKey({ evidenceId: id })));
     const orphans = pending.filter((id) => !liveEvidenceJobs.has(ingestEvidenceTask.jobKey({ evidenceId: id })));

@@ -1,5 +1,7 @@
 import type { Viewer } from "../auth.ts";
-import { addHits, type RateWindow } from "../db/rate-limits.ts";
+import pg from "pg";
+import { z } from "zod";
+import { addHits, RateWindow } from "../db/rate-limits.ts";
 import type { Queryable } from "../db/pool.ts";
 import { RateLimitedError, ValidationError, type RateLimitScope } from "../errors.ts";
 import type { SecurityConfig } from "../security.ts";
@@ -17,16 +19,35 @@ const WINDOW_SECONDS = 60;
  * a ValidationError on `costPath`.
  */
 export async function takeGenerationQuota(db: Queryable, viewer: Viewer, limits: RateLimits, cost: number, costPath: string[] = []): Promise<void> {
+  checkCost(limits, cost, costPath);
+  const windows = await addHits(db, { userId: viewer.userId, schoolId: viewer.schoolId }, cost);
+  const refused = firstRefusal(windows, limits, cost);
+  if (refused) throw refused;
+}
+
+/** A cost no budget can ever hold is a ValidationError on `costPath`. */
+export function checkCost(limits: RateLimits, cost: number, costPath: string[] = []): void {
   const most = Math.min(limits.userPerMinute, limits.schoolPerMinute);
   if (cost > most) {
     throw ValidationError.fromFieldErrors([{ path: costPath, message: `must ask for at most ${most} generations at once (the per-minute rate limit)` }]);
   }
-  const windows = await addHits(db, { userId: viewer.userId, schoolId: viewer.schoolId }, cost);
-  const refusals = windows
+}
+
+/**
+ * The RateLimitedError a statement that raised SQLSTATE IE429 (iepgen_refuse_over_limit, windows
+ * in DETAIL) stands for; anything else is returned unchanged.
+ */
+export function rateLimitedFromDatabase(error: unknown, limits: RateLimits, cost: number): unknown {
+  if (!(error instanceof pg.DatabaseError) || error.code !== "IE429") return error;
+  const windows = z.array(RateWindow).parse(JSON.parse(error.detail ?? "[]"));
+  return firstRefusal(windows, limits, cost) ?? error;
+}
+
+function firstRefusal(windows: readonly RateWindow[], limits: RateLimits, cost: number): RateLimitedError | undefined {
+  return windows
     .map((window) => refusal(window, window.scope === "user" ? limits.userPerMinute : limits.schoolPerMinute, cost))
     .filter((r): r is RateLimitedError => r !== undefined)
-    .sort((a, b) => b.retryAfter - a.retryAfter);
-  if (refusals[0]) throw refusals[0];
+    .sort((a, b) => b.retryAfter - a.retryAfter)[0];
 }
 
 /**

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { findGenerationForTask, type Generation } from "../../db/generations.ts";
+import { findGenerationForTask, jobPriority, type Generation } from "../../db/generations.ts";
 import { mapDatabaseError } from "../../db/errors.ts";
 import { IEP_VERSION_CONSTRAINT } from "../../db/ieps.ts";
 import { withTransaction } from "../../db/pool.ts";
@@ -79,7 +79,7 @@ function requeueRun(deps: FinishDeps, run: lifecycle.RunRef, generation: Generat
   deps.logger.warn({ err: failure.reason, kind: failure.kind, runAt, refundAttempt }, "generation requeued");
   return withTransaction(deps.pool, async (client) => {
     const requeued = await lifecycle.requeue({ db: client, log: deps.logger }, run, { stage, message, reason: failure.reason, refundAttempt });
-    if (requeued) await generateIep.enqueue(client, { generationId: generation.id }, { priority: generation.priority, runAt });
+    if (requeued) await generateIep.enqueue(client, { generationId: generation.id }, { priority: jobPriority(generation), runAt });
     return requeued;
   });
 }

@@ -4,24 +4,25 @@ import type { Viewer } from "../../auth.ts";
 import {
   findGenerationByIdempotencyKey,
   findGenerationForUpdate,
-  insertBatch,
+  jobPriority,
   TERMINAL_STATUSES,
   type Generation,
   type NewGeneration,
 } from "../../db/generations.ts";
 import { findIep } from "../../db/ieps.ts";
 import { withTransaction, type Queryable } from "../../db/pool.ts";
-import { findStudent, findStudentsByIds } from "../../db/students.ts";
+import { mapDatabaseError } from "../../db/errors.ts";
+import { findStudentsByIds } from "../../db/students.ts";
 import { InvalidStateError, MAX_ID_LENGTH, NotFoundError, parseInput } from "../../errors.ts";
 import { isUuid } from "../../ids.ts";
 import { publishEvent } from "../../events/bus.ts";
 import { IEP_SECTION_KINDS } from "../../iep/content.ts";
 import { defaultAcademicYear, iepPeriod } from "../../iep/rules.ts";
 import * as lifecycle from "../../lifecycle/generation.ts";
-import { audit } from "../audit.ts";
+import { audit, requestIdOf } from "../audit.ts";
 import type { Logger } from "../../logger.ts";
 import { DEFAULT_SECURITY } from "../../security.ts";
-import { takeGenerationQuota, type RateLimits } from "../rate-limit.ts";
+import { checkCost, rateLimitedFromDatabase, takeGenerationQuota, type RateLimits } from "../rate-limit.ts";
 import { generateIep } from "../../../tasks/generate_iep.ts";
 
 const academicYear = z
@@ -82,95 +83,84 @@ export interface RequestedGeneration {
 }
 
 /**
- * Creates a QUEUED FULL_IEP generation. With `enqueue`, its graphile-worker job is added on the same
- * client in the same transaction (both exist or neither); without, the caller runs it inline.
- * The same idempotency key from the same user returns the existing generation instead. Counts
- * against the rate limits (a replayed idempotency key does not); refused → RateLimitedError.
+ * Creates a QUEUED FULL_IEP generation in one statement (lifecycle `queue`). With `enqueue`, its
+ * graphile-worker job is added by the same statement (both exist or neither); without, the caller
+ * runs it inline. The same idempotency key from the same user returns the existing generation
+ * instead. Counts against the rate limits (a replayed idempotency key does not); refused →
+ * RateLimitedError, and nothing is written.
  */
 export async function requestIepGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, options: RequestOptions): Promise<RequestedGeneration> {
   const valid = parseInput(GenerateIepInput, input);
-  return withTransaction(pool, async (client) => {
-    const replay = await replayOrTakeQuota(client, viewer, valid.idempotencyKey, options.rateLimits);
-    if (replay) return replay;
-    const student = await findStudent(client, viewer.schoolId, valid.studentId);
-    if (!student) throw new NotFoundError("Student", valid.studentId);
-    return createGeneration({ db: client, log: options.log }, viewer, options.enqueue, {
-      studentId: student.id, kind: "FULL_IEP", sectionKind: null, baseIepId: null,
-      academicYear: valid.academicYear ?? defaultAcademicYear(new Date()),
-      instructions: valid.instructions ?? null, idempotencyKey: valid.idempotencyKey ?? null, priority: valid.priority ?? 0,
-      message: options.enqueue ? "Queued" : "Starting now (synchronous)",
-    });
+  return admitOne(pool, viewer, options, {
+    studentId: valid.studentId, kind: "FULL_IEP", sectionKind: null, baseIepId: null,
+    academicYear: valid.academicYear ?? defaultAcademicYear(new Date()),
+    instructions: valid.instructions ?? null, idempotencyKey: valid.idempotencyKey ?? null, priority: valid.priority ?? 0,
+    message: options.enqueue ? "Queued" : "Starting now (synchronous)",
   });
 }
 
 /** Creates a SECTION generation that redrafts one section of an existing IEP into a new version. */
 export async function requestSectionGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, options: RequestOptions): Promise<RequestedGeneration> {
   const valid = parseInput(RegenerateIepSectionInput, input);
-  return withTransaction(pool, async (client) => {
-    const replay = await replayOrTakeQuota(client, viewer, valid.idempotencyKey, options.rateLimits);
-    if (replay) return replay;
-    const iep = await findIep(client, viewer.schoolId, valid.iepId);
-    if (!iep) throw new NotFoundError("Iep", valid.iepId);
-    const ageDependent = valid.section === "TRANSITION" || valid.section === "TRANSFER_OF_RIGHTS";
-    const field = valid.section === "TRANSITION" ? "transition" : "transferOfRights";
-    if (ageDependent && iep.content[field] == null) {
-      throw new InvalidStateError(`This IEP has no ${valid.section} section: it does not apply to this student's age`, valid.section);
-    }
-    return createGeneration({ db: client, log: options.log }, viewer, options.enqueue, {
-      studentId: iep.student_id, kind: "SECTION", sectionKind: valid.section, baseIepId: iep.id, academicYear: iep.academic_year,
-      instructions: valid.instructions ?? null, idempotencyKey: valid.idempotencyKey ?? null, priority: valid.priority ?? 0,
-      message: options.enqueue ? `Queued: redraft ${valid.section}` : `Redrafting ${valid.section} now (synchronous)`,
-    });
+  const iep = await findIep(pool, viewer.schoolId, valid.iepId);
+  if (!iep) throw new NotFoundError("Iep", valid.iepId);
+  const ageDependent = valid.section === "TRANSITION" || valid.section === "TRANSFER_OF_RIGHTS";
+  const field = valid.section === "TRANSITION" ? "transition" : "transferOfRights";
+  if (ageDependent && iep.content[field] == null) {
+    throw new InvalidStateError(`This IEP has no ${valid.section} section: it does not apply to this student's age`, valid.section);
+  }
+  return admitOne(pool, viewer, options, {
+    studentId: iep.student_id, kind: "SECTION", sectionKind: valid.section, baseIepId: iep.id, academicYear: iep.academic_year,
+    instructions: valid.instructions ?? null, idempotencyKey: valid.idempotencyKey ?? null, priority: valid.priority ?? 0,
+    message: options.enqueue ? `Queued: redraft ${valid.section}` : `Redrafting ${valid.section} now (synchronous)`,
   });
-}
-
-/** A repeated idempotency key returns its generation without using quota; anything else takes one. */
-async function replayOrTakeQuota(client: pg.PoolClient, viewer: Viewer, idempotencyKey: string | null | undefined, limits = DEFAULT_SECURITY.rateLimits): Promise<RequestedGeneration | undefined> {
-  const existing = idempotencyKey ? await findGenerationByIdempotencyKey(client, viewer.userId, idempotencyKey) : undefined;
-  if (existing) return { generation: existing, created: false };
-  await takeGenerationQuota(client, viewer, limits, 1);
-  return undefined;
 }
 
 type GenerationRequest = Omit<NewGeneration, "schoolId" | "requestedBy" | "batchId" | "maxAttempts">;
 
-async function createGeneration(ctx: lifecycle.LifecycleContext & { db: pg.PoolClient }, viewer: Viewer, enqueue: boolean, request: GenerationRequest): Promise<RequestedGeneration> {
-  const client = ctx.db;
-  const inserted = await lifecycle.queue(ctx, {
-    ...request, schoolId: viewer.schoolId, requestedBy: viewer.userId, batchId: null, maxAttempts: generateIep.maxAttempts,
+async function admitOne(pool: pg.Pool, viewer: Viewer, options: RequestOptions, request: GenerationRequest): Promise<RequestedGeneration> {
+  const { studentId, ...settings } = request;
+  const admission = await admit(pool, viewer, options.log, options.rateLimits, {
+    ...settings, studentIds: [studentId], batch: false, job: options.enqueue ? generateIep : null,
   });
-  if (!inserted) {
-    const existing = await findGenerationByIdempotencyKey(client, viewer.userId, request.idempotencyKey!);
-    return { generation: existing!, created: false };
-  }
-  if (enqueue) await generateIep.enqueue(client, { generationId: inserted.id }, { priority: inserted.priority });
-  await audit(client, viewer, ctx.log, "REQUESTED", "GENERATION", [{ id: inserted.id, studentId: inserted.student_id }]);
-  return { generation: inserted, created: true };
+  if (admission.kind === "queued") return { generation: admission.generations[0]!, created: true };
+  if (admission.kind === "replayed") return { generation: admission.generation, created: false };
+  // Nothing written: another request with the same key won the race, or the student is not the school's.
+  const existing = request.idempotencyKey ? await findGenerationByIdempotencyKey(pool, viewer.userId, request.idempotencyKey) : undefined;
+  if (existing) return { generation: existing, created: false };
+  throw new NotFoundError("Student", studentId);
 }
 
-/** Queues a FULL_IEP generation per student in one transaction with one `add_jobs` call; counts as its size against the rate limits. */
+/** Runs lifecycle `queue` for the viewer, counting the request's size against the rate limits. */
+async function admit(
+  pool: pg.Pool, viewer: Viewer, log: Logger, rateLimits: RateLimits = DEFAULT_SECURITY.rateLimits,
+  request: Omit<lifecycle.QueueRequest, "schoolId" | "requestedBy" | "maxAttempts" | "rateLimits" | "requestId">,
+  costPath: string[] = [],
+): Promise<lifecycle.Admission> {
+  checkCost(rateLimits, request.studentIds.length, costPath);
+  try {
+    return await lifecycle.queue({ db: pool, log }, {
+      ...request, schoolId: viewer.schoolId, requestedBy: viewer.userId, maxAttempts: generateIep.maxAttempts,
+      rateLimits, requestId: requestIdOf(log),
+    });
+  } catch (error) {
+    throw mapDatabaseError(rateLimitedFromDatabase(error, rateLimits, request.studentIds.length));
+  }
+}
+
+/** Queues a FULL_IEP generation per student, as one batch, in one statement; counts as its size against the rate limits. */
 export async function requestBatchGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, log: Logger, rateLimits = DEFAULT_SECURITY.rateLimits): Promise<{ batchId: string; generations: Generation[] }> {
   const valid = parseInput(GenerateIepsInput, input);
-  return withTransaction(pool, async (client) => {
-    await takeGenerationQuota(client, viewer, rateLimits, valid.studentIds.length, ["studentIds"]);
-    const students = await findStudentsByIds(client, viewer.schoolId, valid.studentIds);
-    const found = new Set(students.map((s) => s.id));
-    const missing = valid.studentIds.find((id) => !found.has(id));
-    if (missing) throw new NotFoundError("Student", missing);
-    const batchId = await insertBatch(client, viewer.schoolId, viewer.userId, valid.studentIds.length);
-    const generations: Generation[] = [];
-    for (const studentId of valid.studentIds) {
-      generations.push((await lifecycle.queue({ db: client, log }, {
-        schoolId: viewer.schoolId, studentId, batchId, kind: "FULL_IEP", maxAttempts: generateIep.maxAttempts,
-        priority: valid.priority ?? 0, idempotencyKey: null, requestedBy: viewer.userId,
-        academicYear: valid.academicYear ?? defaultAcademicYear(new Date()), instructions: valid.instructions ?? null,
-        sectionKind: null, baseIepId: null, message: "Queued (batch)",
-      }))!);
-    }
-    await generateIep.enqueueMany(client, generations.map((g) => ({ payload: { generationId: g.id }, priority: g.priority })));
-    await audit(client, viewer, log, "REQUESTED", "GENERATION", generations.map((g) => ({ id: g.id, studentId: g.student_id })));
-    return { batchId, generations };
-  });
+  const admission = await admit(pool, viewer, log, rateLimits, {
+    studentIds: valid.studentIds, batch: true, job: generateIep, kind: "FULL_IEP", priority: valid.priority ?? 0,
+    idempotencyKey: null, academicYear: valid.academicYear ?? defaultAcademicYear(new Date()), instructions: valid.instructions ?? null,
+    sectionKind: null, baseIepId: null, message: "Queued (batch)",
+  }, ["studentIds"]);
+  if (admission.kind !== "queued") {
+    const found = new Set((await findStudentsByIds(pool, viewer.schoolId, valid.studentIds)).map((s) => s.id));
+    throw new NotFoundError("Student", valid.studentIds.find((id) => !found.has(id)) ?? valid.studentIds[0]!);
+  }
+  return { batchId: admission.batchId!, generations: admission.generations };
 }
 
 /**
@@ -205,7 +195,7 @@ export async function retryGeneration(pool: pg.Pool, viewer: Viewer, id: string,
       throw new InvalidStateError(`Only FAILED or CANCELLED generations can be retried; this one is ${generation.status}`, generation.status);
     }
     const requeued = await lifecycle.retry({ db: client, log }, generation.id);
-    await generateIep.enqueue(client, { generationId: generation.id }, { priority: generation.priority });
+    await generateIep.enqueue(client, { generationId: generation.id }, { priority: jobPriority(generation) });
     await audit(client, viewer, log, "RETRIED", "GENERATION", [{ id: generation.id, studentId: generation.student_id }]);
     return requeued!;
   });
