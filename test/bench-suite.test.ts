@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { END_MARKER, START_MARKER, withSuiteSection } from "../bench/lib/benchmarks-md.ts";
+import { END_MARKER, START_MARKER, suiteSection, withSuiteSection } from "../bench/lib/benchmarks-md.ts";
 import type { BenchResult } from "../bench/lib/report.ts";
 import { serverUrl } from "./helpers/database.ts";
 import { cleanEnv, ROOT } from "./helpers/process.ts";
@@ -72,5 +72,13 @@ describe("the suite's section of BENCHMARKS.md", () => {
     expect(first).toBe(`# Benchmarks\n\nIntro.\n\n${START_MARKER}\nrun one\n${END_MARKER}\n\n## Fault soak\n\nBy hand.\n`);
     const second = withSuiteSection(first, "run two");
     expect(second).toBe(first.replace("run one", "run two"));
+  });
+
+  it("says when the run shared the machine (load above the CPU count before a bench)", () => {
+    const machine = { cpu: "test CPU", nproc: 2, memoryGb: 4, node: "v24", postgres: "15", commit: "abc", date: "2026-01-01T00:00:00Z" };
+    const record = { machine, command: "npm run bench", table: "| t |", durationSeconds: 10 };
+    expect(suiteSection({ ...record, loads: { enqueue: { load1: 0.5, load5: 0.4 } } })).not.toContain("Noisy run");
+    expect(suiteSection({ ...record, loads: { enqueue: { load1: 0.5, load5: 0.4 }, latency: { load1: 7, load5: 3 } } }))
+      .toContain("**Noisy run:** the load average exceeded the 2 CPUs before latency;");
   });
 });

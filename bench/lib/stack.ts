@@ -103,6 +103,7 @@ async function createTenant(pool: pg.Pool, role: Viewer["role"]): Promise<Tenant
   return { schoolId: school.id, userId: user.id, viewer, token: await signToken(viewer, BENCH_JWT_SECRET) };
 }
 
+/** A child of this process; SIGKILLed if this process exits first (e.g. the suite gave up on a bench). */
 function spawnMain(mode: "api" | "worker", vars: Record<string, string>): Child & { exited: Promise<void>; hasExited(): boolean } {
   const child = spawn(process.execPath, ["src/main.ts", mode], {
     cwd: ROOT, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...vars }, stdio: ["ignore", "pipe", "pipe"],
@@ -111,7 +112,12 @@ function spawnMain(mode: "api" | "worker", vars: Record<string, string>): Child 
   let exited = false;
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exitedPromise = new Promise<void>((resolve) => child.once("exit", () => resolve(void (exited = true))));
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  const exitedPromise = new Promise<void>((resolve) => child.once("exit", () => {
+    process.off("exit", killOnExit);
+    resolve(void (exited = true));
+  }));
   return {
     child, exited: exitedPromise, hasExited: () => exited, output: () => output,
     async stop() {
