@@ -85,6 +85,7 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.main) {
+  process.on("unhandledRejection", (reason) => process.stderr.write(`a bench left an unhandled rejection (the suite goes on): ${String(reason)}\n`));
   await main();
   process.exit(process.exitCode ?? 0);
 }
