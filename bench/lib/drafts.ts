@@ -45,6 +45,7 @@ export async function createScratch(latencyMs: number): Promise<Scratch> {
   const url = withDatabaseName(base, name);
   await prepareDatabase(url, logger);
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  pool.on("error", () => undefined);
   const simulator = await startGeminiSimulator({ latencyMs });
   return {
     url, pool, simulator,
@@ -85,12 +86,23 @@ export async function startWorkerChild(scratch: Scratch, vars: { concurrency: nu
   });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // Never outlive the bench: killed when this process exits, however it ends, and after 10 minutes regardless.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  const guard = setTimeout(killOnExit, 600_000).unref();
+  const exited = new Promise<void>((resolve) => child.once("exit", () => {
+    process.off("exit", killOnExit);
+    clearTimeout(guard);
+    resolve();
+  }));
   const metricsUrl = `http://127.0.0.1:${port}/metrics`;
   await waitUntil(async () => {
     if (child.exitCode !== null) throw new Error(`worker exited early: ${stderr}`);
     return fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-  }, 120_000, "the worker's /healthz");
+  }, 120_000, "the worker's /healthz").catch((error: unknown) => {
+    killOnExit();
+    throw error;
+  });
   return {
     child, metricsUrl,
     async statements() {
