@@ -10,6 +10,7 @@ import { nextRunAt } from "../src/jobs/retry-policy.ts";
 import { renderMetrics } from "../src/monitoring/metrics.ts";
 import { startRuntime, type Runtime } from "../src/runtime.ts";
 import { GENERATION, generate, studentWithEvidence, waitForStatus } from "./helpers/generation.ts";
+import { startWorkerProcess, type WorkerProcess } from "./helpers/worker-process.ts";
 import {
   OUTAGE_RETRY_DELAY_MS,
   startSecondApi,
@@ -189,4 +190,31 @@ describe("Gemini rate limit shared through Postgres", () => {
       "select coalesce(sum(calls), 0)::int as n from gemini_call_stats where operation = 'embed' and kind = 'quota_exhausted'");
     expect(exhausted.rows[0].n).toBeGreaterThanOrEqual(1);
   }, 60_000);
+
+  it("two worker processes (GEMINI_RPM=3) send 3 requests between them in a minute; the rest wait, requeued without using attempts", async () => {
+    for (const worker of workers.splice(0)) await worker.close();
+    await stack.runtime.pool.query("delete from gemini_quota_grants");
+    stack.simulator.setQuota({ rpm: 3 });
+    const before = stack.simulator.requests.length;
+    const processes: WorkerProcess[] = [];
+    try {
+      const env = { GEMINI_RPM: "3", GEMINI_QUOTA_WAIT_MS: "1000" };
+      for (let i = 0; i < 2; i++) processes.push(await startWorkerProcess(stack.db.url, stack.simulator.url, env));
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await generate(stack, { studentId })).id);
+      const settled = await waitFor(async () => {
+        const generations = await Promise.all(ids.map(async (id) => (await stack.gql(GENERATION, { id })).data?.generation));
+        const done = generations.every((g) => g?.status === "SUCCEEDED" || (g?.status === "QUEUED" && g.stage === "WAITING_FOR_GEMINI"));
+        return done ? generations : undefined;
+      }, 30_000, "every draft to succeed or wait for a Gemini slot");
+      expect(settled.filter((g) => g.status === "QUEUED").length).toBeGreaterThanOrEqual(1);
+      for (const waiting of settled.filter((g) => g.status === "QUEUED")) expect(waiting.attempts).toBe(0);
+      const requests = stack.simulator.requests.slice(before);
+      expect(requests).toHaveLength(3);
+      expect(requests.filter((request) => request.rateLimited)).toEqual([]);
+      expect((await stack.runtime.pool.query("select count(*)::int as n from gemini_quota_grants")).rows[0].n).toBe(3);
+    } finally {
+      for (const child of processes) await child.stop();
+    }
+  }, 150_000);
 });
