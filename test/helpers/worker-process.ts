@@ -55,7 +55,12 @@ export async function startWorkerProcess(databaseUrl: string, geminiUrl: string,
     const rows = await queryDatabase<{ id: string }>(databaseUrl,
       "select id from worker_heartbeats where pid = $1 and role = 'worker' and cardinality(worker_ids) > 0", [child.pid]);
     return rows[0]?.id;
-  }, 30_000, "the worker process to start beating");
+  }, 30_000, "the worker process to start beating").catch(async (error: unknown) => {
+    // A worker that never came up must not outlive its test (nor hold its connections).
+    if (!exited) child.kill("SIGKILL");
+    await exitedPromise;
+    throw error;
+  });
   return {
     child, runnerId, exited: exitedPromise,
     hasExited: () => exited,
