@@ -23,8 +23,10 @@ export interface ListenOptions {
   production: boolean;
   /**
    * Checks graphql-ws connectionParams (their `authorization` under that lower-case key, whatever
-   * case the client used) at connect time and again every `app.connectionPolicy.recheckMs`; a
-   * rejection with an UNAUTHENTICATED error refuses the socket (4403) or, later, closes it (4401).
+   * case the client used) once, at connect time: a rejection with an UNAUTHENTICATED error refuses
+   * the socket (4403). Afterwards the socket is closed (4401) at the token's expiry, or when the
+   * shared re-check ticker (`app.connectionPolicy.watchers`, every `recheckMs`) finds its user
+   * removed from its school: no signature is verified again.
    */
   authorizeConnection: (connectionParams: Record<string, unknown>) => Promise<Session>;
 }
@@ -48,7 +50,7 @@ const CLOSE_REASONS: Record<AuthFailure, string> = {
  */
 export async function listen(app: App, options: ListenOptions): Promise<ListeningServer> {
   const httpServer = createServer((req, res) => withRequestId(req, () => void app(req, res)));
-  const { origins, recheckMs, logger } = app.connectionPolicy;
+  const { origins, watchers, logger } = app.connectionPolicy;
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: app.graphqlEndpoint,
@@ -71,13 +73,7 @@ export async function listen(app: App, options: ListenOptions): Promise<Listenin
           socket.close(reason ? CloseCode.Forbidden : CloseCode.InternalServerError, reason ? CLOSE_REASONS[reason] : "Internal server error");
           return false;
         }
-        const guard = guardSession({
-          expiresAt: session.expiresAt, recheckMs, logger,
-          recheck: () => authorize(ctx).then(
-            (current) => (current.viewer.schoolId === session.viewer.schoolId ? undefined : "user-removed"),
-            (error: unknown) => revocationOf(error),
-          ),
-        });
+        const guard = guardSession({ expiresAt: session.expiresAt, viewer: session.viewer, watchers });
         guards.set(ctx, guard);
         void guard.revoked.then((reason) => closeWhenDrained(socket, guard, reason));
         return true;
@@ -143,13 +139,6 @@ function withAuthorization(params: Record<string, unknown> | undefined): Record<
 function failureOf(error: unknown): AuthFailure | undefined {
   if (!(error instanceof GraphQLError) || error.extensions.code !== "UNAUTHENTICATED") return undefined;
   return (error.extensions.reason as AuthFailure | undefined) ?? "invalid-token";
-}
-
-/** For a guard's re-check: an auth failure ends the session; any other error is rethrown and retried. */
-function revocationOf(error: unknown): Revocation {
-  const failure = failureOf(error);
-  if (!failure) throw error;
-  return failure === "token-expired" ? "token-expired" : "user-removed";
 }
 
 /** Lets every subscription send its UNAUTHENTICATED result and `complete`, then closes the socket with 4401. */

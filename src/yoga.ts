@@ -13,6 +13,7 @@ import { currentRequestId } from "./http/request-id.ts";
 import { graphiqlPlugin } from "./http/graphiql.ts";
 import { observabilityPlugins } from "./http/observability.ts";
 import { tenantPlugin } from "./http/tenant.ts";
+import { sharedWatchers, type Watchers } from "./http/watchers.ts";
 import { DEFAULT_RECHECK_MS, revocationPlugin, type RevocableContext, type SessionGuard } from "./http/revocation.ts";
 import type { Logger } from "./logger.ts";
 import { schema } from "./schema/index.ts";
@@ -48,6 +49,8 @@ export interface ConnectionPolicy {
   origins: OriginPolicy;
   recheckMs: number;
   logger: Logger;
+  /** The process's shared re-check ticker at `recheckMs` (src/http/watchers.ts). */
+  watchers: Watchers;
 }
 
 export type App = YogaServerInstance<ServerContext, GraphQLContext> & { readonly connectionPolicy: ConnectionPolicy };
@@ -87,10 +90,12 @@ subscription Watch($generationId: ID!) {
  */
 export function createApp(deps: AppDeps, options: AppOptions): App {
   checkJwtConfig(deps.security.jwt);
+  const recheckMs = options.recheckMs ?? deps.security.sessionRecheckMs ?? DEFAULT_RECHECK_MS;
   const connectionPolicy: ConnectionPolicy = {
     origins: originPolicy(deps.security.corsOrigins, options.production),
-    recheckMs: options.recheckMs ?? deps.security.sessionRecheckMs ?? DEFAULT_RECHECK_MS,
+    recheckMs,
     logger: deps.logger,
+    watchers: sharedWatchers(deps.pool, recheckMs, deps.logger),
   };
   const graphiql: GraphiQLOptions = {
     title: "iepgen",

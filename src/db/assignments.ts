@@ -76,3 +76,37 @@ export async function existingStudentIds(db: Queryable, schoolId: string, ids: r
   const { rows } = await db.query("select id from students where school_id = $1 and id = any($2::uuid[])", [schoolId, ids]);
   return rows.map((row) => z.string().parse(row.id));
 }
+
+/** A user watching a record of their school (a student, or what a student owns). */
+export interface AccessPair {
+  userId: string;
+  schoolId: string;
+  kind: "student" | "generation" | "iep" | "batch";
+  id: string;
+}
+
+/**
+ * Of `pairs`, in one statement, those whose record has an owning student of the school that is
+ * not assigned to the user (as owningStudentIds and existingStudentIds: unknown records pass).
+ * Run outside any request (system context): the pairs span schools.
+ */
+export async function unassignedPairs(db: Queryable, pairs: readonly AccessPair[]): Promise<AccessPair[]> {
+  const { rows } = await db.query(
+    `select distinct w.user_id, w.school_id, w.kind, w.id
+     from unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[]) as w(user_id, school_id, kind, id)
+     cross join lateral (
+       select s.id as student_id from students s where w.kind = 'student' and s.school_id = w.school_id and s.id = w.id
+       union all select g.student_id from generations g where w.kind = 'generation' and g.school_id = w.school_id and g.id = w.id
+       union all select i.student_id from ieps i where w.kind = 'iep' and i.school_id = w.school_id and i.id = w.id
+       union all select g.student_id from generations g where w.kind = 'batch' and g.school_id = w.school_id and g.batch_id = w.id
+     ) o
+     where not exists (
+       select 1 from student_assignments a where a.school_id = w.school_id and a.user_id = w.user_id and a.student_id = o.student_id
+     )`,
+    [pairs.map((p) => p.userId), pairs.map((p) => p.schoolId), pairs.map((p) => p.kind), pairs.map((p) => p.id)],
+  );
+  return rows.map((row) => ({
+    userId: z.string().parse(row.user_id), schoolId: z.string().parse(row.school_id),
+    kind: z.enum(["student", "generation", "iep", "batch"]).parse(row.kind), id: z.string().parse(row.id),
+  }));
+}

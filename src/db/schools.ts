@@ -43,6 +43,18 @@ export async function findUser(db: Queryable, id: string): Promise<User | undefi
   return rows[0] ? UserRow.parse(rows[0]) : undefined;
 }
 
+/** A user's school and role, as a re-check needs them. */
+export type UserStanding = Pick<User, "id" | "school_id" | "role">;
+
+/**
+ * The school and role of those of `ids` that exist, in one statement. Batched re-checks run it
+ * outside any request (system context), so it sees every school's users.
+ */
+export async function findUserStandings(db: Queryable, ids: readonly string[]): Promise<UserStanding[]> {
+  const { rows } = await db.query("select id, school_id, role from users where id = any($1::uuid[])", [ids]);
+  return rows.map((row) => UserRow.pick({ id: true, school_id: true, role: true }).parse(row));
+}
+
 /** The names of a school's users (its staff), oldest account first. */
 export async function listStaffNames(db: Queryable, schoolId: string): Promise<string[]> {
   const { rows } = await db.query("select name from users where school_id = $1 order by created_at, id", [schoolId]);

@@ -2,8 +2,7 @@ import { GraphQLError, type ExecutionResult } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { AuthFailure, Session, Viewer } from "../auth.ts";
 import type { AppDeps } from "../context.ts";
-import { findUser } from "../db/schools.ts";
-import type { Logger } from "../logger.ts";
+import { sharedWatchers, type Watchers } from "./watchers.ts";
 
 /** How often an open subscription (or graphql-ws socket) checks that its user still exists in its school. */
 export const DEFAULT_RECHECK_MS = 5_000;
@@ -37,13 +36,15 @@ export interface SessionGuard {
 
 export interface GuardOptions {
   expiresAt: number;
-  /** A reason when the session must end, undefined while it is still good; a throw (database down) is retried. */
-  recheck: () => Promise<Revocation | undefined>;
-  recheckMs: number;
-  logger: Logger;
+  /** The session's user, checked on every tick of `watchers` (still exists, still in its school). */
+  viewer: Viewer;
+  watchers: Watchers;
 }
 
-/** Starts a guard: a timer at `expiresAt` and a re-check every `recheckMs` (never overlapping). */
+/**
+ * Starts a guard: a timer at `expiresAt` (a timestamp compare: the token was verified once, when
+ * the session began) and a watch on the shared re-check ticker for the user's removal.
+ */
 export function guardSession(options: GuardOptions): SessionGuard {
   let reason: Revocation | undefined;
   let resolveRevoked!: (reason: Revocation) => void;
@@ -51,7 +52,6 @@ export function guardSession(options: GuardOptions): SessionGuard {
   const streams = new Set<(reason: Revocation) => void>();
   const idle: (() => void)[] = [];
   let expiryTimer: NodeJS.Timeout | undefined;
-  let checking = false;
   const revoke = (why: Revocation) => {
     if (reason) return;
     reason = why;
@@ -65,18 +65,10 @@ export function guardSession(options: GuardOptions): SessionGuard {
     expiryTimer = setTimeout(armExpiry, Math.min(remaining, MAX_TIMER_MS));
     expiryTimer.unref();
   };
-  const recheck = setInterval(() => {
-    if (checking) return;
-    checking = true;
-    options.recheck().then(
-      (why) => why && revoke(why),
-      (error: unknown) => options.logger.warn({ err: error }, "could not re-check a session; will try again"),
-    ).finally(() => (checking = false));
-  }, options.recheckMs);
-  recheck.unref();
+  const unwatch = options.watchers.watchUser(options.viewer, () => revoke("user-removed"));
   const stop = () => {
     clearTimeout(expiryTimer);
-    clearInterval(recheck);
+    unwatch();
   };
   armExpiry();
   return {
@@ -94,12 +86,6 @@ export function guardSession(options: GuardOptions): SessionGuard {
   };
 }
 
-/** A user check for guards: the user must still exist and still belong to the viewer's school. */
-export async function userRevocation(deps: AppDeps, viewer: Viewer): Promise<Revocation | undefined> {
-  const user = await findUser(deps.pool, viewer.userId);
-  return user && user.school_id === viewer.schoolId ? undefined : "user-removed";
-}
-
 const MESSAGES: Record<Revocation, string> = {
   "token-expired": "The token has expired: subscribe again with a fresh token",
   "user-removed": "The token's user no longer exists in its school",
@@ -114,8 +100,10 @@ export function revokedError(reason: Revocation): GraphQLError {
  * Ends every subscription (whatever its field or transport) when its session is revoked: the
  * stream delivers one result whose only error is UNAUTHENTICATED, then completes. Over graphql-ws
  * the socket's guard decides (src/server.ts); over SSE each subscription gets a guard of its own.
+ * Every guard's user check rides the process's shared ticker (src/http/watchers.ts).
  */
 export function revocationPlugin(deps: AppDeps, recheckMs: number): Plugin {
+  const watchers = sharedWatchers(deps.pool, recheckMs, deps.logger);
   return {
     onSubscribe() {
       return {
@@ -125,10 +113,7 @@ export function revocationPlugin(deps: AppDeps, recheckMs: number): Plugin {
           const shared = context.connectionGuard;
           const session = context.session;
           if (!shared && !session) return;
-          const guard = shared ?? guardSession({
-            expiresAt: session!.expiresAt, recheckMs, logger: deps.logger,
-            recheck: () => userRevocation(deps, session!.viewer),
-          });
+          const guard = shared ?? guardSession({ expiresAt: session!.expiresAt, viewer: session!.viewer, watchers });
           setResult(revocable(result, guard, () => {
             if (!shared) guard.stop();
           }));

@@ -7,9 +7,12 @@ import {
   insertAssignment,
   listAssignedStudentIds,
   owningStudentIds,
+  unassignedPairs,
+  type AccessPair,
 } from "../db/assignments.ts";
+import type { Queryable } from "../db/pool.ts";
 import { findStudent, type Student } from "../db/students.ts";
-import { findUser, type User } from "../db/schools.ts";
+import { findUser, type User, type UserStanding } from "../db/schools.ts";
 import { NotFoundError, parseInput } from "../errors.ts";
 import { isUuid } from "../ids.ts";
 
@@ -84,18 +87,35 @@ async function findPair(pool: pg.Pool, viewer: Viewer, userId: string, studentId
 /** What an open subscription is about, for re-checking access while it runs. */
 export type WatchedRecord = { kind: "student"; id: string } | { kind: "generation" | "iep" | "batch"; id: string };
 
+/** An open subscription's viewer and what it is about. */
+export interface RecordWatch {
+  viewer: Viewer;
+  record: WatchedRecord;
+}
+
 /**
- * Whether the viewer may still see `record` now: the user's current role (read again, it may have
- * changed) and current caseload. For open subscriptions, which outlive the request that opened them.
- * A user removed or moved to another school is the session's concern (UNAUTHENTICATED, see
- * src/http/revocation.ts), not this check's: it answers true then.
+ * Which of `watches` may no longer see their record now, in at most one statement: each viewer's
+ * current role (`standings`, read again by the caller: an ADMIN sees the whole school) and current
+ * caseload. A user removed or moved to another school is the session's concern (UNAUTHENTICATED,
+ * see src/http/revocation.ts), not this check's: such watches pass. Each distinct (user, record)
+ * is asked once, however many subscriptions share it.
  */
-export async function stillAllowed(pool: pg.Pool, viewer: Viewer, record: WatchedRecord): Promise<boolean> {
-  const user = await findUser(pool, viewer.userId);
-  if (!user || user.school_id !== viewer.schoolId) return true;
-  const current: Viewer = { ...viewer, role: user.role };
-  const access = await loadStudentAccess(pool, current);
-  return record.kind === "student"
-    ? mayAccessStudents(pool, current, access, [record.id])
-    : mayAccessRecord(pool, current, access, record.kind, record.id);
+export async function lostAccess<W extends RecordWatch>(db: Queryable, standings: ReadonlyMap<string, UserStanding>, watches: Iterable<W>): Promise<W[]> {
+  const pairs = new Map<string, AccessPair>();
+  const keyed: [string, W][] = [];
+  for (const watch of watches) {
+    const { viewer, record } = watch;
+    const user = standings.get(viewer.userId);
+    if (!user || user.school_id !== viewer.schoolId || user.role === "ADMIN" || !isUuid(record.id)) continue;
+    const pair: AccessPair = { userId: viewer.userId, schoolId: viewer.schoolId, kind: record.kind, id: record.id.toLowerCase() };
+    pairs.set(pairKey(pair), pair);
+    keyed.push([pairKey(pair), watch]);
+  }
+  if (pairs.size === 0) return [];
+  const denied = new Set((await unassignedPairs(db, [...pairs.values()])).map(pairKey));
+  return keyed.filter(([key]) => denied.has(key)).map(([, watch]) => watch);
+}
+
+function pairKey(pair: AccessPair): string {
+  return `${pair.userId} ${pair.schoolId} ${pair.kind} ${pair.id}`;
 }
