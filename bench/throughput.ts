@@ -13,8 +13,13 @@ import { backendCpuMs, createScratch, draftTimes, enqueueDrafts, generationCount
 
 /** Measured on main before this benchmark's work (issue 8): 42–46 drafts/s. */
 const TODAY_DRAFTS_PER_SECOND = 44;
-/** The concurrency (and pool) that gave the most drafts/s on the 2-core machine (8, 16, 32 tried). */
-const DEFAULTS = { concurrency: 16, poolMax: 20 };
+/**
+ * Concurrency and pool: 8/10, 16/10 and 16/20 were tried on the shared 2-core machine; 16 with 10
+ * connections did best (13.4 drafts/s at load 13), within the noise of the others. The draft is
+ * CPU-bound there (worker, Postgres and simulator together ~50 ms of CPU per draft), so more
+ * concurrency only queues more work.
+ */
+const DEFAULTS = { concurrency: 16, poolMax: 10 };
 
 export const run: Bench = async ({ quick }) => {
   const { values } = parseArgs({ options: { concurrency: { type: "string" }, pool: { type: "string" } }, strict: false });
