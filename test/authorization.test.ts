@@ -1,7 +1,10 @@
 import { isListType, isNonNullType, type GraphQLField } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signToken } from "../src/auth.ts";
+import type pg from "pg";
+import { deleteAssignment, insertAssignment } from "../src/db/assignments.ts";
 import { insertUser, type UserRole } from "../src/db/schools.ts";
+import { startWatchers } from "../src/http/watchers.ts";
 import { schema } from "../src/schema/index.ts";
 import { EVIDENCE_DOCS, generate, sseClient, studentWithEvidence } from "./helpers/generation.ts";
 import { createClient as createWsClient } from "graphql-ws";
@@ -289,5 +292,34 @@ describe("authorization: roles, caseloads and schools", () => {
     expect(unknown.data.assignStudent).toEqual({ __typename: "NotFoundError", resourceType: "User" });
     const bad = await stack.gql(`mutation { assignStudent(input: { userId: "${teacher.userId}", studentId: "nope" }) { __typename } }`, {}, admin.token);
     expect(bad.data.assignStudent.__typename).toBe("ValidationError");
+  });
+
+  it("re-checks many subscriptions of one user with one user statement and one access statement per tick, and ends each that lost access", async () => {
+    const watcher = await colleague("TEACHER", "Watcher");
+    const studentId = await createStudentViaApi(stack, {}, caseManager.token);
+    expect(await insertAssignment(stack.runtime.pool, { schoolId: admin.schoolId, userId: watcher.userId, studentId, assignedBy: admin.userId })).toBe(true);
+    const statements: string[] = [];
+    const counting = { query: (text: string, values?: unknown[]) => (statements.push(text), stack.runtime.pool.query(text, values)) } as unknown as pg.Pool;
+    const watchers = startWatchers(counting, 50, stack.runtime.deps.logger);
+    const viewer = { userId: watcher.userId, schoolId: admin.schoolId, role: "TEACHER" as const };
+    const gone = new Set<number>();
+    const denied = new Set<number>();
+    const unwatch = Array.from({ length: 200 }, (_, i) => i % 2 === 0
+      ? watchers.watchUser(viewer, () => gone.add(i))
+      : watchers.watchRecord(viewer, { kind: "student", id: studentId }, () => denied.add(i)));
+    try {
+      await waitFor(async () => statements.length >= 6, 10_000, "three ticks");
+      const perTick = statements.slice(0, 6).map((text) => (text.includes("from users") ? "users" : text.includes("student_assignments") ? "pairs" : text));
+      expect(perTick).toEqual(["users", "pairs", "users", "pairs", "users", "pairs"]);
+      expect([gone.size, denied.size]).toEqual([0, 0]);
+
+      await deleteAssignment(stack.runtime.pool, admin.schoolId, watcher.userId, studentId);
+      await waitFor(async () => denied.size === 100, 10_000, "every record watch to be denied");
+      expect(gone.size).toBe(0);
+      await stack.runtime.pool.query("delete from users where id = $1", [watcher.userId]);
+      await waitFor(async () => gone.size === 100, 10_000, "every user watch to see its user gone");
+    } finally {
+      for (const end of unwatch) end();
+    }
   });
 });
