@@ -6,6 +6,7 @@ import { prepareDatabase } from "../db/setup.ts";
 import { env } from "../env.ts";
 import { createGemini } from "../gemini/client.ts";
 import { resolveGemini } from "../gemini/config.ts";
+import { startGeminiServices } from "../gemini/quota.ts";
 import { createLogger } from "../logger.ts";
 import { addEvidence } from "../services/evidence.ts";
 import { ingestEvidence } from "../services/ingestion.ts";
@@ -56,7 +57,9 @@ try {
   }
   process.stderr.write(`seeded ${studentIds.length} students and ${evidenceIds.length} documents; ingesting…\n`);
   // A one-off runner id: if this CLI dies mid-ingestion, a worker's sweeper recovers the documents.
-  const deps = { pool, gemini: createGemini(gemini.config, logger), logger, runnerId: randomUUID() };
+  // The seed's embeddings count against GEMINI_RPM/TPM like every worker's (src/gemini/quota.ts).
+  const geminiServices = startGeminiServices(settings.DATABASE_URL, gemini.config.quota, logger);
+  const deps = { pool, gemini: createGemini(gemini.config, logger, geminiServices), logger, runnerId: randomUUID() };
   for (const evidenceId of evidenceIds) {
     const outcome = await ingestEvidence(deps, evidenceId);
     if (outcome === "FAILED") throw new Error(`evidence ${evidenceId} failed to ingest; see the log above`);
@@ -65,6 +68,7 @@ try {
     }
   }
   deps.gemini.caller.breaker.shutdown();
+  await geminiServices.close();
   const token = await signToken(viewer, settings.JWT_SECRET);
   const login = async (u: { id: string; role: Viewer["role"] }) =>
     ({ userId: u.id, token: await signToken({ userId: u.id, schoolId: school.id, role: u.role }, settings.JWT_SECRET) });
