@@ -166,7 +166,7 @@ function refused(ctx: LifecycleContext, transition: string, id: string, from: st
  * (windows in DETAIL) and the statement rolls back.
  */
 export async function queue(ctx: LifecycleContext, request: QueueRequest): Promise<Admission> {
-  const { rows } = await ctx.db.query(queueSql(request.job), [
+  const { rows } = await ctx.db.query({ name: `iepgen_queue_${request.job?.name ?? "inline"}`, text: queueSql(request.job) }, [
     request.schoolId, request.studentIds, request.batch, request.kind, request.maxAttempts, request.priority,
     request.idempotencyKey, request.requestedBy, request.academicYear, request.instructions, request.sectionKind,
     request.baseIepId, request.message, request.rateLimits.userPerMinute, request.rateLimits.schoolPerMinute, request.requestId,
