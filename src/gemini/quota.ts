@@ -11,7 +11,7 @@ import { createPool, type Queryable } from "../db/pool.ts";
 import type { Logger } from "../logger.ts";
 import { observeGeminiQuotaWait, registerPool } from "../monitoring/metrics.ts";
 import { startGeminiCallStats, type GeminiCallStats } from "./call-stats.ts";
-import { GeminiUnavailableError } from "./resilience.ts";
+import { GeminiUnavailableError, sleep } from "./resilience.ts";
 
 /** The shared limits; unset rpm and tpm mean no limit (and no Postgres statement per request). */
 export interface GeminiQuotaConfig {
@@ -117,14 +117,4 @@ export function startGeminiServices(
       await pool.end();
     },
   };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 }

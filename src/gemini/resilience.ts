@@ -207,7 +207,8 @@ function backoffDelay(retry: number, serverDelayMs: number | undefined, options:
   return Math.min(max, Math.max(jittered, serverDelayMs ?? 0));
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener("abort", () => {
