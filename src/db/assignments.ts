@@ -51,15 +51,6 @@ export async function listAssignedStudentIds(db: Queryable, schoolId: string, us
   return rows.map((row) => z.string().parse(row.student_id));
 }
 
-/** A user's assignments, oldest first. */
-export async function listAssignments(db: Queryable, schoolId: string, userId: string): Promise<Assignment[]> {
-  const { rows } = await db.query(
-    "select * from student_assignments where school_id = $1 and user_id = $2 order by created_at, student_id",
-    [schoolId, userId],
-  );
-  return rows.map((row) => AssignmentRow.parse(row));
-}
-
 /** The students that own records of the school: a generation's, an IEP's, or a batch's generations' ([] when unknown). */
 export async function owningStudentIds(db: Queryable, schoolId: string, kind: "generation" | "iep" | "batch", id: string): Promise<string[]> {
   const sql = {

@@ -60,14 +60,6 @@ export async function findEvidence(db: Queryable, schoolId: string, id: string):
   return rows[0] ? EvidenceRow.parse(rows[0]) : undefined;
 }
 
-export async function listEvidenceForStudent(db: Queryable, schoolId: string, studentId: string): Promise<Evidence[]> {
-  const { rows } = await db.query(
-    `select ${EVIDENCE_COLUMNS} from evidence where school_id = $1 and student_id = $2 order by created_at, id`,
-    [schoolId, studentId],
-  );
-  return rows.map((row) => EvidenceRow.parse(row));
-}
-
 /** Evidence documents of the school by id (any order; unknown ids are absent). */
 export async function findEvidenceByIds(db: Queryable, schoolId: string, ids: readonly string[]): Promise<Evidence[]> {
   const { rows } = await db.query(`select ${EVIDENCE_COLUMNS} from evidence where school_id = $1 and id = any($2::uuid[])`, [
@@ -84,24 +76,6 @@ export async function listEvidenceForStudents(db: Queryable, schoolId: string, s
     [schoolId, studentIds],
   );
   return rows.map((row) => EvidenceRow.parse(row));
-}
-
-/** Title and kind of each READY document of a student, by id (no bodies: they can be large). */
-export async function readyEvidenceTitles(db: Queryable, schoolId: string, studentId: string): Promise<Map<string, { title: string; kind: EvidenceKind }>> {
-  const { rows } = await db.query(
-    "select id, title, kind from evidence where school_id = $1 and student_id = $2 and status = 'READY'",
-    [schoolId, studentId],
-  );
-  const parsed = rows.map((row) => z.object({ id: z.string(), title: z.string(), kind: EvidenceKind }).parse(row));
-  return new Map(parsed.map(({ id, ...rest }) => [id, rest]));
-}
-
-export async function listChunksForEvidence(db: Queryable, schoolId: string, evidenceId: string): Promise<EvidenceChunk[]> {
-  const { rows } = await db.query(
-    `select ${CHUNK_COLUMNS} from evidence_chunks where school_id = $1 and evidence_id = $2 order by ordinal`,
-    [schoolId, evidenceId],
-  );
-  return rows.map((row) => EvidenceChunkRow.parse(row));
 }
 
 /** The chunks of several evidence documents of the school, each document's in order. */

@@ -171,22 +171,7 @@ export interface GenerationFilter {
   batchId?: string | null;
 }
 
-/** One page of a school's generations, newest first, after the generation `afterId` (keyset). */
-export async function listGenerations(db: Queryable, schoolId: string, filter: GenerationFilter, limit: number, afterId: string | null): Promise<Generation[]> {
-  const { rows } = await db.query(
-    `select * from generations
-     where school_id = $1
-       and ($2::generation_status[] is null or status = any($2))
-       and ($3::uuid is null or student_id = $3)
-       and ($4::uuid is null or batch_id = $4)
-       and ($5::uuid is null or (created_at, id) < (select created_at, id from generations where id = $5 and school_id = $1))
-     order by created_at desc, id desc limit $6`,
-    [schoolId, filter.statuses ?? null, filter.studentId ?? null, filter.batchId ?? null, afterId, limit],
-  );
-  return rows.map(parseGeneration);
-}
-
-/** listGenerations limited in SQL to the students assigned to `assignedTo` (null: the whole school). */
+/** One page of a school's generations, newest first, after the generation `afterId` (keyset); only those of students assigned to `assignedTo` (null: the whole school). */
 export async function listAccessibleGenerations(
   db: Queryable, schoolId: string, assignedTo: string | null, filter: GenerationFilter, limit: number, afterId: string | null,
 ): Promise<Generation[]> {
@@ -228,14 +213,6 @@ export async function recentMeanDurationSeconds(db: Queryable, sample = 20): Pro
     [sample],
   );
   return z.object({ seconds: z.number().nullable() }).parse(rows[0]).seconds;
-}
-
-export async function insertBatch(db: Queryable, schoolId: string, requestedBy: string, total: number): Promise<string> {
-  const { rows } = await db.query(
-    "insert into generation_batches (school_id, requested_by, total) values ($1, $2, $3) returning id",
-    [schoolId, requestedBy, total],
-  );
-  return z.object({ id: z.string() }).parse(rows[0]).id;
 }
 
 /** Counts of a batch's generations by status, plus the batch size (undefined if not in this school). */

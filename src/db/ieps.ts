@@ -67,14 +67,6 @@ export async function findIep(db: Queryable, schoolId: string, id: string): Prom
   return rows[0] ? IepRow.parse(rows[0]) : undefined;
 }
 
-export async function listIepsForStudent(db: Queryable, schoolId: string, studentId: string): Promise<IepRecord[]> {
-  const { rows } = await db.query(
-    "select * from ieps where school_id = $1 and student_id = $2 order by academic_year desc, version desc",
-    [schoolId, studentId],
-  );
-  return rows.map((row) => IepRow.parse(row));
-}
-
 /** IEPs of the school by id (any order; unknown ids are absent). */
 export async function findIepsByIds(db: Queryable, schoolId: string, ids: readonly string[]): Promise<IepRecord[]> {
   const { rows } = await db.query("select * from ieps where school_id = $1 and id = any($2::uuid[])", [schoolId, ids]);
