@@ -9,8 +9,9 @@ import { guardSession, type Revocation, type SessionGuard } from "./http/revocat
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./monitoring/metrics.ts";
 import type { App } from "./yoga.ts";
 import { withRequestId } from "./http/request-id.ts";
+import { webPage } from "./http/web.ts";
 
-/** An app listening on one port: GraphQL over HTTP and SSE, graphql-ws on the same path, /healthz. */
+/** An app listening on one port: GraphQL over HTTP and SSE, graphql-ws on the same path, /healthz, the web page at `/`. */
 export interface ListeningServer {
   readonly url: string;
   readonly httpServer: Server;
@@ -49,7 +50,8 @@ const CLOSE_REASONS: Record<AuthFailure, string> = {
  * closed with 4401 when its token expires or its user is removed.
  */
 export async function listen(app: App, options: ListenOptions): Promise<ListeningServer> {
-  const httpServer = createServer((req, res) => withRequestId(req, () => void app(req, res)));
+  const web = webPage();
+  const httpServer = createServer((req, res) => withRequestId(req, () => void (web(req, res) || app(req, res))));
   const { origins, watchers, logger } = app.connectionPolicy;
   const wsServer = new WebSocketServer({
     server: httpServer,
