@@ -8,8 +8,9 @@ import { isUuid } from "../ids.ts";
 import { watchAccess } from "./access.ts";
 
 const BatchProgressRef = builder.objectRef<BatchProgressView>("BatchProgress").implement({
-  description: "Counts of a batch's generations by status.",
+  description: "Counts of a batch's generations by status. `id` is the batch's id, so a normalised cache (Apollo, urql Graphcache) keeps one BatchProgress per batch and every new count replaces the old.",
   fields: (t) => ({
+    id: t.exposeID("batchId", { description: "The batch's id (the same as GenerationBatch.id; the typename tells them apart in a cache key)." }),
     batchId: t.exposeID("batchId"),
     total: t.exposeInt("total"),
     queued: t.exposeInt("queued"),

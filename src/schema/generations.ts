@@ -2,7 +2,7 @@ import { builder } from "../builder.ts";
 import { audit } from "../services/audit.ts";
 import { clearAllDataLoaders } from "@pothos/plugin-dataloader";
 import type { GraphQLContext } from "../context.ts";
-import { findGeneration, findGenerationsByIds, GENERATION_STAGES, listEventsForGenerations, listAccessibleGenerations, type Generation, type GenerationEvent, type GenerationStage } from "../db/generations.ts";
+import { findGeneration, findGenerationsByIds, GENERATION_STAGES, TERMINAL_STATUSES, listEventsForGenerations, listAccessibleGenerations, type Generation, type GenerationEvent, type GenerationStage } from "../db/generations.ts";
 import { badUserInput } from "../errors.ts";
 import { estimateGeneration, typicalDurationSeconds } from "../services/generation/estimate.ts";
 import { retryGeneration } from "../services/generation/request.ts";
@@ -154,9 +154,24 @@ GenerationEventRef.implement({
     message: t.exposeString("message", { nullable: true }),
     textDelta: t.exposeString("textDelta", { nullable: true, description: "Streamed draft text (live only, never stored)." }),
     at: t.field({ type: "DateTime", resolve: (e) => e.at }),
-    generation: t.field({ type: GenerationRef, resolve: (e) => e.generationId }),
+    generation: t.field({
+      type: GenerationRef,
+      description: "The generation as of this event: status, stage, progress, message and lastSeq are the event's; the other fields are the generation's row as read when the subscription started (and again at the terminal event). A normalised cache therefore sees its Generation reach SUCCEEDED when the stream ends.",
+      resolve: (e, _args, ctx) => generationAsOf(e, ctx),
+    }),
   }),
 });
+
+/**
+ * The generation as of an event, with no read per event: the row comes from the request's
+ * dataloader (primed by `generationEvents`' subscribe, cleared once at the terminal event so the
+ * final iep, error and finishedAt are read once).
+ */
+async function generationAsOf(e: GenerationEventView, ctx: GraphQLContext): Promise<Generation> {
+  const row = await GenerationRef.getDataloader(ctx).load(e.generationId);
+  if (!row) throw new Error(`Generation ${e.generationId} was not found`);
+  return { ...row, status: e.status, stage: e.stage, progress: e.progress, message: e.message, last_seq: e.seq };
+}
 
 builder.objectField(IepRef, "generation", (t) =>
   t.field({
@@ -229,11 +244,13 @@ builder.subscriptionFields((t) => ({
       if ((args.afterSeq ?? 0) > generation.last_seq) {
         throw badUserInput(`afterSeq must be at most the generation's lastSeq (${generation.last_seq})`, ["afterSeq"]);
       }
+      GenerationRef.getDataloader(ctx).prime(generation.id, generation);
       const events = streamGenerationEvents(ctx.deps.pool, ctx.deps.pubsub, { schoolId: ctx.viewer.schoolId, generationId: generation.id, archived: generation.archived_at !== null }, args.afterSeq ?? 0);
       return watchAccess(ctx, events, { kind: "generation", id: generation.id });
     },
     resolve: (event, _args, ctx) => {
-      clearAllDataLoaders(ctx);
+      // Nested data is read once per subscription, and once more for the terminal event (the final state).
+      if (TERMINAL_STATUSES.includes(event.status) && event.textDelta === null) clearAllDataLoaders(ctx);
       return event;
     },
   }),
