@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LocalDateColumn } from "./dates.ts";
 import type { Queryable } from "./pool.ts";
 
 export const IepStatus = z.enum(["DRAFT", "IN_REVIEW", "FINAL"]);
@@ -14,6 +15,11 @@ const IepRow = z.object({
   model: z.string(),
   generation_id: z.string().nullable(),
   created_at: z.date(),
+  /** The IEP template version it follows and its dates (migrations/0015_templates.sql); null before templates. */
+  template_version_id: z.string().nullable().default(null),
+  meeting_date: LocalDateColumn,
+  effective_date: LocalDateColumn,
+  annual_review_date: LocalDateColumn,
 });
 export type IepRecord = z.infer<typeof IepRow>;
 
@@ -21,7 +27,7 @@ export type IepRecord = z.infer<typeof IepRow>;
  * For the `succeed` transition's statement (src/lifecycle/generation.ts), which stores the IEP with
  * the generation's SUCCEEDED row: CTE `iep_version` (a new IEP id and the next version for student
  * $5 and academic year $6, allocated under lockIepVersions' lock), then, after `updated`, CTE `iep`
- * inserting content $3 and model $4 for the updated generation. The version is read with the
+ * inserting content $3 and model $4 for the updated generation, with its template version and dates. The version is read with the
  * statement's snapshot, taken before the lock is granted: a version committed meanwhile makes the
  * insert fail as a duplicate (ieps_student_id_academic_year_version_key), to be tried again.
  */
@@ -31,8 +37,10 @@ export const NEXT_IEP_VERSION_CTE = `iep_version as (
     left join ieps i on i.student_id = $5::uuid and i.academic_year = $6::text
   )`;
 export const INSERT_IEP_CTE = `iep as (
-    insert into ieps (id, school_id, student_id, academic_year, version, content, model, generation_id)
-    select v.id, u.school_id, u.student_id, u.academic_year, v.version, $3::jsonb, $4::text, u.id from updated u, iep_version v
+    insert into ieps (id, school_id, student_id, academic_year, version, content, model, generation_id,
+      template_version_id, meeting_date, effective_date, annual_review_date)
+    select v.id, u.school_id, u.student_id, u.academic_year, v.version, $3::jsonb, $4::text, u.id,
+      u.template_version_id, u.meeting_date, u.effective_date, u.annual_review_date from updated u, iep_version v
     returning id
   )`;
 /** The unique constraint a concurrently allocated IEP version violates. */

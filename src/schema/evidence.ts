@@ -19,7 +19,7 @@ import { isUuid } from "../ids.ts";
 import { StudentRef } from "./students.ts";
 import { watchAccess } from "./access.ts";
 
-const EvidenceKindEnum = builder.enumType("EvidenceKind", { values: EVIDENCE_KINDS });
+export const EvidenceKindEnum = builder.enumType("EvidenceKind", { values: EVIDENCE_KINDS });
 const EvidenceStatusEnum = builder.enumType("EvidenceStatus", {
   values: {
     PENDING: { description: "Stored; waiting to be chunked and embedded (retried while Gemini is unavailable)." },
