@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Queryable } from "./pool.ts";
 
-export const AUDIT_ACTIONS = ["REQUESTED", "VIEWED", "EDITED", "APPROVED", "CANCELLED", "RETRIED", "EXPORTED"] as const;
+export const AUDIT_ACTIONS = ["REQUESTED", "VIEWED", "EDITED", "SUBMITTED", "APPROVED", "CANCELLED", "RETRIED", "EXPORTED"] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export type AuditResource = "GENERATION" | "IEP";
 
