@@ -1,22 +1,41 @@
 import type { CodegenConfig } from "@graphql-codegen/cli";
 
+/** Shared by both client-preset outputs: string scalars, type-only imports, `.ts` import paths. */
+const presetConfig = {
+  useTypeImports: true,
+  importExtension: ".ts",
+  enumsAsTypes: true,
+  scalars: { DateTime: "string", LocalDate: "string", ID: "string" },
+};
+
 /**
- * Typed operations for clients, from the checked-in schema.graphql. Today the operations live in
- * the tests; the web client (a later issue) adds its own documents here.
+ * Everything generated from the checked-in schema.graphql (`npm run codegen`):
+ * - web/src/gql/: typed documents for the web page's operations (client preset), the union and
+ *   interface map Apollo's InMemoryCache needs (`possibleTypes`), and the introspection result
+ *   urql Graphcache takes as `schema`. Committed: CI fails when they are stale (.ci/run).
+ * - src/gql-client/: typed documents for the tests' operations, a local convenience (gitignored).
  */
 const config: CodegenConfig = {
   schema: "./schema.graphql",
-  documents: ["test/**/*.ts", "web/**/*.{ts,tsx}"],
   ignoreNoDocuments: true,
   generates: {
-    "./src/gql-client/": {
+    "./web/src/gql/": {
+      documents: ["web/src/**/*.ts", "!web/src/gql/**"],
       preset: "client",
-      config: {
-        useTypeImports: true,
-        importExtension: ".ts",
-        enumsAsTypes: true,
-        scalars: { DateTime: "string", LocalDate: "string", ID: "string" },
-      },
+      config: presetConfig,
+    },
+    "./web/src/gql/possible-types.ts": {
+      plugins: ["fragment-matcher"],
+      config: { apolloClientVersion: 3, useExplicitTyping: true },
+    },
+    "./web/src/gql/introspection.json": {
+      plugins: ["introspection"],
+      config: { minify: true, descriptions: false },
+    },
+    "./src/gql-client/": {
+      documents: ["test/**/*.ts"],
+      preset: "client",
+      config: presetConfig,
     },
   },
 };
