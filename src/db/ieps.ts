@@ -20,8 +20,21 @@ const IepRow = z.object({
   meeting_date: LocalDateColumn,
   effective_date: LocalDateColumn,
   annual_review_date: LocalDateColumn,
+  /** The review workflow's columns (migrations/0014_review.sql, src/lifecycle/iep.ts). */
+  revision: z.number(),
+  updated_at: z.date(),
+  submitted_at: z.date().nullable(),
+  submitted_by: z.string().nullable(),
+  approved_at: z.date().nullable(),
+  approved_by: z.string().nullable(),
+  based_on_iep_id: z.string().nullable(),
+  prompt_version: z.string().nullable(),
 });
 export type IepRecord = z.infer<typeof IepRow>;
+export type IepStatus = z.infer<typeof IepStatus>;
+
+/** Parses an ieps row (columns it does not know are dropped). */
+export const parseIepRow = (row: unknown): IepRecord => IepRow.parse(row);
 
 /**
  * For the `succeed` transition's statement (src/lifecycle/generation.ts), which stores the IEP with
@@ -31,11 +44,19 @@ export type IepRecord = z.infer<typeof IepRow>;
  * statement's snapshot, taken before the lock is granted: a version committed meanwhile makes the
  * insert fail as a duplicate (ieps_student_id_academic_year_version_key), to be tried again.
  */
-export const NEXT_IEP_VERSION_CTE = `iep_version as (
+export const NEXT_IEP_VERSION_CTE = nextIepVersionCte("$5", "$6");
+
+/**
+ * CTE `iep_version` for the student and academic year in the parameters `student` and `year`
+ * (e.g. "$5"): a new IEP id and the next version, under lockIepVersions' lock (see NEXT_IEP_VERSION_CTE).
+ */
+export function nextIepVersionCte(student: string, year: string): string {
+  return `iep_version as (
     select gen_random_uuid() as id, coalesce(max(i.version), 0) + 1 as version, count(lock.locked) as locked
-    from (select pg_advisory_xact_lock(hashtextextended('iep-versions:' || $5::uuid || ':' || $6::text, 0))::text as locked) lock
-    left join ieps i on i.student_id = $5::uuid and i.academic_year = $6::text
+    from (select pg_advisory_xact_lock(hashtextextended('iep-versions:' || ${student}::uuid || ':' || ${year}::text, 0))::text as locked) lock
+    left join ieps i on i.student_id = ${student}::uuid and i.academic_year = ${year}::text
   )`;
+}
 export const INSERT_IEP_CTE = `iep as (
     insert into ieps (id, school_id, student_id, academic_year, version, content, model, generation_id,
       template_version_id, meeting_date, effective_date, annual_review_date)
@@ -86,6 +107,23 @@ export async function listIepsForStudents(db: Queryable, schoolId: string, stude
   const { rows } = await db.query(
     "select * from ieps where school_id = $1 and student_id = any($2::uuid[]) order by academic_year desc, version desc",
     [schoolId, studentIds],
+  );
+  return rows.map((row) => IepRow.parse(row));
+}
+
+/** The DRAFT (or later) version an edit of the FINAL version `id` started, if any. */
+export async function findIepBasedOn(db: Queryable, schoolId: string, id: string): Promise<IepRecord | undefined> {
+  const { rows } = await db.query("select * from ieps where school_id = $1 and based_on_iep_id = $2", [schoolId, id]);
+  return rows[0] ? IepRow.parse(rows[0]) : undefined;
+}
+
+/** Every version of several (student, academic year) pairs of the school, each pair's newest first. */
+export async function listIepVersions(db: Queryable, schoolId: string, pairs: readonly { studentId: string; academicYear: string }[]): Promise<IepRecord[]> {
+  const { rows } = await db.query(
+    `select i.* from ieps i join unnest($2::uuid[], $3::text[]) p(student_id, academic_year)
+       on i.student_id = p.student_id and i.academic_year = p.academic_year
+     where i.school_id = $1 order by i.student_id, i.academic_year, i.version desc`,
+    [schoolId, pairs.map((p) => p.studentId), pairs.map((p) => p.academicYear)],
   );
   return rows.map((row) => IepRow.parse(row));
 }
