@@ -44,6 +44,8 @@ const EnvSchema = z
     JWT_ISSUER: optionalString,
     JWT_AUDIENCE: optionalString,
     CORS_ORIGINS: optionalString.transform((value) => value?.split(",").map((origin) => origin.trim()).filter(Boolean)),
+    /** Who may read the schema: public (no token), authenticated, off. Default public outside production, authenticated in it. */
+    INTROSPECTION: z.enum(["public", "authenticated", "off"]).optional(),
     GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).default(8),
     GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5000),
     GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(15),
@@ -99,6 +101,7 @@ export function securityConfig(env: Env): SecurityConfig {
   return {
     jwt: { maxTtlSeconds: env.JWT_MAX_TTL, jwksUrl: env.JWT_JWKS_URL, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
     corsOrigins: env.CORS_ORIGINS,
+    introspection: env.INTROSPECTION,
     requestLimits: {
       maxDepth: env.GRAPHQL_MAX_DEPTH, maxCost: env.GRAPHQL_MAX_COST, maxAliases: env.GRAPHQL_MAX_ALIASES,
       maxTokens: env.GRAPHQL_MAX_TOKENS, maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,

@@ -7,6 +7,11 @@ export interface SecurityConfig {
   jwt: { maxTtlSeconds: number; jwksUrl?: string; issuer?: string; audience?: string };
   /** Origins allowed by CORS and on WebSocket upgrades; undefined = same origin only in production, any outside it. */
   corsOrigins?: string[];
+  /**
+   * Who may introspect the schema: `public` (no token needed for a document that only asks for the
+   * schema), `authenticated`, or `off` (nobody). Undefined: public outside production, authenticated in it.
+   */
+  introspection?: "public" | "authenticated" | "off";
   /** Bounded work per GraphQL request (graphql-armor), enforced before execution in every mode. */
   requestLimits: RequestLimits;
   /** Generation mutations per rolling minute, shared by every API process (kept in Postgres). */

@@ -10,7 +10,7 @@ import { originPolicy, yogaCors, type OriginPolicy } from "./http/cors.ts";
 import { inputHygienePlugin } from "./http/hygiene.ts";
 import { requestLimitPlugins } from "./http/limits.ts";
 import { currentRequestId } from "./http/request-id.ts";
-import { graphiqlPlugin } from "./http/graphiql.ts";
+import { graphiqlOptions, graphiqlPlugin, introspectionAccess, introspectionPlugin } from "./http/graphiql.ts";
 import { observabilityPlugins } from "./http/observability.ts";
 import { tenantPlugin } from "./http/tenant.ts";
 import { sharedWatchers, type Watchers } from "./http/watchers.ts";
@@ -55,33 +55,8 @@ export interface ConnectionPolicy {
 
 export type App = YogaServerInstance<ServerContext, GraphQLContext> & { readonly connectionPolicy: ConnectionPolicy };
 
-/** The document GraphiQL opens with: a guided Students → Generate → Watch walk-through. */
-export const GRAPHIQL_DEFAULT_QUERY = `# iepgen: draft an IEP and watch it being written.
-# 1. In a terminal: npm run seed -- --demo      (prints a token and student ids)
-# 2. Headers, below: {"Authorization": "Bearer <token>"}
-# 3. Run Students. Put a student id in Variables: {"studentId": "<id>"}
-# 4. Run Generate. Add the generation id: {"studentId": "…", "generationId": "<id>"}
-# 5. Run Watch: stages stream in, then the draft as textDelta, until SUCCEEDED.
-
-query Students {
-  students(first: 10) {
-    totalCount
-    edges { node { id fullName age grade disabilityCategories evidence { title status } } }
-  }
-}
-
-mutation Generate($studentId: ID!) {
-  generateIep(input: { studentId: $studentId }) {
-    __typename
-    ... on GenerateIepSuccess { generation { id status queuePosition estimatedCompletionAt } }
-    ... on Error { message }
-  }
-}
-
-subscription Watch($generationId: ID!) {
-  generationEvents(id: $generationId) { seq status stage progress message textDelta }
-}
-`;
+/** GraphiQL's walk-through document (src/http/graphiql.ts), exported here for the tests that check it. */
+export { GRAPHIQL_DEFAULT_QUERY } from "./http/graphiql.ts";
 
 /**
  * Creates the GraphQL app (schema, auth, subscription revocation, CORS, error masking, /healthz).
@@ -97,12 +72,7 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
     logger: deps.logger,
     watchers: sharedWatchers(deps.pool, recheckMs, deps.logger),
   };
-  const graphiql: GraphiQLOptions = {
-    title: "iepgen",
-    defaultQuery: GRAPHIQL_DEFAULT_QUERY,
-    headers: JSON.stringify({ Authorization: "Bearer <token from npm run seed -- --demo>" }, null, 2),
-    subscriptionsProtocol: "SSE",
-  };
+  const graphiql: GraphiQLOptions = graphiqlOptions();
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -129,6 +99,7 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
       ...observabilityPlugins(deps),
       healthzPlugin(options.health),
       graphiqlPlugin("/graphql", () => renderGraphiQLOnce(graphiql)),
+      introspectionPlugin(introspectionAccess(deps.security.introspection, options.production)),
       ...requestLimitPlugins(deps.security.requestLimits, options.production),
       inputHygienePlugin(),
       tenantPlugin(),
@@ -166,7 +137,8 @@ async function buildContext(
   const authorization = initial.connectionParams
     ? connectionAuthorization(initial.connectionParams)
     : initial.request?.headers.get("authorization");
-  if (!authorization && !production && isIntrospectionOnly(initial.params?.query)) {
+  const publicSchema = introspectionAccess(deps.security.introspection, production) === "public";
+  if (!authorization && publicSchema && isIntrospectionOnly(initial.params?.query)) {
     return { viewer: SCHEMA_READER, deps, logger: deps.logger.child({ introspection: true }) };
   }
   const session = await authenticate(deps, authorization);
@@ -204,8 +176,9 @@ export async function authenticate(deps: AppDeps, authorization: string | null |
 
 /**
  * Whether a document asks only for the schema (__schema, __type, __typename at the top level).
- * Outside production such requests need no token, so GraphiQL's docs and autocomplete work
- * before one is pasted; the schema is public anyway (schema.graphql is checked in).
+ * With INTROSPECTION=public (the default outside production) such requests need no token, so
+ * GraphiQL's docs and autocomplete work before one is pasted; the schema is public anyway
+ * (schema.graphql is checked in). A request that sends a token has it checked as always.
  */
 export function isIntrospectionOnly(query: string | undefined): boolean {
   if (!query) return false;
