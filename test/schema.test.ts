@@ -73,6 +73,6 @@ describe("schema.graphql", () => {
     const document = parse(GRAPHIQL_DEFAULT_QUERY);
     expect(validate(schema, document)).toEqual([]);
     const names = document.definitions.map((d) => ("name" in d ? d.name?.value : undefined));
-    expect(names).toEqual(["Students", "Generate", "Watch"]);
+    expect(names).toEqual(["Me", "Students", "Generate", "Watch", "Iep"]);
   });
 });
