@@ -11,6 +11,7 @@ import { inputHygienePlugin } from "./http/hygiene.ts";
 import { requestLimitPlugins } from "./http/limits.ts";
 import { currentRequestId } from "./http/request-id.ts";
 import { graphiqlOptions, graphiqlPlugin, introspectionAccess, introspectionPlugin } from "./http/graphiql.ts";
+import { printPlugin } from "./http/print.ts";
 import { observabilityPlugins } from "./http/observability.ts";
 import { tenantPlugin } from "./http/tenant.ts";
 import { sharedWatchers, type Watchers } from "./http/watchers.ts";
@@ -98,6 +99,7 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
     plugins: [
       ...observabilityPlugins(deps),
       healthzPlugin(options.health),
+      printPlugin(deps, authenticate),
       graphiqlPlugin("/graphql", () => renderGraphiQLOnce(graphiql)),
       introspectionPlugin(introspectionAccess(deps.security.introspection, options.production)),
       ...requestLimitPlugins(deps.security.requestLimits, options.production),

@@ -7,6 +7,7 @@ import "./students.ts";
 import "./guardians.ts";
 import "./evidence.ts";
 import "./ieps.ts";
+import "./review.ts";
 import "./generations.ts";
 import "./generation-mutations.ts";
 import "./batches.ts";
