@@ -1,0 +1,60 @@
+import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The web page's sources and where the build goes. */
+export const WEB_DIR = fileURLToPath(new URL("../web/", import.meta.url));
+const DIST_DIR = join(WEB_DIR, "dist");
+/** Written after a successful build: its mtime says when web/dist was last built. */
+const STAMP = join(DIST_DIR, ".built");
+const SKIPPED = new Set(["dist", "node_modules"]);
+
+/** The newest mtime (ms) of the page's sources (web/ except dist/), and of package-lock.json. */
+async function newestSource(dir = WEB_DIR): Promise<number> {
+  let newest = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (dir === WEB_DIR && SKIPPED.has(entry.name)) continue;
+    const path = join(dir, entry.name);
+    const mtime = entry.isDirectory() ? await newestSource(path) : (await stat(path)).mtimeMs;
+    newest = Math.max(newest, mtime);
+  }
+  if (dir === WEB_DIR) newest = Math.max(newest, (await stat(fileURLToPath(new URL("../package-lock.json", import.meta.url)))).mtimeMs);
+  return newest;
+}
+
+async function builtAt(): Promise<number> {
+  try {
+    return (await stat(STAMP)).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+/** Whether web/dist is missing or older than a source of the page. */
+export async function webIsStale(): Promise<boolean> {
+  return (await builtAt()) < (await newestSource());
+}
+
+/**
+ * Builds web/ into web/dist with Vite (web/vite.config.ts) when the build is missing or older than
+ * its sources (or always, with `force`). Returns whether it built. Used by `npm install` (prepare),
+ * `npm start`/`npm run api` and the tests' global setup: never a separate step to remember.
+ */
+export async function buildWebIfStale(options: { force?: boolean; quiet?: boolean } = {}): Promise<boolean> {
+  if (!options.force && !(await webIsStale())) return false;
+  const started = performance.now();
+  const { build } = await import("vite");
+  await build({ configFile: join(WEB_DIR, "vite.config.ts"), logLevel: options.quiet ? "warn" : "info" });
+  await mkdir(DIST_DIR, { recursive: true });
+  await writeFile(STAMP, `${new Date().toISOString()}\n`);
+  if (!options.quiet) process.stderr.write(`web page built into web/dist in ${Math.round(performance.now() - started)} ms\n`);
+  return true;
+}
+
+if (import.meta.main) {
+  const force = process.argv.includes("--force");
+  buildWebIfStale({ force, quiet: process.argv.includes("--quiet") }).catch((error: unknown) => {
+    process.stderr.write(`could not build the web page: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,115 @@
+import { graphql } from "./gql/index.ts";
+
+/** The signed-in user (also how a pasted token is checked). */
+export const WebMe = graphql(`
+  query WebMe {
+    me { id name email role school { id name } }
+  }
+`);
+
+export const WebStudents = graphql(`
+  query WebStudents($after: String) {
+    students(first: 100, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { id fullName grade age } }
+    }
+  }
+`);
+
+/** One student with their evidence, IEP versions and latest generations. */
+export const WebStudent = graphql(`
+  query WebStudent($id: ID!) {
+    student(id: $id) {
+      id fullName grade age disabilityCategories primaryLanguage
+      evidence { id title kind status error chunkCount createdAt }
+      ieps { id version status academicYear createdAt }
+    }
+    generations(first: 5, filter: { studentId: $id }) {
+      edges { node { id status stage progress createdAt kind } }
+    }
+  }
+`);
+
+export const WebAddEvidence = graphql(`
+  mutation WebAddEvidence($input: AddEvidenceInput!) {
+    addEvidence(input: $input) {
+      __typename
+      ... on AddEvidenceSuccess { evidence { id title kind status } }
+      ... on ValidationError { message fieldErrors { path message } }
+      ... on Error { message }
+    }
+  }
+`);
+
+/** A student's evidence as each document's status changes (PENDING → READY or FAILED). */
+export const WebEvidenceStatus = graphql(`
+  subscription WebEvidenceStatus($studentId: ID!) {
+    evidenceStatusChanged(studentId: $studentId) { id status error chunkCount }
+  }
+`);
+
+export const WebGenerate = graphql(`
+  mutation WebGenerate($input: GenerateIepInput!) {
+    generateIep(input: $input) {
+      __typename
+      ... on GenerateIepSuccess { generation { id status stage progress message queuePosition estimatedCompletionAt lastSeq } }
+      ... on ValidationError { message fieldErrors { path message } }
+      ... on RateLimitedError { message retryAfter }
+      ... on Error { message }
+    }
+  }
+`);
+
+/** A generation's state: polled while it is queued (position, estimate), read once it ends. */
+export const WebGeneration = graphql(`
+  query WebGeneration($id: ID!) {
+    generation(id: $id) {
+      id status stage progress message error attempts maxAttempts lastSeq
+      queuePosition estimatedCompletionAt startedAt finishedAt createdAt kind
+      student { id fullName }
+      iep { id }
+    }
+  }
+`);
+
+/** Stored events after `afterSeq`, then live ones (text deltas included), until the terminal one. */
+export const WebGenerationEvents = graphql(`
+  subscription WebGenerationEvents($id: ID!, $afterSeq: Int) {
+    generationEvents(id: $id, afterSeq: $afterSeq) { seq status stage progress message textDelta at }
+  }
+`);
+
+export const WebCancel = graphql(`
+  mutation WebCancel($id: ID!) {
+    cancelGeneration(id: $id) {
+      __typename
+      ... on CancelGenerationSuccess { generation { id status } }
+      ... on Error { message }
+    }
+  }
+`);
+
+export const WebRetry = graphql(`
+  mutation WebRetry($id: ID!) {
+    retryGeneration(id: $id) {
+      __typename
+      ... on GenerateIepSuccess { generation { id status stage progress message queuePosition estimatedCompletionAt lastSeq } }
+      ... on Error { message }
+    }
+  }
+`);
+
+/** An IEP with every section and each citation's chunk (text, position, document). */
+export const WebIep = graphql(`
+  query WebIep($id: ID!) {
+    iep(id: $id) {
+      id version status academicYear model createdAt
+      student { id fullName }
+      sections {
+        kind content
+        citations { chunkId chunk { id ordinal text evidence { id title kind } } }
+      }
+    }
+  }
+`);
