@@ -120,8 +120,11 @@ export type IepSectionKind =
   | 'TRANSITION';
 
 export type IepStatus =
+  /** Being written or edited. */
   | 'DRAFT'
+  /** Approved and immutable: an edit starts a new DRAFT version from it. */
   | 'FINAL'
+  /** Submitted for review; still editable, every edit recorded. */
   | 'IN_REVIEW';
 
 export type UserRole =

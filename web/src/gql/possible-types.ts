@@ -20,6 +20,12 @@
       "CreateStudentSuccess",
       "ValidationError"
     ],
+    "EditIepSectionPayload": [
+      "EditIepSectionSuccess",
+      "InvalidStateError",
+      "NotFoundError",
+      "ValidationError"
+    ],
     "Error": [
       "InvalidStateError",
       "NotFoundError",
@@ -38,6 +44,11 @@
       "NotFoundError",
       "RateLimitedError",
       "ValidationError"
+    ],
+    "IepReviewPayload": [
+      "IepReviewSuccess",
+      "InvalidStateError",
+      "NotFoundError"
     ],
     "SetStudentGuardiansPayload": [
       "NotFoundError",
@@ -72,6 +83,12 @@
       "CreateStudentSuccess",
       "ValidationError"
     ],
+    "EditIepSectionPayload": [
+      "EditIepSectionSuccess",
+      "InvalidStateError",
+      "NotFoundError",
+      "ValidationError"
+    ],
     "Error": [
       "InvalidStateError",
       "NotFoundError",
@@ -90,6 +107,11 @@
       "NotFoundError",
       "RateLimitedError",
       "ValidationError"
+    ],
+    "IepReviewPayload": [
+      "IepReviewSuccess",
+      "InvalidStateError",
+      "NotFoundError"
     ],
     "SetStudentGuardiansPayload": [
       "NotFoundError",
