@@ -253,7 +253,7 @@ function exactTop(chunks: { id: string; v: number[] }[], query: number[], k: num
 async function planOf(pool: pg.Pool, schoolId: string, studentId: string) {
   const text = "present levels academic achievement";
   const { rows } = await pool.query(`explain (format json) ${HYBRID_SEARCH_SQL}`,
-    [schoolId, studentId, [toVectorLiteral(embed(text))], [text], CANDIDATES, RRF_K, 8]);
+    [schoolId, studentId, [toVectorLiteral(embed(text))], [text], CANDIDATES, RRF_K, 8, null]);
   const scans: string[] = [];
   const walk = (node: Record<string, any>) => {
     if (node["Index Name"]) scans.push(`${node["Node Type"]} (${node["Index Name"]})`);

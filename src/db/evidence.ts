@@ -142,13 +142,17 @@ export interface HybridQuery {
  */
 export async function hybridSearchChunks(
   db: Queryable,
-  params: { schoolId: string; studentId: string; queries: readonly HybridQuery[]; limit: number; candidates: number; rrfK: number },
+  params: {
+    schoolId: string; studentId: string; queries: readonly HybridQuery[]; limit: number; candidates: number; rrfK: number;
+    /** Only chunks of evidence of these kinds; null or absent: every kind. */
+    evidenceKinds?: readonly EvidenceKind[] | null;
+  },
 ): Promise<RankedChunk[][]> {
   const { rows } = await db.query({
     name: "hybrid-search-chunks",
     text: HYBRID_SEARCH_SQL,
     values: [params.schoolId, params.studentId, params.queries.map((q) => toVectorLiteral(q.embedding)), params.queries.map((q) => q.text),
-      params.candidates, params.rrfK, params.limit],
+      params.candidates, params.rrfK, params.limit, params.evidenceKinds ?? null],
   });
   const results: RankedChunk[][] = params.queries.map(() => []);
   for (const row of rows) {
@@ -164,9 +168,15 @@ export async function hybridSearchChunks(
   return results;
 }
 
-/** The statement behind hybridSearchChunks ($1 school, $2 student, $3 vectors, $4 texts, $5 candidates, $6 rrfK, $7 limit). */
+/** The statement behind hybridSearchChunks ($1 school, $2 student, $3 vectors, $4 texts, $5 candidates, $6 rrfK, $7 limit, $8 evidence kinds or null). */
 export const HYBRID_SEARCH_SQL = `
-  with queries as (
+  with kinds as (
+    select $8::evidence_kind[] is null as every_kind
+  ),
+  kind_evidence as (
+    select id from evidence where school_id = $1 and student_id = $2 and kind = any($8::evidence_kind[])
+  ),
+  queries as (
     select ordinality::int as query, embedding::vector as embedding,
            replace(plainto_tsquery('english', text)::text, ' & ', ' | ')::tsquery as tsq
     from unnest($3::text[], $4::text[]) with ordinality as q(embedding, text)
@@ -175,7 +185,7 @@ export const HYBRID_SEARCH_SQL = `
     select q.query, n.id, row_number() over (partition by q.query order by n.distance, n.id) as rank
     from queries q cross join lateral (
       select id, embedding <=> q.embedding as distance from evidence_chunks
-      where school_id = $1 and student_id = $2
+      where school_id = $1 and student_id = $2 and ((select every_kind from kinds) or evidence_id in (select id from kind_evidence))
       order by distance, id limit $5) n
   ),
   lexical as (
@@ -183,6 +193,7 @@ export const HYBRID_SEARCH_SQL = `
     from queries q cross join lateral (
       select id, ts_rank_cd(tsv, q.tsq) as relevance from evidence_chunks
       where school_id = $1 and student_id = $2 and q.tsq::text <> '' and tsv @@ q.tsq
+        and ((select every_kind from kinds) or evidence_id in (select id from kind_evidence))
       order by relevance desc, id limit $5) m
   ),
   fused as (

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LocalDateColumn } from "./dates.ts";
 import { EvidenceKind } from "./evidence.ts";
 import type { Queryable } from "./pool.ts";
 import { DisabilityCategory, GuardianRow } from "./students.ts";
@@ -41,6 +42,14 @@ export const GenerationRow = z.object({
   instructions: z.string().nullable(),
   section_kind: z.string().nullable(),
   base_iep_id: z.string().nullable(),
+  /** The IEP template version the draft follows (the latest at request time; a redraft keeps its IEP's). */
+  template_version_id: z.string().nullable().default(null),
+  /** The IEP's dates; null on generations from before them (the academic year's period applies). */
+  meeting_date: LocalDateColumn,
+  effective_date: LocalDateColumn,
+  annual_review_date: LocalDateColumn,
+  /** The evidence kinds that feed retrieval; null: every kind. */
+  evidence_kinds: z.array(EvidenceKind).nullable().default(null),
   iep_id: z.string().nullable(),
   last_seq: z.number(),
   run_id: z.string().nullable(),
@@ -82,6 +91,14 @@ export interface NewGeneration {
   sectionKind: string | null;
   baseIepId: string | null;
   message: string;
+  /** The template asked for (its latest version is recorded); null: the built-in one. Ignored when `templateVersionId` is given. */
+  templateId: string | null;
+  /** A template version to keep (a section redraft keeps its IEP's). */
+  templateVersionId: string | null;
+  meetingDate: string | null;
+  effectiveDate: string | null;
+  annualReviewDate: string | null;
+  evidenceKinds: EvidenceKind[] | null;
 }
 
 export async function findGenerationByIdempotencyKey(db: Queryable, requestedBy: string, key: string): Promise<Generation | undefined> {
@@ -121,7 +138,8 @@ export async function findGenerationForTask(db: Queryable, id: string): Promise<
 /**
  * What a run needs besides its generation row, read by the statement that starts it (a column
  * `run_context` over the CTE `updated`): the student (null once deleted) with their guardians, the
- * school's staff names, the student's READY evidence, and for a SECTION draft the base IEP's content.
+ * school's staff names, the student's READY evidence of the generation's evidence kinds, the template
+ * version, and for a SECTION draft the base IEP's content.
  */
 export const RUN_CONTEXT_SQL = `(select json_build_object(
     'student', (select json_build_object('id', s.id, 'school_id', s.school_id, 'first_name', s.first_name, 'last_name', s.last_name,
@@ -130,7 +148,11 @@ export const RUN_CONTEXT_SQL = `(select json_build_object(
       from students s where s.id = updated.student_id and s.school_id = updated.school_id),
     'staff_names', (select coalesce(json_agg(u.name order by u.created_at, u.id), '[]') from users u where u.school_id = updated.school_id),
     'evidence', (select coalesce(json_agg(json_build_object('id', e.id, 'title', e.title, 'kind', e.kind)), '[]') from evidence e
-      where e.school_id = updated.school_id and e.student_id = updated.student_id and e.status = 'READY'),
+      where e.school_id = updated.school_id and e.student_id = updated.student_id and e.status = 'READY'
+        and (updated.evidence_kinds is null or e.kind = any(updated.evidence_kinds))),
+    'template', (select json_build_object('id', v.id, 'template_id', v.template_id, 'version', v.version, 'sections', v.sections,
+        'extra_items', v.extra_items, 'default_instructions', v.default_instructions)
+      from iep_template_versions v where v.id = updated.template_version_id),
     'base_content', (select i.content from ieps i where i.id = updated.base_iep_id and i.school_id = updated.school_id))) as run_context`;
 
 const RunContextRow = z.object({
@@ -142,6 +164,10 @@ const RunContextRow = z.object({
   staff_names: z.array(z.string()),
   evidence: z.array(z.object({ id: z.string(), title: z.string(), kind: EvidenceKind })),
   base_content: z.record(z.string(), z.unknown()).nullable(),
+  template: z.object({
+    id: z.string(), template_id: z.string(), version: z.number(), sections: z.unknown(), extra_items: z.unknown(),
+    default_instructions: z.string().nullable(),
+  }).nullable(),
 });
 export type RunContext = z.infer<typeof RunContextRow>;
 

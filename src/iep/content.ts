@@ -220,7 +220,25 @@ export const IepContent = z.object({
     "Transfer of rights at the age of majority: required within one year of the age of majority, otherwise null",
   ),
 });
-export type IepContent = z.infer<typeof IepContent>;
+/**
+ * IEP content: the sections, plus `templateItems` when the IEP's template has extra required
+ * items (state-specific fields): one text per item key (see templateItemsSchema).
+ */
+export type IepContent = z.infer<typeof IepContent> & { templateItems?: Record<string, string> };
+
+/** An extra required item of an IEP template, as the draft schema needs it. */
+export interface ExtraItemSpec {
+  key: string;
+  label: string;
+  description: string;
+}
+
+/** The `templateItems` object a template with extra items requires: every item, a non-empty text each. */
+export function templateItemsSchema(items: readonly ExtraItemSpec[]) {
+  return z
+    .object(Object.fromEntries(items.map((item) => [item.key, text(`${item.label}: ${item.description}`)])))
+    .describe("Items this school's IEP template requires (state-specific fields): one text per item, based on the evidence");
+}
 
 /** The camelCase key of each section in IepContent. */
 export const SECTION_FIELD = {

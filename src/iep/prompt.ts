@@ -12,6 +12,7 @@
  */
 import { IEP_SECTION_KINDS, SECTION_FIELD, type IepSectionKind } from "./content.ts";
 import { AGE_OF_MAJORITY, ageOn, TRANSITION_AGE, type IepPeriod, type SectionRequirements } from "./rules.ts";
+import { DEFAULT_SECTION_LABELS, DEFAULT_TEMPLATE, type TemplateVersion } from "./templates.ts";
 
 export interface PromptChunk {
   id: string;
@@ -40,6 +41,8 @@ export interface IepPromptInput {
   onlySection?: IepSectionKind;
   /** The full current IEP content, given as context (for a section redraft). */
   existingContent?: unknown;
+  /** The school's IEP template version: section order and labels, extra items, default instructions (default: the built-in one). */
+  template?: TemplateVersion;
 }
 
 /** One hybrid-search query per section's evidence needs. */
@@ -90,6 +93,7 @@ function systemInstruction(input: IepPromptInput): string {
     "- Never invent scores, test results, dates, diagnoses or other data. If the evidence lacks a baseline for an area of need, say that the baseline is to be established by the team rather than guessing.",
     "- Every annual goal must be measurable: a baseline from the evidence, the condition, the observable behaviour, the criterion for mastery, the measurement method and the timeframe.",
     `- Services start and end within the IEP period (${period.startDate} to ${period.endDate}); dates are YYYY-MM-DD and a service never ends before it starts. Durations are whole minutes per session.`,
+    `- Goal timeframes end by the annual review date, ${period.endDate} (write it as "By ${longDate(period.endDate)}"); never name a date outside the IEP period.`,
     "- If the student takes the alternate assessment, justify it and give every goal at least one short-term objective.",
     "- Use person-first, strengths-based, respectful language (\"a student with autism\", not \"an autistic student\" or labels); write for parents as well as professionals, avoiding jargon.",
     "- Refer to the student by first name only. Do not include names of staff or other students; name roles instead.",
@@ -127,8 +131,12 @@ function userPrompt(input: IepPromptInput): string {
     `- Primary language: ${student.primaryLanguage}`,
     "",
     `IEP period: academic year ${period.academicYear}, ${period.startDate} to ${period.endDate}.`,
+    ...(period.meetingDate
+      ? [`IEP dates: meeting ${period.meetingDate}, effective ${period.startDate}, annual review ${period.endDate}.`]
+      : []),
     "",
     ...sectionRequests(input),
+    ...extraItemRequests(input),
     "",
     ...evidenceLines(input.chunks),
   ];
@@ -143,12 +151,13 @@ function userPrompt(input: IepPromptInput): string {
       "```",
     );
   }
-  const instructions = input.instructions?.trim();
-  if (instructions) {
+  const fromTemplate = input.template?.defaultInstructions?.trim();
+  const instructions = [fromTemplate ? `From the school's IEP template: ${fromTemplate}` : "", input.instructions?.trim() ?? ""].filter(Boolean);
+  if (instructions.length > 0) {
     lines.push(
       "",
       "Additional instructions from the IEP team (follow them unless they conflict with IDEA or the rules above):",
-      instructions,
+      ...instructions,
     );
   }
   return lines.join("\n");
@@ -165,11 +174,24 @@ function sectionRequests(input: IepPromptInput): string[] {
       ...(required(onlySection) ? [] : [`This section is not required for this student: return null.`]),
     ];
   }
+  const template = input.template ?? DEFAULT_TEMPLATE;
+  const heading = (kind: IepSectionKind, label: string) => (label === DEFAULT_SECTION_LABELS[kind] ? "" : ` (headed "${label}" on this school's form)`);
   return [
-    "Sections to write (one JSON object with all of them):",
-    ...IEP_SECTION_KINDS.map(
-      (kind) => `- ${SECTION_FIELD[kind]}: ${SECTION_TITLES[kind]}${required(kind) ? "" : " — must be null for this student"}`,
-    ),
+    "Sections to write (one JSON object with all of them), in the order of this school's IEP form:",
+    ...template.sections.map(({ kind, label }) =>
+      `- ${SECTION_FIELD[kind]}: ${SECTION_TITLES[kind]}${heading(kind, label)}${required(kind) ? "" : " — must be null for this student"}`),
+  ];
+}
+
+/** The template's extra required items (a whole draft only: a section redraft keeps the IEP's). */
+function extraItemRequests(input: IepPromptInput): string[] {
+  const items = input.onlySection ? [] : input.template?.extraItems ?? [];
+  if (items.length === 0) return [];
+  const labelOf = (kind: IepSectionKind) => input.template?.sections.find((s) => s.kind === kind)?.label ?? DEFAULT_SECTION_LABELS[kind];
+  return [
+    "",
+    "Items this school's IEP template also requires, in `templateItems` (one text per key, based on the evidence; where the evidence says nothing, say what the team must decide):",
+    ...items.map((item) => `- ${item.key}: ${item.label} — ${oneLine(item.description)} (part of "${labelOf(item.section)}")`),
   ];
 }
 
@@ -184,6 +206,14 @@ function evidenceLines(chunks: readonly PromptChunk[]): string[] {
       chunk.text.trim(),
     ]),
   ];
+}
+
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+/** "2027-08-14" → "August 14, 2027". */
+export function longDate(isoDate: string): string {
+  const [year, month, day] = isoDate.split("-").map(Number);
+  return `${MONTHS[(month ?? 1) - 1]} ${day}, ${year}`;
 }
 
 function oneLine(value: string): string {

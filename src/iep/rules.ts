@@ -10,18 +10,32 @@ import {
   IepContent,
   SECTION_FIELD,
   SECTION_SCHEMAS,
+  templateItemsSchema,
   TransferOfRights,
   Transition,
+  type ExtraItemSpec,
   type IepSectionKind,
 } from "./content.ts";
 
-/** An IEP period: one year from August 15 of the academic year's first year. */
+/**
+ * An IEP period: from the effective date to the annual review date (both inclusive). Without IEP
+ * dates (IEPs from before them), one year from August 15 of the academic year's first year.
+ */
 export interface IepPeriod {
   academicYear: string;
-  /** YYYY-MM-DD, inclusive. */
+  /** YYYY-MM-DD, inclusive: the effective date. */
   startDate: string;
-  /** YYYY-MM-DD, inclusive. */
+  /** YYYY-MM-DD, inclusive: the annual review date. */
   endDate: string;
+  /** YYYY-MM-DD: when the IEP team meets; absent for an academic-year period. */
+  meetingDate?: string;
+}
+
+/** The three dates of an IEP ("YYYY-MM-DD"). */
+export interface IepDates {
+  meetingDate: string;
+  effectiveDate: string;
+  annualReviewDate: string;
 }
 
 const ACADEMIC_YEAR = /^(\d{4})-(\d{4})$/;
@@ -52,6 +66,55 @@ export function defaultAcademicYear(today: Date): string {
   const year = today.getUTCFullYear();
   const first = today.getUTCMonth() >= ACADEMIC_YEAR_FIRST_MONTH ? year : year - 1;
   return `${first}-${first + 1}`;
+}
+
+/** The IEP period of an IEP's dates: effective date to annual review date. */
+export function periodOfDates(academicYear: string, dates: IepDates): IepPeriod {
+  return { academicYear, startDate: dates.effectiveDate, endDate: dates.annualReviewDate, meetingDate: dates.meetingDate };
+}
+
+/** "YYYY-MM-DD" plus whole days (negative: minus). */
+export function addDays(isoDate: string, days: number): string {
+  const { year, month, day } = parseIsoDate(isoDate);
+  return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
+}
+
+/** "YYYY-MM-DD" one calendar year later (29 February → 1 March). */
+export function addOneYear(isoDate: string): string {
+  const { year, month, day } = parseIsoDate(isoDate);
+  return new Date(Date.UTC(year + 1, month - 1, day)).toISOString().slice(0, 10);
+}
+
+/**
+ * What is wrong with an IEP's dates, one entry per field: the effective date is not before the
+ * meeting, and the annual review comes after the effective date and at most one year after it.
+ */
+export function iepDateProblems(dates: IepDates): { field: keyof IepDates; message: string }[] {
+  const problems: { field: keyof IepDates; message: string }[] = [];
+  if (dates.effectiveDate < dates.meetingDate) {
+    problems.push({ field: "effectiveDate", message: `must not be before the meeting date (${dates.meetingDate})` });
+  }
+  if (dates.annualReviewDate <= dates.effectiveDate) {
+    problems.push({ field: "annualReviewDate", message: `must be after the effective date (${dates.effectiveDate})` });
+  } else if (dates.annualReviewDate > addOneYear(dates.effectiveDate)) {
+    problems.push({ field: "annualReviewDate", message: `must be within one year of the effective date (at the latest ${addOneYear(dates.effectiveDate)})` });
+  }
+  return problems;
+}
+
+/**
+ * An IEP's dates, the missing ones derived: the meeting is today when today lies in the academic
+ * year's period, else the period's first day (or the effective date when that comes earlier); the
+ * IEP takes effect at the meeting; the annual review is the day before the effective date's first
+ * anniversary. The result may still break iepDateProblems (given dates are kept as given).
+ */
+export function resolveIepDates(given: Partial<IepDates>, academicYear: string, today: string): IepDates {
+  const period = iepPeriod(academicYear);
+  const base = today >= period.startDate && today <= period.endDate ? today : period.startDate;
+  const meetingDate = given.meetingDate ?? (given.effectiveDate && given.effectiveDate < base ? given.effectiveDate : base);
+  const effectiveDate = given.effectiveDate ?? meetingDate;
+  const annualReviewDate = given.annualReviewDate ?? addDays(addOneYear(effectiveDate), -1);
+  return { meetingDate, effectiveDate, annualReviewDate };
 }
 
 export const AGE_OF_MAJORITY = 18;
@@ -102,6 +165,15 @@ export function iepContentSchemaFor(requirements: SectionRequirements) {
         )
       : z.null().describe("Must be null: the student does not reach the age of majority within a year of this IEP"),
   });
+}
+
+/**
+ * The schema of a whole draft: iepContentSchemaFor, plus a required `templateItems` object when
+ * the template has extra items (without any, exactly iepContentSchemaFor).
+ */
+export function draftContentSchemaFor(requirements: SectionRequirements, extraItems: readonly ExtraItemSpec[] = []): z.ZodType {
+  const schema = iepContentSchemaFor(requirements);
+  return extraItems.length === 0 ? schema : schema.extend({ templateItems: templateItemsSchema(extraItems) });
 }
 
 /** One section's schema for a section redraft: as in SECTION_SCHEMAS, or z.null() for a section that must be null. */
@@ -261,6 +333,7 @@ function sectionRules(
       break;
     }
     case "ANNUAL_GOALS": {
+      if (ctx.period) violations.push(...timeframeViolations(field, content as IepContent["annualGoals"], ctx.period));
       if (participation !== "ALTERNATE") break;
       (content as IepContent["annualGoals"]).goals.forEach((goal, index) => {
         if (goal.shortTermObjectives.length === 0) {
@@ -293,6 +366,33 @@ function sectionRules(
     default:
       break;
   }
+  return violations;
+}
+
+const MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+const LONG_DATE = new RegExp(`\\b(${MONTH_NAMES.join("|")})\\s+(\\d{1,2}),?\\s+(\\d{4})\\b`, "gi");
+const ISO_DATE_IN_TEXT = /\b\d{4}-\d{2}-\d{2}\b/g;
+
+/** The calendar dates a text names ("2027-08-14", "August 14, 2027"), as "YYYY-MM-DD". */
+export function datesInText(text: string): string[] {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const long = [...text.matchAll(LONG_DATE)].map((m) => `${m[3]}-${pad(MONTH_NAMES.indexOf(m[1]!.toLowerCase()) + 1)}-${pad(Number(m[2]))}`);
+  return [...(text.match(ISO_DATE_IN_TEXT) ?? []), ...long];
+}
+
+/** A goal's timeframe may name only dates within the IEP period: goals are met by the annual review. */
+function timeframeViolations(field: string, section: IepContent["annualGoals"], period: IepPeriod): RuleViolation[] {
+  const violations: RuleViolation[] = [];
+  section.goals.forEach((goal, index) => {
+    for (const date of datesInText(goal.timeframe)) {
+      if (date < period.startDate || date > period.endDate) {
+        violations.push({
+          path: `${field}.goals[${index}].timeframe`,
+          message: `Names ${date}, outside the IEP period ${period.startDate} (effective) to ${period.endDate} (annual review)`,
+        });
+      }
+    }
+  });
   return violations;
 }
 

@@ -25,6 +25,8 @@ import type { TaskDefinition } from "../jobs/kit.ts";
 import type { Logger } from "../logger.ts";
 import { GenerationRow, parseRunContext, RUN_CONTEXT_SQL, type Generation, type GenerationStage, type NewGeneration, type RunContext } from "../db/generations.ts";
 import { INSERT_IEP_CTE, NEXT_IEP_VERSION_CTE } from "../db/ieps.ts";
+import { templateVersionCte } from "../db/templates.ts";
+import { DEFAULT_TEMPLATE_ID } from "../iep/templates.ts";
 export { GENERATION_STAGES, GenerationStage } from "../db/generations.ts";
 
 /** The stages a running attempt reports with `step`. */
@@ -161,15 +163,18 @@ function refused(ctx: LifecycleContext, transition: string, id: string, from: st
  * Admits a request for generations (one per student; a batch when `batch`) in ONE statement: the
  * idempotency replay, the students' school check, the rate-limit hits, the rows at their fair
  * queue rank (migrations/0013_fair_queue.sql), their seq-1 events and NOTIFYs, their jobs
- * (`job`, through iepgen_add_jobs) and the audit entries. All or nothing: a student not in the
- * school, or a key the user already used, writes nothing; a budget exceeded raises SQLSTATE IE429
- * (windows in DETAIL) and the statement rolls back.
+ * (`job`, through iepgen_add_jobs) and the audit entries. Each generation records its template
+ * version (the latest of `templateId`'s, or the built-in template's), IEP dates and evidence kinds.
+ * All or nothing: a student not in the school, a template the school may not use, or a key the user
+ * already used, writes nothing; a budget exceeded raises SQLSTATE IE429 (windows in DETAIL) and the
+ * statement rolls back.
  */
 export async function queue(ctx: LifecycleContext, request: QueueRequest): Promise<Admission> {
   const { rows } = await ctx.db.query({ name: `iepgen_queue_${request.job?.name ?? "inline"}`, text: queueSql(request.job) }, [
     request.schoolId, request.studentIds, request.batch, request.kind, request.maxAttempts, request.priority,
     request.idempotencyKey, request.requestedBy, request.academicYear, request.instructions, request.sectionKind,
     request.baseIepId, request.message, request.rateLimits.userPerMinute, request.rateLimits.schoolPerMinute, request.requestId,
+    request.templateId, request.templateVersionId, request.meetingDate, request.effectiveDate, request.annualReviewDate, request.evidenceKinds,
   ]);
   const existing = rows.find((row) => row.created === false);
   if (existing) return { kind: "replayed", generation: GenerationRow.parse(existing) };
@@ -190,7 +195,7 @@ export interface QueueRequest extends Omit<NewGeneration, "studentId" | "batchId
   requestId: string | null;
 }
 
-/** `queued`: created; `replayed`: the user's idempotency key already names one; `refused`: a student is not the school's. */
+/** `queued`: created; `replayed`: the user's idempotency key already names one; `refused`: a student is not the school's, or the template is none it may use. */
 export type Admission =
   | { kind: "queued"; generations: Generation[]; batchId: string | null }
   | { kind: "replayed"; generation: Generation }
@@ -205,10 +210,11 @@ function queueSql(job: QueueRequest["job"]): string {
     const jobs = job ? `array(select ${job.jobSpecSql("updated.id", "least(32767, updated.priority + updated.queue_rank)")} from updated)` : "array[]::graphile_worker.job_spec[]";
     sql = `with existing as (
          select g.* from generations g where $7::text is not null and g.requested_by = $8 and g.idempotency_key = $7
-       ), wanted as (
+       ), ${templateVersionCte("$1", "$17", "$18", DEFAULT_TEMPLATE_ID)}, wanted as (
          select s.id as student_id, r.n from unnest($2::uuid[]) with ordinality as r(id, n) join students s on s.id = r.id and s.school_id = $1
        ), admitted as (
-         select (select count(*) from wanted) = cardinality($2::uuid[]) and not exists (select 1 from existing) as ok
+         select (select count(*) from wanted) = cardinality($2::uuid[]) and not exists (select 1 from existing)
+           and (select id from template_version) is not null as ok
        ), ${countHitsSql({ userId: "$8", schoolId: "$1", cost: "cardinality($2::uuid[])", when: "(select ok from admitted)" })},
        windows as (${RATE_WINDOWS_SQL}),
        verdict as (
@@ -224,8 +230,10 @@ function queueSql(job: QueueRequest["job"]): string {
          returning id
        ), updated as (
          insert into generations (school_id, student_id, batch_id, kind, max_attempts, priority, queue_rank, idempotency_key,
-           requested_by, academic_year, instructions, section_kind, base_iep_id, message, stage, last_seq)
-         select $1, wanted.student_id, (select id from batch), $4, $5, $6, ahead.n + wanted.n::int - 1, $7, $8, $9, $10, $11, $12, $13, 'queued', 1
+           requested_by, academic_year, instructions, section_kind, base_iep_id, message, stage, last_seq,
+           template_version_id, meeting_date, effective_date, annual_review_date, evidence_kinds)
+         select $1, wanted.student_id, (select id from batch), $4, $5, $6, ahead.n + wanted.n::int - 1, $7, $8, $9, $10, $11, $12, $13, 'queued', 1,
+           (select id from template_version), $19::date, $20::date, $21::date, $22::evidence_kind[]
          from wanted, ahead, admitted, verdict
          where admitted.ok and verdict.ok and (not $3 or exists (select 1 from batch))
          order by wanted.n

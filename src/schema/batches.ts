@@ -3,6 +3,7 @@ import type { Generation } from "../db/generations.ts";
 import { badUserInput, NotFoundError, RateLimitedError, ValidationError } from "../errors.ts";
 import { requestBatchGeneration } from "../services/generation/request.ts";
 import { loadBatchProgress, streamBatchProgress, type BatchProgressView } from "../services/generation/stream.ts";
+import { iepOptionFields } from "./generation-mutations.ts";
 import { GenerationRef } from "./generations.ts";
 import { isUuid } from "../ids.ts";
 import { watchAccess } from "./access.ts";
@@ -46,6 +47,7 @@ const GenerateIepsInputRef = builder.inputType("GenerateIepsInput", {
     academicYear: t.string(),
     instructions: t.string(),
     priority: t.int(),
+    ...iepOptionFields(t),
   }),
 });
 builder.mutationFields((t) => ({

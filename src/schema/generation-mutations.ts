@@ -5,6 +5,7 @@ import type { Generation } from "../db/generations.ts";
 import { InvalidStateError, NotFoundError, RateLimitedError, ValidationError } from "../errors.ts";
 import { cancelGeneration, requestIepGeneration, requestSectionGeneration, retryGeneration, type RequestedGeneration } from "../services/generation/request.ts";
 import { runGeneration } from "../services/generation/run.ts";
+import { EvidenceKindEnum } from "./evidence.ts";
 import { IepSectionKindEnum } from "./ieps.ts";
 import { GenerationRef } from "./generations.ts";
 
@@ -36,8 +37,25 @@ const GenerateIepInputRef = builder.inputType("GenerateIepInput", {
     instructions: t.string({ description: "Extra guidance for the drafter (at most 2,000 characters)." }),
     idempotencyKey: t.string({ description: "The same key from the same user returns the existing generation." }),
     priority: t.int({ description: "graphile-worker priority, -100..100: smaller runs first (default 0)." }),
+    ...iepOptionFields(t),
   }),
 });
+
+/**
+ * The IEP a FULL_IEP request drafts: its template, dates and evidence kinds (generateIep and
+ * generateIeps). Bad dates are a ValidationError; a template the school may not use, a NotFoundError.
+ */
+export function iepOptionFields(t: PothosSchemaTypes.InputFieldBuilder<SchemaTypes, "InputObject">) {
+  return {
+    templateId: t.id({ description: "An IEP template of the school (its latest version is used and recorded); default: the built-in §300.320 one." }),
+    meetingDate: t.field({ type: "LocalDate", description: "Default: today within the academic year (else its first day), or the effective date when earlier." }),
+    effectiveDate: t.field({ type: "LocalDate", description: "Not before the meeting; default: the meeting date. Services start from it." }),
+    annualReviewDate: t.field({ type: "LocalDate", description: "After the effective date, within one year of it; default: the day before its first anniversary. Goals and services end by it." }),
+    evidenceKinds: t.field({ type: [EvidenceKindEnum], description: "Only these kinds of evidence feed the draft; null (default): every kind; empty: a ValidationError." }),
+  };
+}
+type SchemaTypes = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
 const RegenerateIepSectionInputRef = builder.inputType("RegenerateIepSectionInput", {
   fields: (t) => ({
     iepId: t.id({ required: true }),

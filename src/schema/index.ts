@@ -11,6 +11,7 @@ import "./review.ts";
 import "./generations.ts";
 import "./generation-mutations.ts";
 import "./batches.ts";
+import "./templates.ts";
 import "./assignments.ts";
 import "./audit.ts";
 import "./operations.ts";

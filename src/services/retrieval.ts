@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { hybridSearchChunks, type RankedChunk } from "../db/evidence.ts";
+import { hybridSearchChunks, type EvidenceKind, type RankedChunk } from "../db/evidence.ts";
 import type { Student } from "../db/students.ts";
 import type { Gemini } from "../gemini/client.ts";
 import { pseudonymizerFor, pseudonymizerForStudent } from "../privacy/load.ts";
@@ -23,6 +23,8 @@ interface SearchScope {
   privacy?: Pseudonymizer;
   /** The student's row when the caller has it already (saves reading it again for the default `privacy`). */
   student?: Student;
+  /** Only evidence of these kinds (IEP generation's `evidenceKinds`); null or absent: every kind. */
+  evidenceKinds?: readonly EvidenceKind[] | null;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function searchStudentEvidenceMany(deps: RetrievalDeps, params: Sea
     limit: params.limit,
     candidates: Math.max(40, params.limit * 4),
     rrfK: RRF_K,
+    evidenceKinds: params.evidenceKinds ?? null,
   });
 }
 

@@ -4,7 +4,9 @@
  * with a plausible, clearly templated draft built from the prompt instead of a generic schema
  * instance. Present levels and goal baselines quote the evidence sentences with data and cite their
  * chunks; services, accommodations and supports come from tables per disability category; dates
- * come from the IEP period in the instructions. Deterministic: the same request gives the same draft.
+ * come from the IEP period in the instructions (effective to annual review date); a template's extra
+ * items (`templateItems` in the schema) get a text quoting the evidence each. Deterministic: the
+ * same request gives the same draft.
  *
  * The draft validates against `iepContentSchemaFor` / `sectionSchemaFor` and passes `checkIepContent`
  * (only the prompt's chunk ids are cited). Requests for other schemas, or prompts without evidence
@@ -41,7 +43,7 @@ const SEVERE_NEEDS = /alternate assessment|significant cognitive|severe|extensiv
 export function iepDraftFor(request: IepDraftRequest): object | undefined {
   const schema = request.responseJsonSchema;
   if (!isRecord(schema) || !isRecord(schema.properties)) return undefined;
-  const keys = keySet(Object.keys(schema.properties));
+  const keys = keySet(Object.keys(schema.properties).filter((key) => key !== "templateItems"));
   const section = SECTION_KEYS.get(keys);
   if (keys !== FULL_KEYS && !section) return undefined;
   const facts = readIepRequest(request.systemText, request.promptText);
@@ -50,7 +52,9 @@ export function iepDraftFor(request: IepDraftRequest): object | undefined {
   if (section) return draft.section(section);
   const properties = schema.properties;
   const alwaysRequired = IEP_SECTION_KINDS.filter((kind) => kind !== "TRANSITION" && kind !== "TRANSFER_OF_RIGHTS");
+  const items = isRecord(properties.templateItems) && isRecord(properties.templateItems.properties) ? properties.templateItems.properties : undefined;
   return {
+    ...(items ? { templateItems: draft.templateItems(items) } : {}),
     ...Object.fromEntries(alwaysRequired.map((kind) => [SECTION_FIELD[kind], draft.section(kind)])),
     transition: isRequired(properties.transition, request.systemText, /Transition \(postsecondary[^\n]*: REQUIRED/, (facts.age ?? 0) >= 16)
       ? draft.section("TRANSITION") : null,
@@ -117,6 +121,21 @@ class IepDraft {
     }
   }
 
+  /**
+   * A text for each extra item of the school's template (the schema's `templateItems` properties,
+   * each described "<label>: <description>"): the label, a quoted evidence sentence and a note for
+   * the team, the excerpts taken in turn.
+   */
+  templateItems(properties: Json): Json {
+    return Object.fromEntries(Object.keys(properties).map((key, index) => {
+      const description = isRecord(properties[key]) && typeof properties[key].description === "string" ? properties[key].description : key;
+      const label = description.split(":")[0]!.trim() || key;
+      const excerpt = this.facts.excerpts[index % this.facts.excerpts.length]!;
+      const sentence = bestDataSentence(excerpt) ?? firstSentence(excerpt);
+      return [key, `${label}: ${capitalize(sourceOf(excerpt))} notes: "${sentence}" The IEP team confirms this item for ${this.name} at the meeting.`];
+    }));
+  }
+
   private presentLevels(): Json {
     const nonTransition = this.dataQuotes.filter((quote) => !isTransitionExcerpt(quote.excerpt));
     const academic = this.dataQuotes.filter((quote) => isAcademicExcerpt(quote.excerpt));
@@ -173,7 +192,7 @@ class IepDraft {
       behavior,
       criterion: topic.criterion(sentence),
       measurementMethod: topic.method,
-      timeframe: `By ${longDate(this.facts.period.endDate)}, the end of this IEP period`,
+      timeframe: `By ${longDate(this.facts.period.endDate)}, the annual review date`,
       citations: [excerpt.id],
       shortTermObjectives: this.objectivesRequired
         ? [

@@ -9,21 +9,23 @@ import {
   type Generation,
   type NewGeneration,
 } from "../../db/generations.ts";
-import { findIep } from "../../db/ieps.ts";
+import { EvidenceKind } from "../../db/evidence.ts";
+import { findIep, type IepRecord } from "../../db/ieps.ts";
 import { withTransaction, type Queryable } from "../../db/pool.ts";
 import { mapDatabaseError } from "../../db/errors.ts";
 import { findStudentsByIds } from "../../db/students.ts";
-import { InvalidStateError, MAX_ID_LENGTH, NotFoundError, parseInput } from "../../errors.ts";
+import { InvalidStateError, MAX_ID_LENGTH, NotFoundError, parseInput, ValidationError } from "../../errors.ts";
 import { isUuid } from "../../ids.ts";
 import { publishEvent } from "../../events/bus.ts";
 import { IEP_SECTION_KINDS } from "../../iep/content.ts";
-import { defaultAcademicYear, iepPeriod } from "../../iep/rules.ts";
+import { defaultAcademicYear, iepDateProblems, iepPeriod, resolveIepDates } from "../../iep/rules.ts";
 import * as lifecycle from "../../lifecycle/generation.ts";
 import { audit, requestIdOf } from "../audit.ts";
 import type { Logger } from "../../logger.ts";
 import { DEFAULT_SECURITY } from "../../security.ts";
 import { checkCost, rateLimitedFromDatabase, takeGenerationQuota, type RateLimits } from "../rate-limit.ts";
 import { generateIep } from "../../../tasks/generate_iep.ts";
+import { usableTemplate } from "../templates.ts";
 
 const academicYear = z
   .string()
@@ -39,6 +41,18 @@ const academicYear = z
 const instructions = z.string().trim().max(2000, "must be at most 2000 characters").nullish();
 const priority = z.number().int().min(-100, "must be between -100 and 100").max(100, "must be between -100 and 100").nullish();
 
+const localDate = z.iso.date("must be a date like 2026-09-01").refine((date) => date >= "1990-01-01" && date <= "2200-12-31", "is out of range");
+
+/** The IEP a FULL_IEP request drafts: template (default: built-in), dates (default: derived) and evidence kinds (default: all). */
+const IepOptions = {
+  templateId: z.string().max(MAX_ID_LENGTH, "is too long to be an id").nullish(),
+  meetingDate: localDate.nullish(),
+  effectiveDate: localDate.nullish(),
+  annualReviewDate: localDate.nullish(),
+  evidenceKinds: z.array(EvidenceKind).min(1, "must name at least one evidence kind (leave it out for every kind)").nullish()
+    .transform((kinds) => (kinds ? [...new Set(kinds)] : null)),
+};
+
 /** What generateIep accepts. Priority follows graphile-worker: smaller numbers run first (default 0). */
 export const GenerateIepInput = z.object({
   studentId: z.uuid("must be a student id"),
@@ -46,6 +60,7 @@ export const GenerateIepInput = z.object({
   instructions,
   idempotencyKey: z.string().trim().min(1).max(200, "must be at most 200 characters").nullish(),
   priority,
+  ...IepOptions,
 });
 
 export const RegenerateIepSectionInput = z.object({
@@ -62,6 +77,7 @@ export const GenerateIepsInput = z.object({
   academicYear: academicYear.nullish(),
   instructions,
   priority,
+  ...IepOptions,
 });
 
 const GenerationIdInput = z.object({ id: z.string().max(MAX_ID_LENGTH, "is too long to be an id") });
@@ -93,10 +109,48 @@ export async function requestIepGeneration(pool: pg.Pool, viewer: Viewer, input:
   const valid = parseInput(GenerateIepInput, input);
   return admitOne(pool, viewer, options, {
     studentId: valid.studentId, kind: "FULL_IEP", sectionKind: null, baseIepId: null,
-    academicYear: valid.academicYear ?? defaultAcademicYear(new Date()),
+    ...iepSettings(valid, new Date()),
     instructions: valid.instructions ?? null, idempotencyKey: valid.idempotencyKey ?? null, priority: valid.priority ?? 0,
     message: options.enqueue ? "Queued" : "Starting now (synchronous)",
   });
+}
+
+type IepSettings = Pick<NewGeneration, "academicYear" | "templateId" | "templateVersionId" | "meetingDate" | "effectiveDate" | "annualReviewDate" | "evidenceKinds">;
+
+/**
+ * A FULL_IEP request's academic year (given, else the one its effective or meeting date, or today,
+ * falls in), its IEP dates (missing ones derived: resolveIepDates), template and evidence kinds.
+ * Dates that break the rules (iepDateProblems) and a template id that cannot be one are refused here.
+ */
+export function iepSettings(
+  valid: { academicYear?: string | null } & { [K in keyof typeof IepOptions]?: z.infer<(typeof IepOptions)[K]> },
+  now: Date,
+): IepSettings {
+  const today = now.toISOString().slice(0, 10);
+  const dated = valid.effectiveDate ?? valid.meetingDate;
+  const year = valid.academicYear ?? defaultAcademicYear(dated ? new Date(`${dated}T00:00:00Z`) : now);
+  const dates = resolveIepDates({
+    meetingDate: valid.meetingDate ?? undefined, effectiveDate: valid.effectiveDate ?? undefined, annualReviewDate: valid.annualReviewDate ?? undefined,
+  }, year, today);
+  const problems = iepDateProblems(dates);
+  if (problems.length > 0) throw ValidationError.fromFieldErrors(problems.map((p) => ({ path: [p.field], message: p.message })));
+  if (valid.templateId && !isUuid(valid.templateId)) throw new NotFoundError("IepTemplate", valid.templateId);
+  return { academicYear: year, ...dates, templateId: valid.templateId ?? null, templateVersionId: null, evidenceKinds: valid.evidenceKinds ?? null };
+}
+
+/** A redraft keeps its IEP's template version, dates and (all) evidence kinds. */
+function keptSettings(iep: IepRecord): IepSettings {
+  return {
+    academicYear: iep.academic_year, templateId: null, templateVersionId: iep.template_version_id,
+    meetingDate: iep.meeting_date, effectiveDate: iep.effective_date, annualReviewDate: iep.annual_review_date, evidenceKinds: null,
+  };
+}
+
+/** Why a refused request wrote nothing: the template (when one was asked for and the school may not use it), else a student. */
+async function refusal(pool: pg.Pool, viewer: Viewer, templateId: string | null, studentIds: readonly string[]): Promise<NotFoundError> {
+  if (templateId && !(await usableTemplate(pool, viewer.schoolId, templateId))) return new NotFoundError("IepTemplate", templateId);
+  const found = new Set((await findStudentsByIds(pool, viewer.schoolId, studentIds)).map((s) => s.id));
+  return new NotFoundError("Student", studentIds.find((id) => !found.has(id)) ?? studentIds[0]!);
 }
 
 /** Creates a SECTION generation that redrafts one section of an existing IEP into a new version. */
@@ -110,7 +164,7 @@ export async function requestSectionGeneration(pool: pg.Pool, viewer: Viewer, in
     throw new InvalidStateError(`This IEP has no ${valid.section} section: it does not apply to this student's age`, valid.section);
   }
   return admitOne(pool, viewer, options, {
-    studentId: iep.student_id, kind: "SECTION", sectionKind: valid.section, baseIepId: iep.id, academicYear: iep.academic_year,
+    studentId: iep.student_id, kind: "SECTION", sectionKind: valid.section, baseIepId: iep.id, ...keptSettings(iep),
     instructions: valid.instructions ?? null, idempotencyKey: valid.idempotencyKey ?? null, priority: valid.priority ?? 0,
     message: options.enqueue ? `Queued: redraft ${valid.section}` : `Redrafting ${valid.section} now (synchronous)`,
   });
@@ -128,7 +182,7 @@ async function admitOne(pool: pg.Pool, viewer: Viewer, options: RequestOptions, 
   // Nothing written: another request with the same key won the race, or the student is not the school's.
   const existing = request.idempotencyKey ? await findGenerationByIdempotencyKey(pool, viewer.userId, request.idempotencyKey) : undefined;
   if (existing) return { generation: existing, created: false };
-  throw new NotFoundError("Student", studentId);
+  throw await refusal(pool, viewer, request.templateId, [studentId]);
 }
 
 /** Runs lifecycle `queue` for the viewer, counting the request's size against the rate limits. */
@@ -153,13 +207,10 @@ export async function requestBatchGeneration(pool: pg.Pool, viewer: Viewer, inpu
   const valid = parseInput(GenerateIepsInput, input);
   const admission = await admit(pool, viewer, log, rateLimits, {
     studentIds: valid.studentIds, batch: true, job: generateIep, kind: "FULL_IEP", priority: valid.priority ?? 0,
-    idempotencyKey: null, academicYear: valid.academicYear ?? defaultAcademicYear(new Date()), instructions: valid.instructions ?? null,
+    idempotencyKey: null, ...iepSettings(valid, new Date()), instructions: valid.instructions ?? null,
     sectionKind: null, baseIepId: null, message: "Queued (batch)",
   }, ["studentIds"]);
-  if (admission.kind !== "queued") {
-    const found = new Set((await findStudentsByIds(pool, viewer.schoolId, valid.studentIds)).map((s) => s.id));
-    throw new NotFoundError("Student", valid.studentIds.find((id) => !found.has(id)) ?? valid.studentIds[0]!);
-  }
+  if (admission.kind !== "queued") throw await refusal(pool, viewer, valid.templateId ?? null, valid.studentIds);
   return { batchId: admission.batchId!, generations: admission.generations };
 }
 

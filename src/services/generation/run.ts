@@ -8,7 +8,8 @@ import type { Logger } from "../../logger.ts";
 import { Pseudonymizer } from "../../privacy/pseudonymize.ts";
 import { IEP_SECTION_KINDS, type IepContent, type IepSectionKind } from "../../iep/content.ts";
 import { buildIepPrompt, SECTION_RETRIEVAL_QUERIES, type PromptChunk } from "../../iep/prompt.ts";
-import { iepContentSchemaFor, iepPeriod, responseJsonSchema, sectionRequirements, sectionSchemaFor, type SectionRequirements } from "../../iep/rules.ts";
+import { draftContentSchemaFor, iepPeriod, periodOfDates, responseJsonSchema, sectionRequirements, sectionSchemaFor, type IepPeriod, type SectionRequirements } from "../../iep/rules.ts";
+import { DEFAULT_TEMPLATE, parseTemplateVersion, type TemplateVersion } from "../../iep/templates.ts";
 import { searchStudentEvidenceMany } from "../retrieval.ts";
 import { createDeltaPublisher, type DeltaPublisher } from "./deltas.ts";
 import { DraftRejectedError, PermanentGenerationError, RunSupersededError } from "./errors.ts";
@@ -93,15 +94,16 @@ class GenerationRun {
       student: { firstName: student.first_name, lastName: student.last_name, dateOfBirth: student.date_of_birth },
       guardians, staffNames: this.context.staff_names,
     });
-    const period = iepPeriod(generation.academic_year);
+    const period = periodOf(generation);
     const requirements = sectionRequirements(student.date_of_birth, period);
     const sections = this.sectionsToDraft(requirements);
     const baseContent = this.baseContent();
+    const template = this.template();
 
-    const chunks = await this.retrieve(student, sections);
+    const chunks = await this.retrieve(student, sections, generation.kind === "SECTION" ? [] : template.extraItems);
 
     await this.step("drafting", DRAFT_PROGRESS.start, `Drafting with ${this.deps.gemini.config.model} from ${chunks.length} evidence excerpts`);
-    const { schema, jsonSchema } = draftSchemas(generation.kind === "SECTION" ? sections[0]! : undefined, requirements);
+    const { schema, jsonSchema } = draftSchemas(generation.kind === "SECTION" ? sections[0]! : undefined, requirements, template);
     const unmasked = buildIepPrompt({
       student: { firstName: student.first_name, grade: student.grade, dateOfBirth: student.date_of_birth,
         disabilityCategories: student.disability_categories, primaryLanguage: student.primary_language },
@@ -109,6 +111,7 @@ class GenerationRun {
       requirements,
       chunks,
       instructions: generation.instructions,
+      template,
       ...(generation.kind === "SECTION" ? { onlySection: sections[0]!, existingContent: baseContent } : {}),
     });
     const systemInstruction = this.privacy.mask(unmasked.systemInstruction);
@@ -185,13 +188,30 @@ class GenerationRun {
     return this.context.base_content as IepContent;
   }
 
-  private async retrieve(student: Student, sections: IepSectionKind[]): Promise<PromptChunk[]> {
+  /** The template version the generation records (the built-in one for generations from before templates). */
+  private template(): TemplateVersion {
+    return this.context.template ? parseTemplateVersion(this.context.template) : DEFAULT_TEMPLATE;
+  }
+
+  /**
+   * Chunks for each section (and each extra item of the template), from the generation's evidence
+   * kinds only (all kinds when it names none).
+   */
+  private async retrieve(student: Student, sections: IepSectionKind[], extraItems: TemplateVersion["extraItems"]): Promise<PromptChunk[]> {
     const ready = new Map(this.context.evidence.map(({ id, ...source }) => [id, source]));
-    if (ready.size === 0) throw new PermanentGenerationError("The student has no READY evidence yet: add evidence and wait for it to be ingested");
+    if (ready.size === 0) {
+      throw new PermanentGenerationError(this.latest.evidence_kinds
+        ? `The student has no READY evidence of the kinds asked for (${this.latest.evidence_kinds.join(", ")})`
+        : "The student has no READY evidence yet: add evidence and wait for it to be ingested");
+    }
     const chunks = new Map<string, PromptChunk>();
-    const queries = sections.map((section) => [SECTION_RETRIEVAL_QUERIES[section], this.latest.instructions].filter(Boolean).join(" "));
+    const queries = [
+      ...sections.map((section) => SECTION_RETRIEVAL_QUERIES[section]),
+      ...extraItems.map((item) => `${item.label} ${item.description}`),
+    ].map((query) => [query, this.latest.instructions].filter(Boolean).join(" "));
     const perSection = await searchStudentEvidenceMany(this.deps, {
       schoolId: student.school_id, studentId: student.id, queries, limit: CHUNKS_PER_SECTION, signal: this.signal, privacy: this.privacy,
+      evidenceKinds: this.latest.evidence_kinds,
     });
     for (const matches of perSection) {
       for (const { chunk } of matches) {
@@ -273,21 +293,32 @@ class GenerationRun {
 }
 
 const schemas = new Map<string, { schema: DraftRules["schema"]; jsonSchema: Record<string, unknown> }>();
+const MAX_CACHED_SCHEMAS = 500;
 
 /**
  * The zod schema a draft must match and its JSON Schema for Gemini, built once per shape (a whole
- * IEP or one section, with or without transition and transfer of rights) and then reused: building
- * the JSON Schema costs milliseconds. Read only.
+ * IEP or one section, with or without transition and transfer of rights, and a whole IEP's template
+ * version: its extra items) and then reused: building the JSON Schema costs milliseconds. Template
+ * versions never change, so their id keys the shape. Read only.
  */
-function draftSchemas(section: IepSectionKind | undefined, requirements: SectionRequirements) {
-  const key = `${section ?? "FULL_IEP"}:${requirements.transition}:${requirements.transferOfRights}`;
+function draftSchemas(section: IepSectionKind | undefined, requirements: SectionRequirements, template: TemplateVersion) {
+  const items = section || template.extraItems.length === 0 ? "" : template.id;
+  const key = `${section ?? "FULL_IEP"}:${requirements.transition}:${requirements.transferOfRights}:${items}`;
   let found = schemas.get(key);
   if (!found) {
-    const schema = section ? sectionSchemaFor(section, requirements) : iepContentSchemaFor(requirements);
+    const schema = section ? sectionSchemaFor(section, requirements) : draftContentSchemaFor(requirements, template.extraItems);
     found = { schema, jsonSchema: responseJsonSchema(schema) };
+    if (schemas.size >= MAX_CACHED_SCHEMAS) schemas.clear();
     schemas.set(key, found);
   }
   return found;
+}
+
+/** The IEP period of a generation: its effective to annual review dates, or (from before IEP dates) its academic year's. */
+function periodOf(generation: Generation): IepPeriod {
+  const { meeting_date: meetingDate, effective_date: effectiveDate, annual_review_date: annualReviewDate } = generation;
+  if (meetingDate && effectiveDate && annualReviewDate) return periodOfDates(generation.academic_year, { meetingDate, effectiveDate, annualReviewDate });
+  return iepPeriod(generation.academic_year);
 }
 
 function progressFor(receivedChars: number): number {
