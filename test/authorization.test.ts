@@ -88,6 +88,12 @@ const CASES: Record<string, Case> = {
   "Mutation.cancelGeneration": { document: (f) => ({ args: `(id: "${f.generationId}")`, selection: PAYLOAD }), outsider: "hidden", teacher: "forbidden" },
   "Mutation.retryGeneration": { document: (f) => ({ args: `(id: "${f.generationId}")`, selection: PAYLOAD }), outsider: "hidden", teacher: "forbidden" },
   "Mutation.generateIeps": { document: (f) => ({ args: `(input: { studentIds: ["${f.studentId}"] })`, selection: PAYLOAD }), outsider: "hidden", teacher: "forbidden" },
+  "Mutation.editIepSection": {
+    document: (f) => ({ args: `(input: { iepId: "${f.iepId}", section: PROGRESS_REPORTING, content: { method: "Probes", frequency: "Quarterly" } })`, selection: PAYLOAD }),
+    outsider: "hidden", teacher: "forbidden",
+  },
+  "Mutation.submitIepForReview": { document: (f) => ({ args: `(id: "${f.iepId}")`, selection: PAYLOAD }), outsider: "hidden", teacher: "forbidden" },
+  "Mutation.approveIep": { document: (f) => ({ args: `(id: "${f.iepId}")`, selection: PAYLOAD }), outsider: "hidden", teacher: "forbidden" },
   "Mutation.assignStudent": { document: ASSIGNMENT, outsider: "hidden", teacher: "forbidden", caseManager: "forbidden" },
   "Mutation.unassignStudent": { document: ASSIGNMENT, outsider: "hidden", teacher: "forbidden", caseManager: "forbidden" },
   "Subscription.evidenceStatusChanged": { document: (f) => ({ args: `(studentId: "${f.studentId}")`, selection: "{ id }" }), outsider: "hidden", teacher: "forbidden" },

@@ -158,7 +158,8 @@ const EditIepSectionInputRef = builder.inputType("EditIepSectionInput", {
   fields: (t) => ({
     iepId: t.id({ required: true }),
     section: t.field({ type: IepSectionKindEnum, required: true }),
-    content: t.field({ type: "JSON", required: true, description: "The section's new content (the same shape as IepSection.content); null only for TRANSITION or TRANSFER_OF_RIGHTS when they do not apply." }),
+    expectedRevision: t.int({ description: "The IEP's `revision` the edit was made on: if it changed since, the edit is refused (InvalidStateError STALE) instead of replacing someone else's change." }),
+    content: t.field({ type: "JSON", required: true, description: "The section's new content: the same shape as IepSection.content (see README: IEP content)." }),
   }),
 });
 

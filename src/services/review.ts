@@ -29,6 +29,7 @@ export const EditIepSectionInput = z.object({
   iepId: z.string().max(MAX_ID_LENGTH, "is too long to be an id"),
   section: z.enum(IEP_SECTION_KINDS),
   content: z.unknown(),
+  expectedRevision: z.number().int().nullish(),
 });
 
 /** An edited IEP (the same version, or the new DRAFT version an edit of a FINAL one started) and the section. */
@@ -44,13 +45,18 @@ export interface EditedSection {
  * drafter checks, and cite only the student's own evidence chunks; otherwise ValidationError and
  * nothing is written. An edit that changes nothing writes nothing. Concurrent edits never lose one:
  * each applies at the revision it was validated at, or is validated again on the newer content.
+ * With `expectedRevision` (the revision the editor read), an IEP changed since (or a FINAL one
+ * already continued by a draft) refuses the edit instead: InvalidStateError `STALE`.
  */
 export async function editIepSection(pool: pg.Pool, viewer: Viewer, log: Logger, input: unknown): Promise<EditedSection> {
-  const { iepId, section: kind, content } = parseInput(EditIepSectionInput, input);
+  const { iepId, section: kind, content, expectedRevision } = parseInput(EditIepSectionInput, input);
   const ctx = { db: pool, log };
   const actor = { userId: viewer.userId, requestId: requestIdOf(log) };
   for (let attempt = 1; attempt <= EDIT_ATTEMPTS; attempt += 1) {
-    const target = await editTarget(pool, viewer.schoolId, iepId);
+    const { named, target } = await editTarget(pool, viewer.schoolId, iepId);
+    if (expectedRevision != null && (named.revision !== expectedRevision || named !== target)) {
+      throw new InvalidStateError(`The IEP changed since revision ${expectedRevision}: read it again and redo the edit`, "STALE");
+    }
     const change = await validatedChange(pool, viewer.schoolId, target, kind, content);
     if (change.changedPaths.length === 0) return { iep: target, kind };
     try {
@@ -67,12 +73,13 @@ export async function editIepSection(pool: pg.Pool, viewer: Viewer, log: Logger,
   throw new InvalidStateError("The IEP keeps changing under this edit; try again", "CONFLICT");
 }
 
-/** The IEP an edit of `id` applies to: itself, or for a FINAL one the newest version continuing it. */
-async function editTarget(pool: pg.Pool, schoolId: string, id: string): Promise<IepRecord> {
-  let target = isUuid(id) ? await findIep(pool, schoolId, id) : undefined;
-  if (!target) throw new NotFoundError("Iep", id);
+/** The IEP named, and the one an edit of it applies to: itself, or for a FINAL one the newest version continuing it. */
+async function editTarget(pool: pg.Pool, schoolId: string, id: string): Promise<{ named: IepRecord; target: IepRecord }> {
+  const named = isUuid(id) ? await findIep(pool, schoolId, id) : undefined;
+  if (!named) throw new NotFoundError("Iep", id);
+  let target = named;
   for (let next; target.status === "FINAL" && (next = await findIepBasedOn(pool, schoolId, target.id)); ) target = next;
-  return target;
+  return { named, target };
 }
 
 /** The section change after validation (schema, IEP rules, the student's own citations): ValidationError otherwise. */
