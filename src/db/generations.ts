@@ -19,6 +19,13 @@ export const GENERATION_STAGES = [
 export const GenerationStage = z.enum(GENERATION_STAGES);
 export type GenerationStage = z.infer<typeof GenerationStage>;
 
+/** node-postgres leaves an array of a custom enum as its text form ("{A,B}"): its values (absent: null). */
+function enumArray(value: unknown): unknown {
+  if (typeof value !== "string") return value ?? null;
+  const inner = value.replace(/^\{|\}$/g, "");
+  return inner === "" ? [] : inner.split(",");
+}
+
 /** A generations row. `run_id` fences the current run; `runner_id` is the process running it. */
 export const GenerationRow = z.object({
   id: z.string(),
@@ -49,7 +56,7 @@ export const GenerationRow = z.object({
   effective_date: LocalDateColumn,
   annual_review_date: LocalDateColumn,
   /** The evidence kinds that feed retrieval; null: every kind. */
-  evidence_kinds: z.array(EvidenceKind).nullable().default(null),
+  evidence_kinds: z.preprocess(enumArray, z.array(EvidenceKind).nullable()),
   iep_id: z.string().nullable(),
   last_seq: z.number(),
   run_id: z.string().nullable(),
