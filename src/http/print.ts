@@ -17,7 +17,7 @@ import { findUser } from "../db/schools.ts";
 import { findStudent, type Student } from "../db/students.ts";
 import { asSchool } from "../db/tenant.ts";
 import { isUuid } from "../ids.ts";
-import { citedChunkIds } from "../iep/content.ts";
+import { citedChunkIds, SECTION_SCHEMAS } from "../iep/content.ts";
 import type { LaidOutSection } from "../iep/templates.ts";
 import { citedChunkLoader, layoutOf } from "../schema/ieps.ts";
 import { loadStudentAccess, mayAccessStudents } from "../services/assignments.ts";
@@ -173,12 +173,27 @@ function renderValue(value: unknown, notes: Map<string, number>): string {
     const record = value as Record<string, unknown>;
     const refs = markers(record.citations, notes);
     if (typeof record.statement === "string") return `<p>${escapeHtml(record.statement)}${refs}</p>`;
-    const fields = Object.entries(record).filter(([key]) => key !== "citations")
+    const fields = Object.entries(record).filter(([key]) => key !== "citations").sort(([a], [b]) => rank(a) - rank(b))
       .map(([key, v]) => `<dt>${escapeHtml(humanize(key))}</dt><dd>${renderValue(v, notes)}</dd>`).join("");
     return `<dl class="fields">${fields}</dl>${refs ? `<p>Sources: ${refs}</p>` : ""}`;
   }
   return escapeHtml(value);
 }
+
+/** Each content key's position in the section schemas (src/iep/content.ts): fields print in the order the form declares them. */
+const KEY_ORDER = new Map<string, number>();
+function collectKeys(schema: unknown): void {
+  const node = schema as { shape?: Record<string, unknown>; element?: unknown; unwrap?: () => unknown };
+  if (node.shape) {
+    for (const [key, child] of Object.entries(node.shape)) {
+      if (!KEY_ORDER.has(key)) KEY_ORDER.set(key, KEY_ORDER.size);
+      collectKeys(child);
+    }
+  } else if (node.element) collectKeys(node.element);
+  else if (typeof node.unwrap === "function") collectKeys(node.unwrap());
+}
+Object.values(SECTION_SCHEMAS).forEach(collectKeys);
+const rank = (key: string) => KEY_ORDER.get(key) ?? Number.MAX_SAFE_INTEGER;
 
 /** "percentTimeInGeneralEducation" → "Percent time in general education". */
 function humanize(key: string): string {
