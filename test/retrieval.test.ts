@@ -94,4 +94,18 @@ describe("retrieval: one statement for a draft's searches, exact, scoped to one 
     expect(await asTenant(() => searchStudentEvidenceMany(deps(), { schoolId: stack.tenant.schoolId, studentId: unknown, queries: ["reading"], limit: 6 })))
       .toEqual([[]]);
   });
+
+  it("keeps to the evidence kinds asked for (an IEP request's evidenceKinds)", async () => {
+    const prior = await addReadyEvidence(stack, bea, { kind: "PRIOR_IEP", title: "Last IEP", body: "Prior IEP goal: oral reading fluency of 40 words correct per minute." });
+    const search = (evidenceKinds?: ("PRIOR_IEP" | "PROGRESS_NOTE")[]) => asTenant(async () => (await searchStudentEvidenceMany(deps(), {
+      schoolId: stack.tenant.schoolId, studentId: bea, queries: ["reading fluency words correct per minute"], limit: 50, evidenceKinds,
+    }))[0]!);
+    const { rows } = await stack.runtime.pool.query("select id from evidence_chunks where evidence_id = $1", [prior]);
+    const priorIds = new Set(rows.map((row) => row.id as string));
+    const ids = (matches: RankedChunk[]) => new Set(matches.map((m) => m.chunk.id));
+    const every = ids(await search());
+    expect([...priorIds].every((id) => every.has(id))).toBe(true);
+    expect(ids(await search(["PROGRESS_NOTE"]))).toEqual(new Set([...every].filter((id) => !priorIds.has(id))));
+    expect(ids(await search(["PRIOR_IEP"]))).toEqual(priorIds);
+  });
 });

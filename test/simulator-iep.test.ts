@@ -5,7 +5,9 @@ import { buildIepPrompt, type PromptChunk, type PromptStudent } from "../src/iep
 import {
   checkIepContent,
   checkSectionContent,
+  draftContentSchemaFor,
   iepContentSchemaFor,
+  periodOfDates,
   iepPeriod,
   responseJsonSchema,
   sectionRequirements,
@@ -13,6 +15,7 @@ import {
 } from "../src/iep/rules.ts";
 import { defaultGeneratedText } from "../src/gemini/simulator/generation.ts";
 import { iepDraftFor } from "../src/gemini/simulator/iep.ts";
+import { DEFAULT_TEMPLATE, type TemplateVersion } from "../src/iep/templates.ts";
 
 const PERIOD = iepPeriod("2026-2027");
 
@@ -210,5 +213,37 @@ describe("iepDraftFor (simulator IEP drafts)", () => {
     const empty = buildIepPrompt({ student: SLD.student, period: PERIOD, requirements, chunks: [] });
     const schema = responseJsonSchema(iepContentSchemaFor(requirements));
     expect(iepDraftFor({ responseJsonSchema: schema, systemText: empty.systemInstruction, promptText: empty.prompt })).toBeUndefined();
+  });
+
+  it("fills a template's extra items and keeps to given IEP dates, deterministically", () => {
+    const period = periodOfDates("2026-2027", { meetingDate: "2027-01-10", effectiveDate: "2027-01-20", annualReviewDate: "2028-01-15" });
+    const template: TemplateVersion = {
+      ...DEFAULT_TEMPLATE, id: "3f0e8f7c-2a10-4b1d-9c43-1b7a4a8e9d55",
+      sections: [...DEFAULT_TEMPLATE.sections].reverse(),
+      extraItems: [
+        { key: "extendedSchoolYear", label: "Extended school year", description: "Whether ESY services are needed", section: "SERVICES" },
+        { key: "assistiveTechnology", label: "Assistive technology", description: "Devices or services needed", section: "PRESENT_LEVELS" },
+      ],
+      defaultInstructions: "Write for families first.",
+    };
+    for (const c of CASES) {
+      const requirements = sectionRequirements(c.student.dateOfBirth, period);
+      const { systemInstruction, prompt } = buildIepPrompt({ student: c.student, period, requirements, chunks: c.chunks, template });
+      expect(prompt).toContain("From the school's IEP template: Write for families first.");
+      expect(prompt.indexOf("- transferOfRights:")).toBeLessThan(prompt.indexOf("- presentLevels:"));
+      const schema = draftContentSchemaFor(requirements, template.extraItems);
+      const request = { responseJsonSchema: responseJsonSchema(schema), systemText: systemInstruction, promptText: prompt };
+      const draft = iepDraftFor(request) as IepContent;
+      expect(iepDraftFor(request)).toEqual(draft);
+      expect(schema.safeParse(draft).success).toBe(true);
+      expect(Object.keys(draft.templateItems!)).toEqual(["extendedSchoolYear", "assistiveTechnology"]);
+      expect(draft.templateItems!.extendedSchoolYear).toMatch(/^Extended school year: /);
+      const ids = new Set(c.chunks.map((ch) => ch.id));
+      expect(checkIepContent(draft, { requirements, allowedChunkIds: ids, period })).toEqual([]);
+      for (const item of [...draft.services.specialEducation, ...draft.services.relatedServices]) {
+        expect([item.startDate, item.endDate]).toEqual(["2027-01-20", "2028-01-15"]);
+      }
+      for (const goal of draft.annualGoals.goals) expect(goal.timeframe).toContain("January 15, 2028");
+    }
   });
 });

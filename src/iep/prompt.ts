@@ -10,7 +10,7 @@
  * generation run masks both strings (src/privacy/) before they are sent, so Gemini sees
  * placeholders such as [STUDENT] instead, and the rules below tell the model to keep them.
  */
-import { IEP_SECTION_KINDS, SECTION_FIELD, type IepSectionKind } from "./content.ts";
+import { SECTION_FIELD, type IepSectionKind } from "./content.ts";
 import { AGE_OF_MAJORITY, ageOn, TRANSITION_AGE, type IepPeriod, type SectionRequirements } from "./rules.ts";
 import { DEFAULT_SECTION_LABELS, DEFAULT_TEMPLATE, type TemplateVersion } from "./templates.ts";
 

@@ -33,7 +33,7 @@ const CancelGenerationPayload = builder.errorUnion("CancelGenerationPayload", {
 const GenerateIepInputRef = builder.inputType("GenerateIepInput", {
   fields: (t) => ({
     studentId: t.id({ required: true }),
-    academicYear: t.string({ description: "e.g. 2026-2027; defaults to the current school year." }),
+    academicYear: t.string({ description: "e.g. 2026-2027; defaults to the school year of the effective (or meeting) date, else today's." }),
     instructions: t.string({ description: "Extra guidance for the drafter (at most 2,000 characters)." }),
     idempotencyKey: t.string({ description: "The same key from the same user returns the existing generation." }),
     priority: t.int({ description: "graphile-worker priority, -100..100: smaller runs first (default 0)." }),

@@ -103,7 +103,9 @@ export interface RequestedGeneration {
  * graphile-worker job is added by the same statement (both exist or neither); without, the caller
  * runs it inline. The same idempotency key from the same user returns the existing generation
  * instead. Counts against the rate limits (a replayed idempotency key does not); refused →
- * RateLimitedError, and nothing is written.
+ * RateLimitedError, and nothing is written. The generation records its template version, IEP
+ * dates and evidence kinds (iepSettings): bad dates are a ValidationError, a template the school
+ * may not use a NotFoundError, and neither writes anything.
  */
 export async function requestIepGeneration(pool: pg.Pool, viewer: Viewer, input: unknown, options: RequestOptions): Promise<RequestedGeneration> {
   const valid = parseInput(GenerateIepInput, input);
