@@ -66,7 +66,15 @@ describe("schema.graphql", () => {
     });
     expect(fieldTypes("Iep")).toMatchObject({ id: "ID!", student: "Student!", status: "IepStatus!", version: "Int!",
       sections: "[IepSection!]!", generation: "Generation" });
-    expect(fieldTypes("IepSection")).toEqual({ kind: "IepSectionKind!", content: "JSON!", citations: "[Citation!]!" });
+    expect(fieldTypes("IepSection")).toEqual({ id: "ID!", kind: "IepSectionKind!", label: "String!", content: "JSON!", citations: "[Citation!]!",
+      provenance: "SectionProvenance!", missingCitations: "[ID!]!" });
+    expect(fieldTypes("Citation")).toMatchObject({ chunkId: "ID!", chunk: "EvidenceChunk", missing: "Boolean!" });
+    expect(fieldTypes("SectionProvenance")).toMatchObject({ source: "SectionSource!", model: "String", generation: "Generation", promptVersion: "String",
+      citedEvidence: "[Evidence!]!", editedBy: "User", editedAt: "DateTime", changedPaths: "[String!]!" });
+    expect(fieldTypes("Iep")).toMatchObject({ submittedAt: "DateTime", submittedBy: "User", approvedAt: "DateTime", approvedBy: "User",
+      versions: "[Iep!]!", diff: "[IepSectionDiff!]!", printUrl: "String!" });
+    expect(fieldTypes("IepSectionDiff")).toEqual({ kind: "IepSectionKind!", change: "SectionChange!", changedPaths: "[String!]!", before: "JSON", after: "JSON" });
+    expect(fieldTypes("EditIepSectionInput")).toMatchObject({ iepId: "ID!", section: "IepSectionKind!", content: "JSON!" });
   });
 
   it("keeps GraphiQL's guided default document valid against the schema", () => {
