@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signToken } from "../src/auth.ts";
 import { insertUser, type UserRole } from "../src/db/schools.ts";
+import { asSchool } from "../src/db/tenant.ts";
 import { IEP_SECTION_KINDS } from "../src/iep/content.ts";
 import { DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_ID, iepLayout, type TemplateVersion } from "../src/iep/templates.ts";
 import { GENERATE_IEP, studentWithEvidence } from "./helpers/generation.ts";
@@ -218,5 +219,25 @@ describe("IEP templates", () => {
     expect(await generationCount()).toBe(before);
     const updateForeign = (await stack.gql(UPDATE, { input: { id: foreign.id, name: "Taken" } }, admin.token)).data.updateIepTemplate;
     expect(updateForeign).toMatchObject({ __typename: "NotFoundError", resourceType: "IepTemplate" });
+  });
+
+  it("keeps schools apart under row-level security; the built-in template and every version stay unchanged", async () => {
+    const pool = stack.runtime.pool;
+    const other = await stack.createTenant("ADMIN");
+    const theirs = (await create({ ...STATE_TEMPLATE, name: "Their form" }, other.token)).template;
+    const visible = await asSchool(admin.schoolId, () => pool.query("select id, school_id from iep_templates"));
+    expect(visible.rows.map((r) => r.id)).toContain(DEFAULT_TEMPLATE_ID);
+    expect(visible.rows.map((r) => r.id)).not.toContain(theirs.id);
+    expect(visible.rows.every((r) => r.school_id === null || r.school_id === admin.schoolId)).toBe(true);
+
+    const changed = await asSchool(admin.schoolId, () =>
+      pool.query("update iep_templates set name = 'Hijacked' where id = any($1::uuid[])", [[DEFAULT_TEMPLATE_ID, theirs.id]]));
+    expect(changed.rowCount).toBe(0);
+    await expect(asSchool(admin.schoolId, () =>
+      pool.query("insert into iep_templates (school_id, name) values ($1, 'Planted')", [other.schoolId]))).rejects.toThrow(/row-level security/);
+    await expect(asSchool(other.schoolId, () =>
+      pool.query("update iep_template_versions set default_instructions = 'changed' where id = $1", [theirs.latest.id]))).rejects.toThrow(/immutable/);
+    const builtIn = (await stack.gql(TEMPLATE, { id: DEFAULT_TEMPLATE_ID }, other.token)).data.iepTemplate;
+    expect(builtIn.latest.sections).toEqual(DEFAULT_TEMPLATE.sections);
   });
 });
