@@ -87,6 +87,28 @@ export const DEMO_TEACHER: { name: string; email: string } = {
 };
 export const DEMO_TEACHER_STUDENTS = 2;
 
+/** The demo school's own IEP template (createIepTemplate input): a state form with two extra items. */
+export const DEMO_TEMPLATE = {
+  name: "Maple Grove state IEP form (demo)",
+  sections: [
+    { kind: "PRESENT_LEVELS", label: "Present Levels of Academic Achievement and Functional Performance (PLAAFP)" },
+    { kind: "ANNUAL_GOALS", label: "Measurable Annual Goals" },
+    { kind: "SERVICES", label: "Services, Aids and Modifications" },
+    { kind: "PROGRESS_REPORTING", label: "Progress Reporting" },
+    { kind: "LEAST_RESTRICTIVE_ENVIRONMENT", label: "Placement and Least Restrictive Environment" },
+    { kind: "ASSESSMENT_PARTICIPATION", label: "State and District Assessments" },
+    { kind: "TRANSITION", label: "Secondary Transition" },
+    { kind: "TRANSFER_OF_RIGHTS", label: "Transfer of Rights" },
+  ],
+  extraItems: [
+    { key: "extendedSchoolYear", label: "Extended school year (ESY)", section: "SERVICES",
+      description: "Whether the student needs extended school year services to keep skills over breaks, and the evidence for it" },
+    { key: "assistiveTechnology", label: "Assistive technology", section: "PRESENT_LEVELS",
+      description: "Assistive technology devices or services the student needs, or that none are needed" },
+  ],
+  defaultInstructions: "Write for families first: short sentences, no acronyms without their meaning.",
+} as const;
+
 // ---------------------------------------------------------------------------------------------
 // 1. Nora Demofield: grade 2, specific learning disability (dyslexia profile)
 // ---------------------------------------------------------------------------------------------

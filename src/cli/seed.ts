@@ -14,12 +14,14 @@ import { setStudentGuardians } from "../services/guardians.ts";
 import { createStudent } from "../services/students.ts";
 import { parseCliOptions } from "./args.ts";
 import { insertAssignment } from "../db/assignments.ts";
-import { DEMO_ADMIN, DEMO_CASE_MANAGER, DEMO_SCHOOL_NAME_PREFIX, DEMO_STUDENTS, DEMO_TEACHER, DEMO_TEACHER_STUDENTS } from "./demo-data.ts";
+import { createIepTemplate } from "../services/templates.ts";
+import { DEMO_ADMIN, DEMO_CASE_MANAGER, DEMO_SCHOOL_NAME_PREFIX, DEMO_STUDENTS, DEMO_TEACHER, DEMO_TEACHER_STUDENTS, DEMO_TEMPLATE } from "./demo-data.ts";
 
 /**
  * `npm run seed -- --demo`: a new synthetic school (a new tenant every run) with an ADMIN, a case
  * manager (whose caseload is every demo student), a TEACHER assigned the first DEMO_TEACHER_STUDENTS,
- * and demo students whose evidence is ingested before it returns. Prints one JSON line:
+ * demo students whose evidence is ingested before it returns, and the school's own IEP template
+ * (DEMO_TEMPLATE; `iepTemplates` lists it next to the built-in one). Prints one JSON line:
  * {"token": "<case manager's JWT>", "schoolId": "…", "userId": "<case manager>", "studentIds": ["…"],
  *  "users": {"admin": {"userId", "token"}, "caseManager": {…}, "teacher": {…}}}
  */
@@ -41,6 +43,7 @@ try {
   const viewer: Viewer = { userId: user.id, schoolId: school.id, role: user.role };
   const admin = await insertUser(pool, { schoolId: school.id, ...DEMO_ADMIN, role: "ADMIN" });
   const teacher = await insertUser(pool, { schoolId: school.id, ...DEMO_TEACHER, role: "TEACHER" });
+  await createIepTemplate(pool, { userId: admin.id, schoolId: school.id, role: "ADMIN" }, DEMO_TEMPLATE);
   const evidenceIds: string[] = [];
   const studentIds: string[] = [];
   for (const { evidence, guardians, ...student } of DEMO_STUDENTS) {
