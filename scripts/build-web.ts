@@ -1,4 +1,4 @@
-import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
+import { readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -13,7 +13,7 @@ const SKIPPED = new Set(["dist", "node_modules"]);
 async function newestSource(dir = WEB_DIR): Promise<number> {
   let newest = 0;
   for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (dir === WEB_DIR && SKIPPED.has(entry.name)) continue;
+    if (dir === WEB_DIR && (SKIPPED.has(entry.name) || entry.name.startsWith("dist."))) continue;
     const path = join(dir, entry.name);
     const mtime = entry.isDirectory() ? await newestSource(path) : (await stat(path)).mtimeMs;
     newest = Math.max(newest, mtime);
@@ -44,9 +44,23 @@ export async function buildWebIfStale(options: { force?: boolean; quiet?: boolea
   if (!options.force && !(await webIsStale())) return false;
   const started = performance.now();
   const { build } = await import("vite");
-  await build({ configFile: join(WEB_DIR, "vite.config.ts"), logLevel: options.quiet ? "warn" : "info" });
-  await mkdir(DIST_DIR, { recursive: true });
-  await writeFile(STAMP, `${new Date().toISOString()}\n`);
+  // Built aside and swapped in, so a server (or a concurrent build) never reads a half-written dist.
+  const staging = `${DIST_DIR}.${process.pid}.${Date.now()}`;
+  try {
+    await build({ configFile: join(WEB_DIR, "vite.config.ts"), logLevel: options.quiet ? "warn" : "info", build: { outDir: staging, emptyOutDir: true } });
+    await writeFile(join(staging, ".built"), `${new Date().toISOString()}\n`);
+    const old = `${staging}.old`;
+    await rename(DIST_DIR, old).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+    });
+    await rename(staging, DIST_DIR).catch((error: NodeJS.ErrnoException) => {
+      // A concurrent build swapped its own in first: just as fresh.
+      if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
+    });
+    await rm(old, { recursive: true, force: true });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
   if (!options.quiet) process.stderr.write(`web page built into web/dist in ${Math.round(performance.now() - started)} ms\n`);
   return true;
 }

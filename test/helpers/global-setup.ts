@@ -1,4 +1,5 @@
 import type { TestProject } from "vitest/node";
+import { buildWebIfStale } from "../../scripts/build-web.ts";
 import { withDatabaseName } from "../../src/db/pool.ts";
 import { prepareDatabase } from "../../src/db/setup.ts";
 import { createLogger } from "../../src/logger.ts";
@@ -6,8 +7,12 @@ import { adminQuery, serverUrl, testDatabaseName } from "./database.ts";
 
 const LEFTOVER_AGE_SECONDS = 2 * 60 * 60;
 
-/** Builds this run's migrated template database once; drops test databases left by old killed runs. */
+/**
+ * Builds this run's migrated template database once; drops test databases left by old killed runs;
+ * builds the web page (served by every test stack at `/`) when web/ is newer than web/dist.
+ */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await buildWebIfStale({ quiet: true }).catch((error: unknown) => console.warn("could not build the web page (only test/web needs it):", error));
   await dropLeftoverTestDatabases();
   const template = testDatabaseName("template");
   await prepareDatabase(withDatabaseName(serverUrl(), template), createLogger("warn", "stderr"));

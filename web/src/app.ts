@@ -1,5 +1,4 @@
 import type { Api } from "./client.ts";
-import type { Capabilities } from "./capabilities.ts";
 import { h, replace } from "./dom.ts";
 import type { WebMeQuery } from "./gql/graphql.ts";
 import { generationView } from "./views/generation.ts";
@@ -7,11 +6,10 @@ import { iepView } from "./views/iep.ts";
 import { studentView } from "./views/student.ts";
 import { studentList } from "./views/students.ts";
 
-/** What every view gets: the clients, the user, what the server offers, and navigation. */
+/** What every view gets: the clients, the user, and navigation. */
 export interface AppContext {
   api: Api;
   me: WebMeQuery["me"];
-  caps: Capabilities;
   /** Goes to a route, e.g. `#/students/<id>`. */
   navigate(hash: string): void;
   /** Runs when the view is left (subscriptions, timers). */
@@ -38,7 +36,6 @@ function parseRoute(hash: string): Route {
 export function mountApp(root: HTMLElement, base: Omit<AppContext, "navigate" | "onLeave" | "refreshStudents">): () => void {
   let cleanups: (() => void)[] = [];
   const content = h("section", { class: "content", "aria-label": "Details" });
-  const nav = studentList(() => context);
   const context: AppContext = {
     ...base,
     navigate: (hash) => {
@@ -48,6 +45,7 @@ export function mountApp(root: HTMLElement, base: Omit<AppContext, "navigate" | 
     onLeave: (cleanup) => void cleanups.push(cleanup),
     refreshStudents: () => nav.refresh(),
   };
+  const nav = studentList(() => context);
   const render = () => {
     cleanups.forEach((cleanup) => cleanup());
     cleanups = [];

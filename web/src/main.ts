@@ -1,6 +1,5 @@
 import "./style.css";
 import { mountApp } from "./app.ts";
-import { readCapabilities } from "./capabilities.ts";
 import { createApi, errorMessage, isUnauthenticated, type Api } from "./client.ts";
 import { h, replace } from "./dom.ts";
 import { WebMe } from "./operations.ts";
@@ -36,7 +35,6 @@ async function start(token: string): Promise<string | undefined> {
     if (isUnauthenticated(error)) return "That token was not accepted (expired, invalid, or its user was removed). Run `npm run seed -- --demo` for a new one.";
     return error ? errorMessage(error) : "Could not sign in.";
   }
-  const caps = await readCapabilities(api.urql);
   const signOut = (notice?: string) => {
     forgetToken();
     location.hash = "";
@@ -48,7 +46,7 @@ async function start(token: string): Promise<string | undefined> {
     h("span", { class: "who" }, `${data.me.name} · ${data.me.school.name}`),
     h("button", { type: "button", class: "secondary", on: { click: () => signOut("Signed out.") } }, "Sign out"),
   );
-  const unmount = mountApp(main, { api, me: data.me, caps });
+  const unmount = mountApp(main, { api, me: data.me });
   teardown = () => {
     unmount();
     offConnection();

@@ -100,16 +100,62 @@ export const WebRetry = graphql(`
   }
 `);
 
-/** An IEP with every section and each citation's chunk (text, position, document). */
+/**
+ * An IEP with every section, who wrote each (AI or a person), and each citation's chunk (text,
+ * position, document) or `missing`; its review state and print URL.
+ */
 export const WebIep = graphql(`
   query WebIep($id: ID!) {
     iep(id: $id) {
-      id version status academicYear model createdAt
+      id version revision status academicYear model createdAt
+      meetingDate effectiveDate annualReviewDate
+      printUrl submittedAt submittedBy { id name } approvedAt approvedBy { id name }
+      template { id version }
       student { id fullName }
       sections {
-        kind content
-        citations { chunkId chunk { id ordinal text evidence { id title kind } } }
+        id kind label content missingCitations
+        provenance { source model promptVersion editedAt editedBy { id name } changedPaths }
+        citations { chunkId missing chunk { id ordinal text evidence { id title kind } } }
       }
+    }
+  }
+`);
+
+/** The school's IEP templates, for the Generate form. */
+export const WebTemplates = graphql(`
+  query WebTemplates {
+    iepTemplates { id name isDefault }
+  }
+`);
+
+/** Replaces a section's content; an edit of a FINAL IEP starts a new DRAFT version (returned). */
+export const WebEditSection = graphql(`
+  mutation WebEditSection($input: EditIepSectionInput!) {
+    editIepSection(input: $input) {
+      __typename
+      ... on EditIepSectionSuccess { iep { id } }
+      ... on ValidationError { message fieldErrors { path message } }
+      ... on Error { message }
+    }
+  }
+`);
+
+export const WebSubmitForReview = graphql(`
+  mutation WebSubmitForReview($id: ID!) {
+    submitIepForReview(id: $id) {
+      __typename
+      ... on IepReviewSuccess { iep { id status } }
+      ... on Error { message }
+    }
+  }
+`);
+
+export const WebApprove = graphql(`
+  mutation WebApprove($id: ID!) {
+    approveIep(id: $id) {
+      __typename
+      ... on IepReviewSuccess { iep { id status } }
+      ... on Error { message }
     }
   }
 `);

@@ -57,7 +57,8 @@ export function watchGeneration(api: Api, id: string, afterSeq: number, handlers
     if (stopped || (event as CloseEvent | undefined)?.code === 1000) return;
     unsubscribe();
     handlers.onResuming?.(lastSeq);
-    start();
+    // After graphql-ws has dropped the dead socket: the new subscription waits for the next one.
+    setTimeout(() => stopped || start(), 0);
   });
 
   const stop = () => {

@@ -25,7 +25,11 @@ type Documents = {
     "\n  subscription WebGenerationEvents($id: ID!, $afterSeq: Int) {\n    generationEvents(id: $id, afterSeq: $afterSeq) { seq status stage progress message textDelta at }\n  }\n": typeof types.WebGenerationEventsDocument,
     "\n  mutation WebCancel($id: ID!) {\n    cancelGeneration(id: $id) {\n      __typename\n      ... on CancelGenerationSuccess { generation { id status } }\n      ... on Error { message }\n    }\n  }\n": typeof types.WebCancelDocument,
     "\n  mutation WebRetry($id: ID!) {\n    retryGeneration(id: $id) {\n      __typename\n      ... on GenerateIepSuccess { generation { id status stage progress message queuePosition estimatedCompletionAt lastSeq } }\n      ... on Error { message }\n    }\n  }\n": typeof types.WebRetryDocument,
-    "\n  query WebIep($id: ID!) {\n    iep(id: $id) {\n      id version status academicYear model createdAt\n      student { id fullName }\n      sections {\n        kind content\n        citations { chunkId chunk { id ordinal text evidence { id title kind } } }\n      }\n    }\n  }\n": typeof types.WebIepDocument,
+    "\n  query WebIep($id: ID!) {\n    iep(id: $id) {\n      id version revision status academicYear model createdAt\n      meetingDate effectiveDate annualReviewDate\n      printUrl submittedAt submittedBy { id name } approvedAt approvedBy { id name }\n      template { id version }\n      student { id fullName }\n      sections {\n        id kind label content missingCitations\n        provenance { source model promptVersion editedAt editedBy { id name } changedPaths }\n        citations { chunkId missing chunk { id ordinal text evidence { id title kind } } }\n      }\n    }\n  }\n": typeof types.WebIepDocument,
+    "\n  query WebTemplates {\n    iepTemplates { id name isDefault }\n  }\n": typeof types.WebTemplatesDocument,
+    "\n  mutation WebEditSection($input: EditIepSectionInput!) {\n    editIepSection(input: $input) {\n      __typename\n      ... on EditIepSectionSuccess { iep { id } }\n      ... on ValidationError { message fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": typeof types.WebEditSectionDocument,
+    "\n  mutation WebSubmitForReview($id: ID!) {\n    submitIepForReview(id: $id) {\n      __typename\n      ... on IepReviewSuccess { iep { id status } }\n      ... on Error { message }\n    }\n  }\n": typeof types.WebSubmitForReviewDocument,
+    "\n  mutation WebApprove($id: ID!) {\n    approveIep(id: $id) {\n      __typename\n      ... on IepReviewSuccess { iep { id status } }\n      ... on Error { message }\n    }\n  }\n": typeof types.WebApproveDocument,
 };
 const documents: Documents = {
     "\n  query WebCapabilities {\n    query: __type(name: \"Query\") { fields { name } }\n    mutation: __type(name: \"Mutation\") { fields { name } }\n    iep: __type(name: \"Iep\") { fields { name } }\n    section: __type(name: \"IepSection\") { fields { name } }\n    citation: __type(name: \"Citation\") { fields { name } }\n    generateInput: __type(name: \"GenerateIepInput\") { inputFields { name } }\n  }\n": types.WebCapabilitiesDocument,
@@ -39,7 +43,11 @@ const documents: Documents = {
     "\n  subscription WebGenerationEvents($id: ID!, $afterSeq: Int) {\n    generationEvents(id: $id, afterSeq: $afterSeq) { seq status stage progress message textDelta at }\n  }\n": types.WebGenerationEventsDocument,
     "\n  mutation WebCancel($id: ID!) {\n    cancelGeneration(id: $id) {\n      __typename\n      ... on CancelGenerationSuccess { generation { id status } }\n      ... on Error { message }\n    }\n  }\n": types.WebCancelDocument,
     "\n  mutation WebRetry($id: ID!) {\n    retryGeneration(id: $id) {\n      __typename\n      ... on GenerateIepSuccess { generation { id status stage progress message queuePosition estimatedCompletionAt lastSeq } }\n      ... on Error { message }\n    }\n  }\n": types.WebRetryDocument,
-    "\n  query WebIep($id: ID!) {\n    iep(id: $id) {\n      id version status academicYear model createdAt\n      student { id fullName }\n      sections {\n        kind content\n        citations { chunkId chunk { id ordinal text evidence { id title kind } } }\n      }\n    }\n  }\n": types.WebIepDocument,
+    "\n  query WebIep($id: ID!) {\n    iep(id: $id) {\n      id version revision status academicYear model createdAt\n      meetingDate effectiveDate annualReviewDate\n      printUrl submittedAt submittedBy { id name } approvedAt approvedBy { id name }\n      template { id version }\n      student { id fullName }\n      sections {\n        id kind label content missingCitations\n        provenance { source model promptVersion editedAt editedBy { id name } changedPaths }\n        citations { chunkId missing chunk { id ordinal text evidence { id title kind } } }\n      }\n    }\n  }\n": types.WebIepDocument,
+    "\n  query WebTemplates {\n    iepTemplates { id name isDefault }\n  }\n": types.WebTemplatesDocument,
+    "\n  mutation WebEditSection($input: EditIepSectionInput!) {\n    editIepSection(input: $input) {\n      __typename\n      ... on EditIepSectionSuccess { iep { id } }\n      ... on ValidationError { message fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n": types.WebEditSectionDocument,
+    "\n  mutation WebSubmitForReview($id: ID!) {\n    submitIepForReview(id: $id) {\n      __typename\n      ... on IepReviewSuccess { iep { id status } }\n      ... on Error { message }\n    }\n  }\n": types.WebSubmitForReviewDocument,
+    "\n  mutation WebApprove($id: ID!) {\n    approveIep(id: $id) {\n      __typename\n      ... on IepReviewSuccess { iep { id status } }\n      ... on Error { message }\n    }\n  }\n": types.WebApproveDocument,
 };
 
 /**
@@ -103,7 +111,23 @@ export function graphql(source: "\n  mutation WebRetry($id: ID!) {\n    retryGen
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query WebIep($id: ID!) {\n    iep(id: $id) {\n      id version status academicYear model createdAt\n      student { id fullName }\n      sections {\n        kind content\n        citations { chunkId chunk { id ordinal text evidence { id title kind } } }\n      }\n    }\n  }\n"): (typeof documents)["\n  query WebIep($id: ID!) {\n    iep(id: $id) {\n      id version status academicYear model createdAt\n      student { id fullName }\n      sections {\n        kind content\n        citations { chunkId chunk { id ordinal text evidence { id title kind } } }\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query WebIep($id: ID!) {\n    iep(id: $id) {\n      id version revision status academicYear model createdAt\n      meetingDate effectiveDate annualReviewDate\n      printUrl submittedAt submittedBy { id name } approvedAt approvedBy { id name }\n      template { id version }\n      student { id fullName }\n      sections {\n        id kind label content missingCitations\n        provenance { source model promptVersion editedAt editedBy { id name } changedPaths }\n        citations { chunkId missing chunk { id ordinal text evidence { id title kind } } }\n      }\n    }\n  }\n"): (typeof documents)["\n  query WebIep($id: ID!) {\n    iep(id: $id) {\n      id version revision status academicYear model createdAt\n      meetingDate effectiveDate annualReviewDate\n      printUrl submittedAt submittedBy { id name } approvedAt approvedBy { id name }\n      template { id version }\n      student { id fullName }\n      sections {\n        id kind label content missingCitations\n        provenance { source model promptVersion editedAt editedBy { id name } changedPaths }\n        citations { chunkId missing chunk { id ordinal text evidence { id title kind } } }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebTemplates {\n    iepTemplates { id name isDefault }\n  }\n"): (typeof documents)["\n  query WebTemplates {\n    iepTemplates { id name isDefault }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WebEditSection($input: EditIepSectionInput!) {\n    editIepSection(input: $input) {\n      __typename\n      ... on EditIepSectionSuccess { iep { id } }\n      ... on ValidationError { message fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation WebEditSection($input: EditIepSectionInput!) {\n    editIepSection(input: $input) {\n      __typename\n      ... on EditIepSectionSuccess { iep { id } }\n      ... on ValidationError { message fieldErrors { path message } }\n      ... on Error { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WebSubmitForReview($id: ID!) {\n    submitIepForReview(id: $id) {\n      __typename\n      ... on IepReviewSuccess { iep { id status } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation WebSubmitForReview($id: ID!) {\n    submitIepForReview(id: $id) {\n      __typename\n      ... on IepReviewSuccess { iep { id status } }\n      ... on Error { message }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation WebApprove($id: ID!) {\n    approveIep(id: $id) {\n      __typename\n      ... on IepReviewSuccess { iep { id status } }\n      ... on Error { message }\n    }\n  }\n"): (typeof documents)["\n  mutation WebApprove($id: ID!) {\n    approveIep(id: $id) {\n      __typename\n      ... on IepReviewSuccess { iep { id status } }\n      ... on Error { message }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

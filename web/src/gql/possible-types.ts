@@ -50,6 +50,12 @@
       "InvalidStateError",
       "NotFoundError"
     ],
+    "IepTemplatePayload": [
+      "IepTemplateSuccess",
+      "InvalidStateError",
+      "NotFoundError",
+      "ValidationError"
+    ],
     "SetStudentGuardiansPayload": [
       "NotFoundError",
       "SetStudentGuardiansSuccess",
@@ -112,6 +118,12 @@
       "IepReviewSuccess",
       "InvalidStateError",
       "NotFoundError"
+    ],
+    "IepTemplatePayload": [
+      "IepTemplateSuccess",
+      "InvalidStateError",
+      "NotFoundError",
+      "ValidationError"
     ],
     "SetStudentGuardiansPayload": [
       "NotFoundError",

@@ -1,0 +1,233 @@
+import { copyFile, mkdir, readFile } from "node:fs/promises";
+import type { Duplex } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EVIDENCE_DOCS, slowNextStream, studentWithEvidence, wsClient, watchGenerationEvents } from "../helpers/generation.ts";
+import { startTestStack, type TestStack } from "../helpers/stack.ts";
+import { DEFAULT_SECTION_LABELS } from "../../src/iep/templates.ts";
+
+/**
+ * The web page in a real browser (Debian's Chromium through playwright-core, never a downloaded
+ * one) against a real test stack: sign in, evidence, generate and watch, cancel and retry, the IEP
+ * and its sources, review (when the API has it), accessibility (axe-core) at desktop and phone
+ * widths, and resuming after the socket drops. Screenshots go to docs/screenshots/latest/
+ * (UPDATE_SCREENSHOTS=1 also refreshes the README's in docs/screenshots/).
+ */
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const SCREENSHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+const AXE = fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url));
+const WAIT = { timeout: 30_000 };
+
+let stack: TestStack;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let studentId: string;
+const browserSockets = new Set<Duplex>();
+const problems: string[] = [];
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([
+    startTestStack(),
+    chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS }),
+  ]);
+  studentId = await studentWithEvidence(stack);
+  // The browser's WebSockets (never the test's own clients), to cut them as a network drop would.
+  stack.runtime.server!.httpServer.on("upgrade", (request, socket) => {
+    if (String(request.headers["user-agent"]).includes("Chrome")) browserSockets.add(socket);
+  });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  const origin = new URL(stack.httpUrl).origin;
+  page.on("request", (request) => {
+    if (new URL(request.url()).origin !== origin && !request.url().startsWith("ws://" + new URL(origin).host)) problems.push(`request to another host: ${request.url()}`);
+  });
+  page.on("console", (message) => {
+    if (message.type() === "error" && !/401|Unauthorized/.test(message.text())) problems.push(`console error: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  await mkdir(`${SCREENSHOTS}latest`, { recursive: true });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+async function screenshot(name: string, readme = false): Promise<void> {
+  const path = `${SCREENSHOTS}latest/${name}.png`;
+  await page.screenshot({ path, fullPage: true });
+  if (readme && process.env.UPDATE_SCREENSHOTS === "1") await copyFile(path, `${SCREENSHOTS}${name}.png`);
+}
+
+/** axe-core's serious and critical violations on the page as it is now. */
+async function axeViolations(): Promise<string[]> {
+  await page.evaluate(await readFile(AXE, "utf8"));
+  const violations = await page.evaluate(`axe.run(document, { resultTypes: ["violations"] }).then((result) =>
+    result.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => v.id + " (" + v.impact + "): " + v.nodes.map((n) => n.target.join(" ")).join(", ")))`);
+  return violations as string[];
+}
+
+async function openGenerationFromForm(): Promise<string> {
+  await page.getByRole("link", { name: /Ada Testcase/ }).click();
+  await page.getByRole("button", { name: "Generate IEP draft" }).click();
+  await page.waitForURL(/#\/generations\//, WAIT);
+  return page.url().split("#/generations/")[1]!;
+}
+
+const draftText = () => page.locator(".draft").textContent().then((text) => text ?? "");
+const viewStatus = () => page.locator("[data-status]").first().getAttribute("data-status");
+
+describe("the web page", () => {
+  it("is served at / with a strict CSP, hashed assets cached for good, compressed", async () => {
+    const index = await fetch(`${stack.httpUrl}/`, { headers: { "accept-encoding": "br" } });
+    expect(index.status).toBe(200);
+    expect(index.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(index.headers.get("cache-control")).toBe("no-cache");
+    expect(index.headers.get("content-security-policy")).toContain("script-src 'self'");
+    const html = await index.text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${stack.httpUrl}${script}`, { headers: { "accept-encoding": "br, gzip" } });
+    expect(asset.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(asset.headers.get("content-encoding")).toBe("br");
+    const again = await fetch(`${stack.httpUrl}/`, { headers: { "if-none-match": index.headers.get("etag")! } });
+    expect(again.status).toBe(304);
+    expect((await fetch(`${stack.httpUrl}/nope`)).status).toBe(404);
+  });
+
+  it("signs in with a token and lists the student's evidence; a new document turns Ready live", async () => {
+    await page.goto(stack.httpUrl);
+    await page.getByLabel("Access token").fill("not-a-token");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent(), WAIT).toMatch(/not accepted/);
+    await page.getByLabel("Access token").fill(`Bearer ${stack.tenant.token}`);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign out" }).waitFor(WAIT);
+    await page.getByRole("link", { name: /Ada Testcase/ }).click();
+    await page.getByRole("heading", { name: "Ada Testcase", level: 1 }).waitFor(WAIT);
+    for (const doc of EVIDENCE_DOCS) await expect(page.locator(".evidence li", { hasText: doc.title }).locator(".badge").textContent()).resolves.toBe("Ready");
+
+    await page.getByLabel("Title", { exact: true }).fill("Speech screening");
+    await page.getByLabel("Kind", { exact: true }).selectOption("ASSESSMENT");
+    await page.getByLabel("Text", { exact: true }).fill("Articulation screening: produces /r/ correctly in 60% of words at the conversation level.");
+    await page.getByRole("button", { name: "Add document" }).click();
+    const added = page.locator(".evidence li", { hasText: "Speech screening" }).locator(".badge");
+    await expect.poll(() => added.textContent(), WAIT).toBe("Ready");
+    expect(await axeViolations()).toEqual([]);
+  });
+
+  it("generates an IEP: queued, running with progress, stages and streamed text; resumes after the socket drops without repeating text", async () => {
+    const restore = slowNextStream(stack.simulator, 4000);
+    try {
+      const id = await openGenerationFromForm();
+      const reference = watchGenerationEvents(wsClient(stack), id, { timeoutMs: 60_000 });
+      await expect.poll(draftText, WAIT).toMatch(/\S{10}/);
+      expect(await viewStatus()).toBe("RUNNING");
+      expect(Number(await page.locator("progress").getAttribute("value"))).toBeGreaterThan(0);
+      await expect(page.locator(".stages li", { hasText: "Writing the draft" }).count()).resolves.toBe(1);
+      await screenshot("generating", true);
+
+      const before = await draftText();
+      expect(browserSockets.size).toBeGreaterThan(0);
+      for (const socket of browserSockets) socket.destroy();
+      browserSockets.clear();
+      await expect.poll(viewStatus, { timeout: 60_000 }).toBe("SUCCEEDED");
+      const { events } = await reference.done;
+      const full = events.map((event) => event.textDelta ?? "").join("");
+      const after = await draftText();
+      expect(after.startsWith(before)).toBe(true);
+      expect(full.startsWith(before)).toBe(true);
+      expect(after.length).toBeLessThanOrEqual(full.length);
+      expect(full.endsWith(after.slice(before.length))).toBe(true);
+      const seqs = await page.locator(".stages li").evaluateAll((items) => items.map((item) => item.getAttribute("data-seq")));
+      expect(new Set(seqs).size).toBe(seqs.length);
+      expect(seqs.length).toBe(events.filter((event) => event.textDelta === null).length);
+      expect(await page.locator("#generation-status").textContent()).toMatch(/^Succeeded/);
+    } finally {
+      restore();
+    }
+  }, 90_000);
+
+  it("shows the finished IEP with every section; a citation opens its source's text", async () => {
+    await page.getByRole("link", { name: "Read the IEP" }).click();
+    await page.getByRole("heading", { name: /IEP for Ada Testcase/, level: 1 }).waitFor(WAIT);
+    // A 10-year-old: every section but transition and transfer of rights, in §300.320 order.
+    const expected = Object.entries(DEFAULT_SECTION_LABELS).filter(([kind]) => kind !== "TRANSITION" && kind !== "TRANSFER_OF_RIGHTS").map(([, label]) => label);
+    await page.locator(".section h2").first().waitFor(WAIT);
+    expect(await page.locator(".section h2").allTextContents()).toEqual(expected);
+    expect(await page.locator(".item-title", { hasText: /^Goal 1: / }).count()).toBe(1);
+    await screenshot("iep", true);
+
+    const cite = page.locator("button.cite").first();
+    await cite.click();
+    const dialog = page.getByRole("dialog");
+    await dialog.waitFor(WAIT);
+    const quoted = (await dialog.locator(".chunk-text").textContent()) ?? "";
+    expect(EVIDENCE_DOCS.some((doc) => doc.body.includes(quoted.trim().slice(0, 40)))).toBe(true);
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    expect(await cite.evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
+    expect(await axeViolations()).toEqual([]);
+  });
+
+  it("cancels a running draft, then retries it to success", async () => {
+    const restore = slowNextStream(stack.simulator, 8000);
+    try {
+      await openGenerationFromForm();
+      await expect.poll(() => page.locator("[data-stage]").first().getAttribute("data-stage"), WAIT).toBe("DRAFTING");
+      await page.getByRole("button", { name: "Cancel" }).click();
+      await expect.poll(viewStatus, WAIT).toBe("CANCELLED");
+      await screenshot("cancelled");
+    } finally {
+      restore();
+    }
+    await page.getByRole("button", { name: "Retry" }).click();
+    await expect.poll(viewStatus, WAIT).toBe("SUCCEEDED");
+    await page.getByRole("link", { name: "Read the IEP" }).waitFor(WAIT);
+  }, 60_000);
+
+  it("edits a section (bad JSON and invalid content are explained), submits for review and approves", async () => {
+    await page.getByRole("link", { name: "Read the IEP" }).click();
+    await page.getByRole("heading", { name: DEFAULT_SECTION_LABELS.PROGRESS_REPORTING, level: 2 }).waitFor(WAIT);
+    const section = page.locator("#section-PROGRESS_REPORTING");
+    await section.getByRole("button", { name: "Edit section" }).click();
+    const editor = section.getByRole("textbox");
+    const content = JSON.parse(await editor.inputValue()) as Record<string, unknown>;
+    expect(await section.locator(".provenance").textContent()).toMatch(/^Drafted by AI/);
+    await editor.fill("{ not json");
+    await section.getByRole("button", { name: "Save section" }).click();
+    await expect.poll(() => section.getByRole("alert").textContent(), WAIT).toMatch(/Not valid JSON/);
+    await editor.fill(JSON.stringify({ ...content, method: "" }));
+    await section.getByRole("button", { name: "Save section" }).click();
+    await expect.poll(() => section.getByRole("alert").textContent(), WAIT).toMatch(/method/);
+    await editor.fill(JSON.stringify({ ...content, frequency: "Every six weeks, with a written note home" }));
+    await section.getByRole("button", { name: "Save section" }).click();
+    await section.getByText("Every six weeks, with a written note home").waitFor(WAIT);
+    await section.locator(".provenance", { hasText: /Edited by/ }).waitFor(WAIT);
+    await page.getByRole("button", { name: "Submit for review" }).click();
+    await page.getByRole("button", { name: "Approve" }).click();
+    await expect.poll(() => page.locator(".iep[data-status]").getAttribute("data-status"), WAIT).toBe("FINAL");
+    const print = await page.getByRole("link", { name: /Print/ }).getAttribute("href");
+    expect(print).toMatch(/^\/ieps\/.+\/print/);
+    expect((await fetch(`${stack.httpUrl}${print}`)).status).toBe(200);
+  }, 60_000);
+
+  it("is usable at phone width (375 px): no horizontal scrolling, no serious axe violations", async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.goto(`${stack.httpUrl}/#/students/${studentId}`);
+    await page.getByRole("heading", { name: "Ada Testcase", level: 1 }).waitFor(WAIT);
+    const overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+    expect(overflow).toBe(0);
+    expect(await axeViolations()).toEqual([]);
+    await screenshot("phone");
+  });
+
+  it("made no request to another host and logged no errors", () => {
+    expect(problems).toEqual([]);
+  });
+});
