@@ -69,6 +69,17 @@ export async function listVersionsOfTemplates(db: Queryable, schoolId: string, t
   return rows.map(parseVersion);
 }
 
+/** The newest version of each of several templates (any order). */
+export async function latestVersionsOfTemplates(db: Queryable, schoolId: string, templateIds: readonly string[]): Promise<TemplateVersionRecord[]> {
+  const { rows } = await db.query(
+    `select distinct on (template_id) * from iep_template_versions
+     where (school_id is null or school_id = $1) and template_id = any($2::uuid[])
+     order by template_id, version desc`,
+    [schoolId, templateIds],
+  );
+  return rows.map(parseVersion);
+}
+
 export interface TemplateContent {
   sections: TemplateSection[];
   extraItems: TemplateItem[];

@@ -5,7 +5,8 @@
 import { builder } from "../builder.ts";
 import type { GraphQLContext } from "../context.ts";
 import {
-  findTemplatesByIds, findTemplateVersionsByIds, listTemplates, listVersionsOfTemplates, type TemplateRecord, type TemplateVersionRecord,
+  findTemplatesByIds, findTemplateVersionsByIds, latestVersionsOfTemplates, listTemplates, listVersionsOfTemplates, type TemplateRecord,
+  type TemplateVersionRecord,
 } from "../db/templates.ts";
 import { InvalidStateError, NotFoundError, ValidationError } from "../errors.ts";
 import { isUuid } from "../ids.ts";
@@ -59,9 +60,6 @@ IepTemplateVersionRef.implement({
   }),
 });
 
-const versionsOf = (ctx: GraphQLContext, template: TemplateRecord): Promise<TemplateVersionRecord[]> =>
-  listVersionsOfTemplates(ctx.deps.pool, ctx.viewer.schoolId, [template.id]);
-
 IepTemplateRef.implement({
   description: "An IEP template: section order and labels, extra required items and default instructions, versioned.",
   fields: (t) => ({
@@ -70,8 +68,19 @@ IepTemplateRef.implement({
     isDefault: t.boolean({ description: "The built-in §300.320 template: every school's, read-only.", resolve: (tpl) => tpl.school_id === null }),
     archivedAt: t.field({ type: "DateTime", nullable: true, resolve: (tpl) => tpl.archived_at }),
     createdAt: t.field({ type: "DateTime", resolve: (tpl) => tpl.created_at }),
-    latest: t.field({ type: IepTemplateVersionRef, resolve: async (tpl, _args, ctx) => (await versionsOf(ctx, tpl))[0]! }),
-    versions: t.field({ type: [IepTemplateVersionRef], description: "Newest first.", resolve: (tpl, _args, ctx) => versionsOf(ctx, tpl) }),
+    latest: t.loadable({
+      type: IepTemplateVersionRef,
+      load: (templateIds: string[], ctx: GraphQLContext) => latestVersionsOfTemplates(ctx.deps.pool, ctx.viewer.schoolId, templateIds),
+      sort: (version) => (version as TemplateVersionRecord).templateId, // loaded rows only (typed as key | row)
+      resolve: (tpl) => tpl.id,
+    }),
+    versions: t.loadableGroup({
+      type: IepTemplateVersionRef,
+      description: "Newest first.",
+      load: (templateIds: string[], ctx: GraphQLContext) => listVersionsOfTemplates(ctx.deps.pool, ctx.viewer.schoolId, templateIds),
+      group: (version) => (version as TemplateVersionRecord).templateId, // loaded rows only (typed as key | row)
+      resolve: (tpl) => tpl.id,
+    }),
   }),
 });
 
