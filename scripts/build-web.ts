@@ -8,8 +8,10 @@ const DIST_DIR = join(WEB_DIR, "dist");
 /** Written after a successful build: its mtime says when web/dist was last built. */
 const STAMP = join(DIST_DIR, ".built");
 const SKIPPED = new Set(["dist", "node_modules"]);
+/** Outside web/ but part of the build: dependencies, and the IEP content schema (its field order). */
+const EXTRA_SOURCES = ["../package-lock.json", "../src/iep/content.ts"];
 
-/** The newest mtime (ms) of the page's sources (web/ except dist/), and of package-lock.json. */
+/** The newest mtime (ms) of the page's sources (web/ except dist/) and EXTRA_SOURCES. */
 async function newestSource(dir = WEB_DIR): Promise<number> {
   let newest = 0;
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -18,7 +20,9 @@ async function newestSource(dir = WEB_DIR): Promise<number> {
     const mtime = entry.isDirectory() ? await newestSource(path) : (await stat(path)).mtimeMs;
     newest = Math.max(newest, mtime);
   }
-  if (dir === WEB_DIR) newest = Math.max(newest, (await stat(fileURLToPath(new URL("../package-lock.json", import.meta.url)))).mtimeMs);
+  if (dir === WEB_DIR) {
+    for (const other of EXTRA_SOURCES) newest = Math.max(newest, (await stat(fileURLToPath(new URL(other, import.meta.url)))).mtimeMs);
+  }
   return newest;
 }
 
@@ -47,7 +51,7 @@ export async function buildWebIfStale(options: { force?: boolean; quiet?: boolea
   // Built aside and swapped in, so a server (or a concurrent build) never reads a half-written dist.
   const staging = `${DIST_DIR}.${process.pid}.${Date.now()}`;
   try {
-    await build({ configFile: join(WEB_DIR, "vite.config.ts"), logLevel: options.quiet ? "warn" : "info", build: { outDir: staging, emptyOutDir: true } });
+    await build({ configFile: join(WEB_DIR, "vite.config.ts"), configLoader: "native", logLevel: options.quiet ? "warn" : "info", build: { outDir: staging, emptyOutDir: true } });
     await writeFile(join(staging, ".built"), `${new Date().toISOString()}\n`);
     const old = `${staging}.old`;
     await rename(DIST_DIR, old).catch((error: NodeJS.ErrnoException) => {

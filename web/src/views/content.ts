@@ -3,6 +3,11 @@ import { h, humanize, type Child } from "../dom.ts";
 /** Makes the button for one cited chunk id. */
 export type CiteButton = (chunkId: string) => HTMLElement;
 
+declare const __IEP_KEY_ORDER__: string[];
+/** Each content key's position in the section schemas (src/iep/content.ts, read at build time). */
+const KEY_RANK = new Map(__IEP_KEY_ORDER__.map((key, index) => [key, index]));
+const rank = (key: string) => KEY_RANK.get(key) ?? Number.MAX_SAFE_INTEGER;
+
 /** Fields that name an item in a list (a goal's area, a service's name …), shown as its heading. */
 const TITLE_KEYS = ["area", "service", "assessment", "name", "title", "goal"];
 
@@ -28,7 +33,7 @@ function renderValue(value: unknown, cite: CiteButton, depth: number): Child {
 function renderObject(object: Record<string, unknown>, cite: CiteButton, depth: number): Child {
   const parts: Child[] = [];
   const fields: [string, unknown][] = [];
-  for (const [key, child] of Object.entries(object)) {
+  for (const [key, child] of Object.entries(object).sort(([a], [b]) => rank(a) - rank(b))) {
     if (key === "citations" && Array.isArray(child)) continue;
     if (isScalar(child) || isScalarList(child)) fields.push([key, child]);
     else parts.push(h("div", { class: "part" }, heading(depth, humanize(key)), renderValue(child, cite, depth + 1)));
