@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildClientSchema, getIntrospectionQuery, parse, validate, type IntrospectionQuery } from "graphql";
 import { createClient as createSseClient } from "graphql-sse";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IntrospectionAccess } from "../src/http/graphiql.ts";
 import { createApp } from "../src/yoga.ts";
@@ -33,6 +34,10 @@ function bootOptions(html: string): { headers: string; defaultHeaders: string; d
   if (!match) throw new Error("GraphiQL's boot options were not found in the page");
   return JSON.parse(match[1]!);
 }
+
+/** Debian's Chromium, as test/web/page.test.ts launches it (never a downloaded browser). */
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 /** A comment-only Headers pane: GraphiQL parses it as JSONC and sends no header at all. */
 const isCommentOnly = (pane: string) => pane.split("\n").every((line) => line.trim() === "" || line.trim().startsWith("//"));
@@ -75,6 +80,33 @@ describe("GraphiQL before and after a token is pasted", () => {
     expect(validate(schema, document)).toEqual([]);
     expect(document.definitions.map((d) => ("name" in d ? d.name?.value : undefined))).toEqual(["Me", "Students", "Generate", "Watch", "Iep"]);
   });
+
+  it("loads in a real browser with no error before a token is pasted: the schema request succeeds without a token, Docs list the root types", async () => {
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      const answers: { authorization: string | undefined; status: number; body: string }[] = [];
+      page.on("response", async (response) => {
+        if (response.request().method() !== "POST" || !response.url().endsWith("/graphql")) return;
+        answers.push({ authorization: response.request().headers().authorization, status: response.status(), body: await response.text().catch(() => "") });
+      });
+      const problems: string[] = [];
+      page.on("pageerror", (error) => problems.push(error.message));
+      await page.goto(stack.graphqlUrl, { waitUntil: "load" });
+      await page.getByRole("button", { name: /documentation explorer/i }).click({ timeout: 30_000 });
+      await page.getByText("Root Types").waitFor({ timeout: 30_000 });
+      expect(await page.getByText(/Error fetching schema/i).count()).toBe(0);
+      expect(answers.length).toBeGreaterThan(0);
+      for (const answer of answers) {
+        expect(answer.authorization).toBeUndefined();
+        expect(answer.status, answer.body.slice(0, 200)).toBe(200);
+        expect(answer.body).toContain("__schema");
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 
   it("answers GraphiQL's introspection without a token by default outside production; a sent token is still checked", async () => {
     const open = await post(stack.graphqlUrl, INTROSPECTION);
