@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { signToken } from "../src/auth.ts";
 import { insertUser, type UserRole } from "../src/db/schools.ts";
 import { PROMPT_VERSION } from "../src/iep/prompt-version.ts";
+import { DEFAULT_SECURITY } from "../src/security.ts";
 import { queryDatabase } from "./helpers/database.ts";
 import { generate, studentWithEvidence } from "./helpers/generation.ts";
 import { startTestStack, TEST_JWT_SECRET, type Tenant, type TestStack } from "./helpers/stack.ts";
@@ -55,6 +56,17 @@ const REGENERATE = /* GraphQL */ `
   }
 `;
 
+const REVIEW_LOAD = /* GraphQL */ `
+  query ReviewLoad($id: ID!) {
+    iep(id: $id) {
+      versions {
+        id approvedBy { id } versions { id } diff { change } missingCitations
+        sections { id provenance { source generation { id } editedBy { id } citedEvidence { id } } citations { missing chunk { id evidence { title } } } }
+      }
+    }
+  }
+`;
+
 type Section = { id: string; kind: string; content: any; provenance: any; citations: any[]; missingCitations: string[] };
 const section = (iep: { sections: Section[] }, kind: string) => iep.sections.find((s) => s.kind === kind)!;
 const clone = <T>(value: T): T => structuredClone(value);
@@ -83,7 +95,8 @@ describe("review workflow", () => {
     queryDatabase(stack.db.url, "select * from audit_log where resource_id = $1 and action = $2", [iepId, action]);
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    // The statement-count test reads every version's sections and citations: more than the default cost limit allows.
+    stack = await startTestStack({ security: { requestLimits: { ...DEFAULT_SECURITY.requestLimits, maxCost: 100_000 } } });
     cm = stack.tenant;
     [studentId, otherStudentId] = await Promise.all([studentWithEvidence(stack), studentWithEvidence(stack)]);
   }, 60_000);
@@ -296,6 +309,51 @@ describe("review workflow", () => {
     expect((await stack.gql(SUBMIT, { id: iep.id }, outsider.token)).data.submitIepForReview.__typename).toBe("NotFoundError");
     expect((await stack.gql(READ_IEP, { id: iep.id })).data.iep).toMatchObject({ status: "DRAFT", revision: iep.revision });
   });
+
+  it("reads every version's sections, provenance, citations and diffs in as many statements for three versions as for one", async () => {
+    const single = await createStudentWithIeps(1);
+    const several = await createStudentWithIeps(3);
+    const one = await statementsFor(single);
+    const three = await statementsFor(several);
+    expect(one.data.iep.versions).toHaveLength(1);
+    expect(three.data.iep.versions).toHaveLength(3);
+    const sources = three.data.iep.versions.flatMap((i: { sections: Section[] }) => i.sections.map((s) => s.provenance.source));
+    expect(sources).toContain("PERSON");
+    expect(sources).toContain("AI");
+    expect(three.statements.length, three.statements.join("\n")).toBe(one.statements.length);
+  });
+
+  /** A new student's newest IEP of `count` versions, each with an edited section. */
+  async function createStudentWithIeps(count: number): Promise<string> {
+    const id = await studentWithEvidence(stack);
+    let iep: any;
+    for (let i = 0; i < count; i += 1) {
+      iep = await newIep(id);
+      const content = clone(section(iep, "PROGRESS_REPORTING").content);
+      content.frequency = `Every ${i + 3} weeks`;
+      expect((await edit({ iepId: iep.id, section: "PROGRESS_REPORTING", content })).__typename).toBe("EditIepSectionSuccess");
+    }
+    return iep.id;
+  }
+
+  /** Runs REVIEW_LOAD for an IEP, returning the data and the SQL statements the API sent. */
+  async function statementsFor(id: string) {
+    const statements: string[] = [];
+    const pool = stack.runtime.pool;
+    const original = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+    const spy = vi.spyOn(pool, "query").mockImplementation(((...args: unknown[]) => {
+      const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string }).text ?? "";
+      if (!/worker_heartbeats|graphile_worker|generation_events|pg_notify/.test(text)) statements.push(text.replace(/\s+/g, " ").slice(0, 90));
+      return original(...args);
+    }) as typeof pool.query);
+    try {
+      const result = await stack.gql(REVIEW_LOAD, { id });
+      expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+      return { data: result.data, statements };
+    } finally {
+      spy.mockRestore();
+    }
+  }
 
   it("flags citations whose evidence chunks no longer exist", async () => {
     const iep = await newIep(otherStudentId);
