@@ -20,6 +20,7 @@ interface Fixture {
   batchId: string;
   caseManagerId: string;
   teacherId: string;
+  templateId: string;
 }
 
 /**
@@ -96,6 +97,18 @@ const CASES: Record<string, Case> = {
   "Mutation.approveIep": { document: (f) => ({ args: `(id: "${f.iepId}")`, selection: PAYLOAD }), outsider: "hidden", teacher: "forbidden" },
   "Mutation.assignStudent": { document: ASSIGNMENT, outsider: "hidden", teacher: "forbidden", caseManager: "forbidden" },
   "Mutation.unassignStudent": { document: ASSIGNMENT, outsider: "hidden", teacher: "forbidden", caseManager: "forbidden" },
+  "Query.iepTemplates": { document: () => ({ args: "", selection: "{ id name }" }), outsider: "own", teacher: "own" },
+  "Query.iepTemplate": { document: (f) => ({ args: `(id: "${f.templateId}")`, selection: "{ id name }" }), outsider: "hidden", teacher: "own" },
+  "Mutation.createIepTemplate": {
+    document: () => ({ args: `(input: { name: "Walk" })`, selection: PAYLOAD }), outsider: "own", teacher: "forbidden", caseManager: "forbidden",
+  },
+  "Mutation.updateIepTemplate": {
+    document: (f) => ({ args: `(input: { id: "${f.templateId}", name: "Walked" })`, selection: PAYLOAD }),
+    outsider: "hidden", teacher: "forbidden", caseManager: "forbidden",
+  },
+  "Mutation.archiveIepTemplate": {
+    document: (f) => ({ args: `(id: "${f.templateId}")`, selection: PAYLOAD }), outsider: "hidden", teacher: "forbidden", caseManager: "forbidden",
+  },
   "Subscription.evidenceStatusChanged": { document: (f) => ({ args: `(studentId: "${f.studentId}")`, selection: "{ id }" }), outsider: "hidden", teacher: "forbidden" },
   "Subscription.generationEvents": { document: (f) => ({ args: `(id: "${f.generationId}")`, selection: "{ seq }" }), outsider: "hidden", teacher: "forbidden" },
   "Subscription.batchProgress": { document: (f) => ({ args: `(id: "${f.batchId}")`, selection: "{ total }" }), outsider: "hidden", teacher: "forbidden" },
@@ -179,9 +192,11 @@ describe("authorization: roles, caseloads and schools", () => {
     expect(generation.status).toBe("SUCCEEDED");
     const evidence = await stack.gql(`{ student(id: "${studentId}") { evidence { id } } }`, {}, caseManager.token);
     const batch = await stack.gql(`mutation { generateIeps(input: { studentIds: ["${studentId}"] }) { ... on GenerateIepsSuccess { batch { id } } } }`, {}, caseManager.token);
+    const template = await stack.gql(`mutation { createIepTemplate(input: { name: "School form" }) { ... on IepTemplateSuccess { template { id } } } }`, {}, admin.token);
     fixture = {
       studentId, evidenceId: evidence.data.student.evidence[0].id, iepId: generation.iep!.id, generationId: generation.id,
       batchId: batch.data.generateIeps.batch.id, caseManagerId: caseManager.userId, teacherId: teacher.userId,
+      templateId: template.data.createIepTemplate.template.id,
     };
   }, 60_000);
   afterAll(async () => {

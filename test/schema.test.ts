@@ -54,6 +54,7 @@ describe("schema.graphql", () => {
     expect(fieldTypes("AddEvidenceSuccess")).toEqual({ evidence: "Evidence!" });
     expect(fieldTypes("GenerateIepInput")).toEqual({
       studentId: "ID!", academicYear: "String", instructions: "String", idempotencyKey: "String", priority: "Int",
+      templateId: "ID", meetingDate: "LocalDate", effectiveDate: "LocalDate", annualReviewDate: "LocalDate", evidenceKinds: "[EvidenceKind!]",
     });
     expect(fieldTypes("Generation")).toMatchObject({
       id: "ID!", kind: "GenerationKind!", status: "GenerationStatus!", progress: "Float!", stage: "GenerationStage!", message: "String",
