@@ -70,6 +70,9 @@ describe("print view", () => {
     for (const note of notes) expect(cited.map((c: { chunk: { evidence: { title: string } } }) => c.chunk.evidence.title)).toContain(note[2]);
     expect(html).toMatch(/<sup><a href="#note-1">1<\/a><\/sup>/);
     expect(await exports()).toBe(before + 1);
+    const head = await print(path, stack.tenant.token, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await exports()).toBe(before + 1);
   });
 
   it("opens by the signed URL of Iep.printUrl without a header, and refuses a tampered, moved or expired one", async () => {

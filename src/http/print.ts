@@ -51,7 +51,7 @@ export function printPlugin(deps: AppDeps, authenticate: (deps: AppDeps, authori
       if (request.method !== "GET" && request.method !== "HEAD") return reply(405, "Method not allowed: GET the print view", undefined, { allow: "GET, HEAD" });
       const viewer = await viewerOf(deps, request, url, authenticate);
       if (typeof viewer === "string") return reply(401, viewer, undefined, { "www-authenticate": "Bearer" });
-      const page = await asSchool(viewer.schoolId, () => printPage(deps, viewer, match[1]!));
+      const page = await asSchool(viewer.schoolId, () => printPage(deps, viewer, match[1]!, request.method === "GET"));
       if (page === "not-found") return reply(404, "IEP not found");
       if (page === "forbidden") return reply(403, "Forbidden: your role or caseload does not allow this");
       return reply(200, page, "text/html; charset=utf-8");
@@ -75,8 +75,8 @@ async function viewerOf(deps: AppDeps, request: Request, url: URL, authenticate:
   return user ? { userId: user.id, schoolId: user.school_id, role: user.role } : "The link's user no longer exists";
 }
 
-/** The page, or why not: the IEP is not in the viewer's school, or its student is not on their caseload. */
-async function printPage(deps: AppDeps, viewer: Viewer, id: string): Promise<string | "not-found" | "forbidden"> {
+/** The page (audited as EXPORTED when `exported`: a GET, not a HEAD), or why not: the IEP is not in the viewer's school, or its student is not on their caseload. */
+async function printPage(deps: AppDeps, viewer: Viewer, id: string, exported: boolean): Promise<string | "not-found" | "forbidden"> {
   const iep = isUuid(id) ? await findIep(deps.pool, viewer.schoolId, id) : undefined;
   if (!iep) return "not-found";
   if (!(await mayAccessStudents(deps.pool, viewer, await loadStudentAccess(deps.pool, viewer), [iep.student_id]))) return "forbidden";
@@ -90,7 +90,7 @@ async function printPage(deps: AppDeps, viewer: Viewer, id: string): Promise<str
   const chunks = await citedChunkLoader(ctx).loadMany(cited);
   const chunkOf = new Map(cited.map((chunkId, i) => [chunkId, chunks[i] instanceof Error ? null : (chunks[i] ?? null)]));
   const requestId = currentRequestId();
-  await audit(deps.pool, viewer, requestId ? deps.logger.child({ requestId }) : deps.logger, "EXPORTED", "IEP", [{ id: iep.id, studentId: iep.student_id }]);
+  if (exported) await audit(deps.pool, viewer, requestId ? deps.logger.child({ requestId }) : deps.logger, "EXPORTED", "IEP", [{ id: iep.id, studentId: iep.student_id }]);
   const nameOf = (userId: string | null) => people.find((p) => p.id === userId)?.name ?? null;
   return renderPrint({ iep, student: student ?? null, layout, chunkOf, submittedBy: nameOf(iep.submitted_by), approvedBy: nameOf(iep.approved_by) });
 }
