@@ -7,13 +7,14 @@ import { queryDatabase } from "./helpers/database.ts";
 import { generate, studentWithEvidence } from "./helpers/generation.ts";
 import { startTestStack, TEST_JWT_SECRET, type Tenant, type TestStack } from "./helpers/stack.ts";
 
-const SECTION_FIELDS = `id kind label content missingCitations
+// Fragments, not interpolated field strings, so that codegen can read every document (npm run codegen).
+const SECTION_FIELDS = /* GraphQL */ `fragment ReviewSectionFields on IepSection { id kind label content missingCitations
   citations { chunkId missing chunk { id text ordinal evidence { id title } } evidence { id } }
-  provenance { source model promptVersion generation { id } citedEvidence { id title } editedBy { id name } editedAt changedPaths fromVersion { id version } }`;
-const IEP_FIELDS = `id version revision status content submittedAt submittedBy { id } approvedAt approvedBy { id } basedOn { id version }
-  missingCitations sections { ${SECTION_FIELDS} }`;
+  provenance { source model promptVersion generation { id } citedEvidence { id title } editedBy { id name } editedAt changedPaths fromVersion { id version } } }`;
+const IEP_FIELDS = /* GraphQL */ `fragment ReviewIepFields on Iep { id version revision status content submittedAt submittedBy { id } approvedAt approvedBy { id } basedOn { id version }
+  missingCitations sections { ...ReviewSectionFields } }`;
 
-const READ_IEP = /* GraphQL */ `query ReviewReadIep($id: ID!) { iep(id: $id) { ${IEP_FIELDS} } }`;
+const READ_IEP = /* GraphQL */ `query ReviewReadIep($id: ID!) { iep(id: $id) { ...ReviewIepFields } } ${IEP_FIELDS} ${SECTION_FIELDS}`;
 const VERSIONS = /* GraphQL */ `
   query ReviewVersions($id: ID!, $against: ID) {
     iep(id: $id) { id versions { id version status } diff(against: $against) { kind change changedPaths before after } }
@@ -23,12 +24,13 @@ const EDIT = /* GraphQL */ `
   mutation ReviewEditSection($input: EditIepSectionInput!) {
     editIepSection(input: $input) {
       __typename
-      ... on EditIepSectionSuccess { iep { ${IEP_FIELDS} } section { ${SECTION_FIELDS} } }
+      ... on EditIepSectionSuccess { iep { ...ReviewIepFields } section { ...ReviewSectionFields } }
       ... on ValidationError { message fieldErrors { path message } }
       ... on InvalidStateError { message currentState }
       ... on NotFoundError { message resourceType }
     }
   }
+  ${IEP_FIELDS} ${SECTION_FIELDS}
 `;
 const SUBMIT = /* GraphQL */ `
   mutation ReviewSubmit($id: ID!) {

@@ -7,35 +7,44 @@ import { DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_ID, iepLayout, type TemplateVersion 
 import { GENERATE_IEP, studentWithEvidence } from "./helpers/generation.ts";
 import { startTestStack, TEST_JWT_SECRET, type Tenant, type TestStack } from "./helpers/stack.ts";
 
-const VERSION_FIELDS = "id version sections { kind label } extraItems { key label description section } defaultInstructions";
-const TEMPLATE_FIELDS = `id name isDefault archivedAt latest { ${VERSION_FIELDS} } versions { id version }`;
-
-const TEMPLATES = /* GraphQL */ `
-  query TemplatesList { iepTemplates { ${TEMPLATE_FIELDS} } }
-`;
-const TEMPLATE = /* GraphQL */ `
-  query TemplatesOne($id: ID!) { iepTemplate(id: $id) { ${TEMPLATE_FIELDS} } }
-`;
-const PAYLOAD = `
+// Fragments, not interpolated field strings, so that codegen can read every document (npm run codegen).
+const VERSION_FIELDS = /* GraphQL */ `fragment TemplatesVersionFields on IepTemplateVersion {
+  id version sections { kind label } extraItems { key label description section } defaultInstructions }`;
+const TEMPLATE_FIELDS = /* GraphQL */ `fragment TemplatesTemplateFields on IepTemplate {
+  id name isDefault archivedAt latest { ...TemplatesVersionFields } versions { id version } }`;
+const PAYLOAD = /* GraphQL */ `fragment TemplatesPayloadFields on IepTemplatePayload {
   __typename
-  ... on IepTemplateSuccess { template { ${TEMPLATE_FIELDS} } }
+  ... on IepTemplateSuccess { template { ...TemplatesTemplateFields } }
   ... on ValidationError { message fieldErrors { path message } }
   ... on NotFoundError { resourceType resourceId }
   ... on InvalidStateError { message currentState }
+}`;
+
+const TEMPLATES = /* GraphQL */ `
+  query TemplatesList { iepTemplates { ...TemplatesTemplateFields } }
+  ${TEMPLATE_FIELDS} ${VERSION_FIELDS}
+`;
+const TEMPLATE = /* GraphQL */ `
+  query TemplatesOne($id: ID!) { iepTemplate(id: $id) { ...TemplatesTemplateFields } }
+  ${TEMPLATE_FIELDS} ${VERSION_FIELDS}
 `;
 const CREATE = /* GraphQL */ `
-  mutation TemplatesCreate($input: CreateIepTemplateInput!) { createIepTemplate(input: $input) { ${PAYLOAD} } }
+  mutation TemplatesCreate($input: CreateIepTemplateInput!) { createIepTemplate(input: $input) { ...TemplatesPayloadFields } }
+  ${PAYLOAD} ${TEMPLATE_FIELDS} ${VERSION_FIELDS}
 `;
 const UPDATE = /* GraphQL */ `
-  mutation TemplatesUpdate($input: UpdateIepTemplateInput!) { updateIepTemplate(input: $input) { ${PAYLOAD} } }
+  mutation TemplatesUpdate($input: UpdateIepTemplateInput!) { updateIepTemplate(input: $input) { ...TemplatesPayloadFields } }
+  ${PAYLOAD} ${TEMPLATE_FIELDS} ${VERSION_FIELDS}
 `;
 const ARCHIVE = /* GraphQL */ `
-  mutation TemplatesArchive($id: ID!) { archiveIepTemplate(id: $id) { ${PAYLOAD} } }
+  mutation TemplatesArchive($id: ID!) { archiveIepTemplate(id: $id) { ...TemplatesPayloadFields } }
+  ${PAYLOAD} ${TEMPLATE_FIELDS} ${VERSION_FIELDS}
 `;
 const IEP = /* GraphQL */ `
   query TemplatesIep($id: ID!) {
-    iep(id: $id) { id version content meetingDate effectiveDate annualReviewDate template { ${VERSION_FIELDS} template { id } } }
+    iep(id: $id) { id version content meetingDate effectiveDate annualReviewDate template { ...TemplatesVersionFields template { id } } }
   }
+  ${VERSION_FIELDS}
 `;
 const GENERATION = /* GraphQL */ `
   query TemplatesGeneration($id: ID!) {
@@ -65,6 +74,25 @@ const STATE_TEMPLATE = {
   ],
   defaultInstructions: "Write for families first; keep every sentence short.",
 };
+
+describe("iepLayout", () => {
+  it("lays out an IEP from before templates in §300.320 order with today's labels, sections that do not apply as null", () => {
+    const content = { presentLevels: { a: 1 }, services: { b: 2 }, transition: null, templateItems: { stray: "kept out" } };
+    const layout = iepLayout(content, null);
+    expect(layout.map((s) => [s.kind, s.label])).toEqual(DEFAULT_TEMPLATE.sections.map((s) => [s.kind, s.label]));
+    expect(layout.find((s) => s.kind === "SERVICES")!.content).toEqual({ b: 2 });
+    expect(layout.find((s) => s.kind === "TRANSITION")!.content).toBeNull();
+    expect(layout.every((s) => s.extraItems.length === 0)).toBe(true);
+  });
+
+  it("gives an extra item without a value null (content written before the item existed)", () => {
+    const version: TemplateVersion = {
+      ...DEFAULT_TEMPLATE, extraItems: [{ key: "esy", label: "ESY", description: "Extended school year", section: "SERVICES" }],
+    };
+    const services = iepLayout({ services: {} }, version).find((s) => s.kind === "SERVICES")!;
+    expect(services.extraItems).toEqual([{ key: "esy", label: "ESY", description: "Extended school year", section: "SERVICES", value: null }]);
+  });
+});
 
 describe("IEP templates", () => {
   let stack: TestStack;
