@@ -14,7 +14,6 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  query WebCapabilities {\n    query: __type(name: \"Query\") { fields { name } }\n    mutation: __type(name: \"Mutation\") { fields { name } }\n    iep: __type(name: \"Iep\") { fields { name } }\n    section: __type(name: \"IepSection\") { fields { name } }\n    citation: __type(name: \"Citation\") { fields { name } }\n    generateInput: __type(name: \"GenerateIepInput\") { inputFields { name } }\n  }\n": typeof types.WebCapabilitiesDocument,
     "\n  query WebMe {\n    me { id name email role school { id name } }\n  }\n": typeof types.WebMeDocument,
     "\n  query WebStudents($after: String) {\n    students(first: 100, after: $after) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id fullName grade age } }\n    }\n  }\n": typeof types.WebStudentsDocument,
     "\n  query WebStudent($id: ID!) {\n    student(id: $id) {\n      id fullName grade age disabilityCategories primaryLanguage\n      evidence { id title kind status error chunkCount createdAt }\n      ieps { id version status academicYear createdAt }\n    }\n    generations(first: 5, filter: { studentId: $id }) {\n      edges { node { id status stage progress createdAt kind } }\n    }\n  }\n": typeof types.WebStudentDocument,
@@ -32,7 +31,6 @@ type Documents = {
     "\n  mutation WebApprove($id: ID!) {\n    approveIep(id: $id) {\n      __typename\n      ... on IepReviewSuccess { iep { id status } }\n      ... on Error { message }\n    }\n  }\n": typeof types.WebApproveDocument,
 };
 const documents: Documents = {
-    "\n  query WebCapabilities {\n    query: __type(name: \"Query\") { fields { name } }\n    mutation: __type(name: \"Mutation\") { fields { name } }\n    iep: __type(name: \"Iep\") { fields { name } }\n    section: __type(name: \"IepSection\") { fields { name } }\n    citation: __type(name: \"Citation\") { fields { name } }\n    generateInput: __type(name: \"GenerateIepInput\") { inputFields { name } }\n  }\n": types.WebCapabilitiesDocument,
     "\n  query WebMe {\n    me { id name email role school { id name } }\n  }\n": types.WebMeDocument,
     "\n  query WebStudents($after: String) {\n    students(first: 100, after: $after) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id fullName grade age } }\n    }\n  }\n": types.WebStudentsDocument,
     "\n  query WebStudent($id: ID!) {\n    student(id: $id) {\n      id fullName grade age disabilityCategories primaryLanguage\n      evidence { id title kind status error chunkCount createdAt }\n      ieps { id version status academicYear createdAt }\n    }\n    generations(first: 5, filter: { studentId: $id }) {\n      edges { node { id status stage progress createdAt kind } }\n    }\n  }\n": types.WebStudentDocument,
@@ -64,10 +62,6 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  query WebCapabilities {\n    query: __type(name: \"Query\") { fields { name } }\n    mutation: __type(name: \"Mutation\") { fields { name } }\n    iep: __type(name: \"Iep\") { fields { name } }\n    section: __type(name: \"IepSection\") { fields { name } }\n    citation: __type(name: \"Citation\") { fields { name } }\n    generateInput: __type(name: \"GenerateIepInput\") { inputFields { name } }\n  }\n"): (typeof documents)["\n  query WebCapabilities {\n    query: __type(name: \"Query\") { fields { name } }\n    mutation: __type(name: \"Mutation\") { fields { name } }\n    iep: __type(name: \"Iep\") { fields { name } }\n    section: __type(name: \"IepSection\") { fields { name } }\n    citation: __type(name: \"Citation\") { fields { name } }\n    generateInput: __type(name: \"GenerateIepInput\") { inputFields { name } }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
