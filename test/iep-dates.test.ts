@@ -14,7 +14,9 @@ describe("IEP dates: defaults and rules", () => {
       .toEqual({ meetingDate: "2027-01-10", effectiveDate: "2027-01-10", annualReviewDate: "2028-01-09" });
     expect(resolveIepDates({ effectiveDate: "2026-09-01" }, "2026-2027", "2026-11-27"))
       .toEqual({ meetingDate: "2026-09-01", effectiveDate: "2026-09-01", annualReviewDate: "2027-08-31" });
-    expect(resolveIepDates({ effectiveDate: "2028-02-29" }, "2027-2028", "2026-11-27").annualReviewDate).toBe("2029-02-28");
+    expect(resolveIepDates({ effectiveDate: "2028-02-29" }, "2027-2028", "2026-11-27").annualReviewDate).toBe("2029-02-27");
+    expect(iepDateProblems({ meetingDate: "2028-02-29", effectiveDate: "2028-02-29", annualReviewDate: "2029-03-01" })[0]!.message)
+      .toMatch(/at the latest 2029-02-28/);
   });
 
   it("takes the academic year from the dates when none is given", () => {

@@ -79,10 +79,12 @@ export function addDays(isoDate: string, days: number): string {
   return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
 }
 
-/** "YYYY-MM-DD" one calendar year later (29 February → 1 March). */
+/** "YYYY-MM-DD" one calendar year later; 29 February → 28 February, as Postgres adds `interval '1 year'`. */
 export function addOneYear(isoDate: string): string {
   const { year, month, day } = parseIsoDate(isoDate);
-  return new Date(Date.UTC(year + 1, month - 1, day)).toISOString().slice(0, 10);
+  const next = new Date(Date.UTC(year + 1, month - 1, day));
+  if (next.getUTCMonth() !== month - 1) next.setUTCDate(0);
+  return next.toISOString().slice(0, 10);
 }
 
 /**
