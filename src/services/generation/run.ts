@@ -8,8 +8,9 @@ import type { Logger } from "../../logger.ts";
 import { Pseudonymizer } from "../../privacy/pseudonymize.ts";
 import { IEP_SECTION_KINDS, type IepContent, type IepSectionKind } from "../../iep/content.ts";
 import { buildIepPrompt, SECTION_RETRIEVAL_QUERIES, type PromptChunk } from "../../iep/prompt.ts";
-import { draftContentSchemaFor, iepPeriod, periodOfDates, responseJsonSchema, sectionRequirements, sectionSchemaFor, type IepPeriod, type SectionRequirements } from "../../iep/rules.ts";
+import { sectionRequirements, type SectionRequirements } from "../../iep/rules.ts";
 import { DEFAULT_TEMPLATE, parseTemplateVersion, type TemplateVersion } from "../../iep/templates.ts";
+import { draftSchemas, periodOf } from "./draft-shape.ts";
 import { searchStudentEvidenceMany } from "../retrieval.ts";
 import { createDeltaPublisher, type DeltaPublisher } from "./deltas.ts";
 import { DraftRejectedError, PermanentGenerationError, RunSupersededError } from "./errors.ts";
@@ -290,35 +291,6 @@ class GenerationRun {
       this.deltas.release(this.latest.last_seq);
     }
   }
-}
-
-const schemas = new Map<string, { schema: DraftRules["schema"]; jsonSchema: Record<string, unknown> }>();
-const MAX_CACHED_SCHEMAS = 500;
-
-/**
- * The zod schema a draft must match and its JSON Schema for Gemini, built once per shape (a whole
- * IEP or one section, with or without transition and transfer of rights, and a whole IEP's template
- * version: its extra items) and then reused: building the JSON Schema costs milliseconds. Template
- * versions never change, so their id keys the shape. Read only.
- */
-function draftSchemas(section: IepSectionKind | undefined, requirements: SectionRequirements, template: TemplateVersion) {
-  const items = section || template.extraItems.length === 0 ? "" : template.id;
-  const key = `${section ?? "FULL_IEP"}:${requirements.transition}:${requirements.transferOfRights}:${items}`;
-  let found = schemas.get(key);
-  if (!found) {
-    const schema = section ? sectionSchemaFor(section, requirements) : draftContentSchemaFor(requirements, template.extraItems);
-    found = { schema, jsonSchema: responseJsonSchema(schema) };
-    if (schemas.size >= MAX_CACHED_SCHEMAS) schemas.clear();
-    schemas.set(key, found);
-  }
-  return found;
-}
-
-/** The IEP period of a generation: its effective to annual review dates, or (from before IEP dates) its academic year's. */
-function periodOf(generation: Generation): IepPeriod {
-  const { meeting_date: meetingDate, effective_date: effectiveDate, annual_review_date: annualReviewDate } = generation;
-  if (meetingDate && effectiveDate && annualReviewDate) return periodOfDates(generation.academic_year, { meetingDate, effectiveDate, annualReviewDate });
-  return iepPeriod(generation.academic_year);
 }
 
 function progressFor(receivedChars: number): number {
