@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EVIDENCE_DOCS, slowNextStream, studentWithEvidence, wsClient, watchGenerationEvents } from "../helpers/generation.ts";
+import { EVIDENCE_DOCS, generate, slowNextStream, studentWithEvidence, waitForStatus, wsClient, watchGenerationEvents } from "../helpers/generation.ts";
 import { startTestStack, type TestStack } from "../helpers/stack.ts";
 import { DEFAULT_SECTION_LABELS } from "../../src/iep/templates.ts";
 
@@ -19,6 +19,8 @@ const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable
 const SCREENSHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
 const AXE = fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url));
 const WAIT = { timeout: 30_000 };
+const ADDED_DOC = { title: "Speech screening", body: "Articulation screening: produces /r/ correctly in 60% of words at the conversation level." };
+const CANCEL = /* GraphQL */ `mutation WebTestCancel($id: ID!) { cancelGeneration(id: $id) { __typename } }`;
 
 let stack: TestStack;
 let browser: Browser;
@@ -72,7 +74,7 @@ async function axeViolations(): Promise<string[]> {
 }
 
 async function openGenerationFromForm(): Promise<string> {
-  await page.getByRole("link", { name: /Ada Testcase/ }).click();
+  await page.goto(`${stack.httpUrl}/#/students/${studentId}`);
   await page.getByRole("button", { name: "Generate IEP draft" }).click();
   await page.waitForURL(/#\/generations\//, WAIT);
   return page.url().split("#/generations/")[1]!;
@@ -112,11 +114,11 @@ describe("the web page", () => {
     await page.getByRole("heading", { name: "Ada Testcase", level: 1 }).waitFor(WAIT);
     for (const doc of EVIDENCE_DOCS) await expect(page.locator(".evidence li", { hasText: doc.title }).locator(".badge").textContent()).resolves.toBe("Ready");
 
-    await page.getByLabel("Title", { exact: true }).fill("Speech screening");
+    await page.getByLabel("Title", { exact: true }).fill(ADDED_DOC.title);
     await page.getByLabel("Kind", { exact: true }).selectOption("ASSESSMENT");
-    await page.getByLabel("Text", { exact: true }).fill("Articulation screening: produces /r/ correctly in 60% of words at the conversation level.");
+    await page.getByLabel("Text", { exact: true }).fill(ADDED_DOC.body);
     await page.getByRole("button", { name: "Add document" }).click();
-    const added = page.locator(".evidence li", { hasText: "Speech screening" }).locator(".badge");
+    const added = page.locator(".evidence li", { hasText: ADDED_DOC.title }).locator(".badge");
     await expect.poll(() => added.textContent(), WAIT).toBe("Ready");
     expect(await axeViolations()).toEqual([]);
   });
@@ -168,7 +170,9 @@ describe("the web page", () => {
     const dialog = page.getByRole("dialog");
     await dialog.waitFor(WAIT);
     const quoted = (await dialog.locator(".chunk-text").textContent()) ?? "";
-    expect(EVIDENCE_DOCS.some((doc) => doc.body.includes(quoted.trim().slice(0, 40)))).toBe(true);
+    const title = (await dialog.getByRole("heading").textContent()) ?? "";
+    const source = [...EVIDENCE_DOCS, ADDED_DOC].find((doc) => title.endsWith(doc.title));
+    expect(source?.body).toContain(quoted.trim().slice(0, 40));
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
     expect(await cite.evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
@@ -216,6 +220,60 @@ describe("the web page", () => {
     expect(print).toMatch(/^\/ieps\/.+\/print/);
     expect((await fetch(`${stack.httpUrl}${print}`)).status).toBe(200);
   }, 60_000);
+
+  it("shows a queued draft's position and estimate, waiting for Gemini, and a failure with Retry", async () => {
+    // Two slow drafts hold both workers: the page's draft waits its turn.
+    const restore = slowNextStream(stack.simulator, 8000);
+    const busy = await Promise.all([generate(stack, { studentId }), generate(stack, { studentId })]);
+    try {
+      await Promise.all(busy.map((generation) => waitForStatus(stack, generation.id, ["RUNNING"])));
+      await openGenerationFromForm();
+      await expect.poll(() => page.locator("#generation-status").textContent(), WAIT).toMatch(/^Queued\. Position 1 in the queue\. Estimated done by .+\./);
+      await screenshot("queued");
+    } finally {
+      restore();
+      for (const generation of busy) await stack.gql(CANCEL, { id: generation.id });
+    }
+    await expect.poll(viewStatus, WAIT).toBe("SUCCEEDED");
+
+    // Gemini down for one attempt's three calls: the draft waits without using an attempt, then succeeds.
+    stack.simulator.injectFault({ kind: "server_error" }, { times: 3, operation: "stream" });
+    await openGenerationFromForm();
+    // Polled at every frame (the wait lasts about a second); a function, as the CSP forbids eval.
+    const waiting = await page.waitForFunction(() => {
+      const document = (globalThis as any).document;
+      return document.querySelector('[data-stage="WAITING_FOR_GEMINI"]') && document.querySelector("#generation-status").textContent;
+    }, undefined, { polling: "raf", timeout: 30_000 });
+    expect(await waiting.jsonValue()).toMatch(/^Waiting for Gemini/);
+    await expect.poll(viewStatus, WAIT).toBe("SUCCEEDED");
+    await expect(page.locator(".stages li", { hasText: "Waiting for Gemini" }).count()).resolves.toBe(1);
+
+    // The stream is cut after two chunks and restarted: the page drops the partial text, shows the draft once.
+    const restoreSlow = slowNextStream(stack.simulator, 3000);
+    stack.simulator.injectFault({ kind: "stream_cut", afterChunks: 2 }, { times: 1, operation: "stream" });
+    try {
+      await openGenerationFromForm();
+      await expect.poll(viewStatus, WAIT).toBe("SUCCEEDED");
+    } finally {
+      restoreSlow();
+    }
+    const draftTextNow = await draftText();
+    await expect(page.locator(".stages li", { hasText: "Restarting the draft" }).count()).resolves.toBe(1);
+    expect(() => JSON.parse(draftTextNow)).not.toThrow();
+
+    // Malformed answers every time: the attempts run out, FAILED with the error; Retry succeeds.
+    stack.simulator.injectFault({ kind: "malformed" }, { times: Infinity, operation: "stream" });
+    try {
+      await openGenerationFromForm();
+      await expect.poll(viewStatus, { timeout: 60_000 }).toBe("FAILED");
+      expect(await page.locator("#generation-status").textContent()).toMatch(/^Failed after \d+ of \d+ attempts: .+/);
+      await screenshot("failed");
+    } finally {
+      stack.simulator.clearFaults();
+    }
+    await page.getByRole("button", { name: "Retry" }).click();
+    await expect.poll(viewStatus, WAIT).toBe("SUCCEEDED");
+  }, 120_000);
 
   it("is usable at phone width (375 px): no horizontal scrolling, no serious axe violations", async () => {
     await page.setViewportSize({ width: 375, height: 800 });

@@ -93,7 +93,18 @@ export function generationView(context: AppContext, id: string): HTMLElement {
     show();
   };
 
+  let previousStage: GenerationStage | undefined;
+  let draftStart = 0;
+  /** A draft (re)starts — a new attempt, or a restart after a transient failure: its text starts over. */
+  const restartsDraft = (event: GenerationEvent) =>
+    event.stage === "DRAFTING" && (previousStage !== "DRAFTING" || event.progress <= draftStart);
+
   const onEvent = (event: GenerationEvent) => {
+    if (restartsDraft(event)) {
+      draft.replaceChildren();
+      draftStart = event.progress;
+    }
+    previousStage = event.stage;
     stages.append(h("li", { "data-seq": event.seq },
       h("time", { datetime: event.at }, formatTime(event.at)), " ", h("strong", {}, STAGE_TEXT[event.stage]),
       event.message ? ` — ${event.message}` : ""));
