@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -11,8 +11,8 @@ import { DEFAULT_SECTION_LABELS } from "../../src/iep/templates.ts";
  * The web page in a real browser (Debian's Chromium through playwright-core, never a downloaded
  * one) against a real test stack: sign in, evidence, generate and watch, cancel and retry, the IEP
  * and its sources, review (when the API has it), accessibility (axe-core) at desktop and phone
- * widths, and resuming after the socket drops. Screenshots go to docs/screenshots/latest/
- * (UPDATE_SCREENSHOTS=1 also refreshes the README's in docs/screenshots/).
+ * widths, and resuming after the socket drops. Full-page screenshots go to docs/screenshots/latest/
+ * (UPDATE_SCREENSHOTS=1 also refreshes the README's, viewport-sized, in docs/screenshots/).
  */
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -61,7 +61,7 @@ afterAll(async () => {
 async function screenshot(name: string, readme = false): Promise<void> {
   const path = `${SCREENSHOTS}latest/${name}.png`;
   await page.screenshot({ path, fullPage: true });
-  if (readme && process.env.UPDATE_SCREENSHOTS === "1") await copyFile(path, `${SCREENSHOTS}${name}.png`);
+  if (readme && process.env.UPDATE_SCREENSHOTS === "1") await page.screenshot({ path: `${SCREENSHOTS}${name}.png` });
 }
 
 /** axe-core's serious and critical violations on the page as it is now. */
