@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EVIDENCE_DOCS, generate, slowNextStream, studentWithEvidence, waitForStatus, wsClient, watchGenerationEvents } from "../helpers/generation.ts";
-import { startTestStack, type TestStack } from "../helpers/stack.ts";
+import { signToken } from "../../src/auth.ts";
+import { startTestStack, TEST_JWT_SECRET, type TestStack } from "../helpers/stack.ts";
 import { DEFAULT_SECTION_LABELS } from "../../src/iep/templates.ts";
 
 /**
@@ -283,6 +284,26 @@ describe("the web page", () => {
     expect(overflow).toBe(0);
     expect(await axeViolations()).toEqual([]);
     await screenshot("phone");
+  });
+
+  it("goes back to sign-in when the session ends; Remember me survives a reload; Sign out forgets the token", async () => {
+    const viewer = { userId: stack.tenant.userId, schoolId: stack.tenant.schoolId, role: "CASE_MANAGER" as const };
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Access token").fill(await signToken(viewer, TEST_JWT_SECRET, "4s"));
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("link", { name: /Ada Testcase/ }).click();
+    await expect.poll(() => page.locator(".signin .notice").textContent(), WAIT).toMatch(/session has ended/);
+
+    await page.getByLabel("Access token").fill(stack.tenant.token);
+    await page.getByLabel("Remember me on this device").check();
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign out" }).waitFor(WAIT);
+    await page.reload();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Access token").waitFor(WAIT);
+    await page.reload();
+    await page.getByLabel("Access token").waitFor(WAIT);
+    expect(await page.getByRole("button", { name: "Sign out" }).count()).toBe(0);
   });
 
   it("made no request to another host and logged no errors", () => {

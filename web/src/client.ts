@@ -1,4 +1,4 @@
-import { Client, fetchExchange, subscriptionExchange, type CombinedError } from "@urql/core";
+import { Client, fetchExchange, mapExchange, subscriptionExchange, type CombinedError } from "@urql/core";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 
 /** The page's connection to the API: urql over HTTP, subscriptions over graphql-ws (same origin). */
@@ -7,7 +7,7 @@ export interface Api {
   ws: WsClient;
   /** Called with "live", "reconnecting" or "offline" as the socket comes and goes. */
   onConnection(listener: (state: ConnectionState) => void): () => void;
-  /** Called when the server refuses the token (expired, revoked, user removed). */
+  /** Called when the server refuses the token (expired, revoked, user removed), over HTTP or the socket. */
   onUnauthenticated(listener: (message: string) => void): void;
   dispose(): void;
 }
@@ -43,6 +43,11 @@ export function createApi(token: string): Api {
   const urql = new Client({
     url: "/graphql",
     exchanges: [
+      mapExchange({
+        onError: (error) => {
+          if (isUnauthenticated(error)) unauthenticated("Your session has ended (the token expired or was revoked). Sign in again.");
+        },
+      }),
       fetchExchange,
       subscriptionExchange({
         forwardSubscription: (request) => ({
