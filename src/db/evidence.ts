@@ -27,7 +27,8 @@ export const EvidenceRow = z.object({
 });
 export type Evidence = z.infer<typeof EvidenceRow>;
 
-const EvidenceChunkRow = z.object({
+/** A chunk row as stored (other reads extend it with what they join). */
+export const EvidenceChunkRow = z.object({
   id: z.string(),
   school_id: z.string(),
   student_id: z.string(),

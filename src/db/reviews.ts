@@ -1,5 +1,6 @@
 /** Reads for the review workflow: section provenance, cited chunks, the people named, edit context. */
 import { z } from "zod";
+import { EvidenceChunkRow } from "./evidence.ts";
 import type { Queryable } from "./pool.ts";
 import { UserRole, type User } from "./schools.ts";
 
@@ -49,13 +50,7 @@ export async function findSectionProvenance(db: Queryable, schoolId: string, key
   return rows.map((row) => ProvenanceRow.parse(row));
 }
 
-const CitedChunkRow = z.object({
-  id: z.string(),
-  school_id: z.string(),
-  student_id: z.string(),
-  evidence_id: z.string(),
-  ordinal: z.number(),
-  text: z.string(),
+const CitedChunkRow = EvidenceChunkRow.extend({
   evidence_title: z.string(),
   evidence_chunk_count: z.number(),
 });
