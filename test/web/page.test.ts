@@ -167,7 +167,8 @@ describe("the web page", () => {
     await screenshot("iep", true);
 
     const cite = page.locator("button.cite").first();
-    await cite.click();
+    await cite.focus();
+    await page.keyboard.press("Enter");
     const dialog = page.getByRole("dialog");
     await dialog.waitFor(WAIT);
     const quoted = (await dialog.locator(".chunk-text").textContent()) ?? "";
@@ -220,6 +221,16 @@ describe("the web page", () => {
     const print = await page.getByRole("link", { name: /Print/ }).getAttribute("href");
     expect(print).toMatch(/^\/ieps\/.+\/print/);
     expect((await fetch(`${stack.httpUrl}${print}`)).status).toBe(200);
+
+    // A FINAL IEP is immutable: editing it opens a new DRAFT version that says what changed.
+    const finalUrl = page.url();
+    await section.getByRole("button", { name: "Edit section" }).click();
+    await section.getByRole("textbox").fill(JSON.stringify({ ...content, frequency: "Monthly, by email" }));
+    await section.getByRole("button", { name: "Save section" }).click();
+    await page.waitForURL((url) => url.href !== finalUrl, WAIT);
+    await expect.poll(() => page.locator(".iep[data-status]").getAttribute("data-status"), WAIT).toBe("DRAFT");
+    await expect.poll(() => page.locator("#section-PROGRESS_REPORTING .change").textContent(), WAIT).toMatch(/^Changed since version \d+: .*frequency/);
+    await page.getByRole("navigation", { name: "Versions" }).getByRole("link").first().waitFor(WAIT);
   }, 60_000);
 
   it("shows a queued draft's position and estimate, waiting for Gemini, and a failure with Retry", async () => {

@@ -74,3 +74,16 @@ export function humanize(name: string): string {
 export function errorBox(message: string): HTMLElement {
   return h("p", { class: "error", role: "alert" }, message);
 }
+
+/**
+ * After a view replaced its content (e.g. "Loading…" with the data), moves focus to its new h1
+ * when focus was lost with the old content, so keyboard and screen-reader users keep their place.
+ */
+export function refocus(view: HTMLElement): void {
+  const active = document.activeElement;
+  if (active && active !== document.body && document.contains(active)) return;
+  const heading = view.querySelector<HTMLElement>("h1");
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.focus();
+}

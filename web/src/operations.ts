@@ -102,7 +102,8 @@ export const WebRetry = graphql(`
 
 /**
  * An IEP with every section, who wrote each (AI or a person), and each citation's chunk (text,
- * position, document) or `missing`; its review state and print URL.
+ * position, document) or `missing`; its review state, print URL, versions and what changed since
+ * the previous version.
  */
 export const WebIep = graphql(`
   query WebIep($id: ID!) {
@@ -112,6 +113,8 @@ export const WebIep = graphql(`
       printUrl submittedAt submittedBy { id name } approvedAt approvedBy { id name }
       template { id version }
       student { id fullName }
+      versions { id version status }
+      diff { kind change changedPaths }
       sections {
         id kind label content missingCitations
         provenance { source model promptVersion editedAt editedBy { id name } changedPaths }

@@ -85,10 +85,18 @@ export function generationView(context: AppContext, id: string): HTMLElement {
       h("a", { class: "button secondary", href: `#/students/${state.student.id}` }, `Back to ${state.student.fullName}`));
   };
 
+  let latestRefresh = 0;
+  /** Re-reads the generation; only the latest read's answer counts (an older one may arrive last). */
   const refresh = async () => {
+    const mine = ++latestRefresh;
     const { data, error } = await urql.query(WebGeneration, { id }).toPromise();
+    if (mine !== latestRefresh) return;
     if (!data?.generation) return replace(notes, errorBox(error ? errorMessage(error) : "No such generation."));
-    state = data.generation;
+    const fresh = data.generation;
+    // An answer read before the latest event keeps that event's status, stage and progress.
+    state = state && fresh.lastSeq < state.lastSeq
+      ? { ...fresh, status: state.status, stage: state.stage, progress: state.progress, message: state.message, lastSeq: state.lastSeq }
+      : fresh;
     title.textContent = `IEP draft for ${state.student.fullName}`;
     show();
   };
@@ -145,8 +153,8 @@ export function generationView(context: AppContext, id: string): HTMLElement {
     replace(notes, h("p", { class: "notice" }, "Queued again."));
     draft.replaceChildren();
     liveAtLoad = true;
-    await refresh();
     watch(payload.generation.lastSeq);
+    await refresh();
   };
 
   poll = setInterval(() => {

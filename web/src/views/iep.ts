@@ -1,6 +1,6 @@
 import type { AppContext } from "../app.ts";
 import { errorMessage } from "../client.ts";
-import { errorBox, formatTime, h, humanize, replace } from "../dom.ts";
+import { errorBox, formatTime, h, humanize, refocus, replace } from "../dom.ts";
 import type { WebIepQuery } from "../gql/graphql.ts";
 import { WebIep } from "../operations.ts";
 import { approve, editSection, submitForReview, type ReviewOutcome } from "../review.ts";
@@ -33,7 +33,6 @@ export function iepView(context: AppContext, id: string): HTMLElement {
       if (outcome.iepId !== id) return context.navigate(`#/ieps/${outcome.iepId}`);
       void load().then(() => {
         view.querySelector<HTMLElement>(".review-notes")?.replaceChildren(h("p", { class: "notice" }, what));
-        view.querySelector<HTMLElement>("h1")?.focus();
       });
     };
     const { status } = iep;
@@ -45,11 +44,16 @@ export function iepView(context: AppContext, id: string): HTMLElement {
           ` · drafted by ${iep.model} on ${formatTime(iep.createdAt)}`),
         iep.effectiveDate ? h("p", { class: "meta" }, `Meeting ${iep.meetingDate ?? "—"} · effective ${iep.effectiveDate} · annual review ${iep.annualReviewDate ?? "—"}`) : null,
         reviewBar(context, iep, afterChange),
+        iep.versions.length > 1 ? h("nav", { "aria-label": "Versions", class: "versions" }, "Versions: ", iep.versions.map((other) =>
+          other.id === iep.id
+            ? h("span", { "aria-current": "page", class: "current" }, `${other.version} (${humanize(other.status)})`)
+            : h("a", { href: `#/ieps/${other.id}` }, `${other.version} (${humanize(other.status)})`))) : null,
         h("div", { class: "review-notes" }, notes),
         h("nav", { "aria-label": "Sections" }, h("ol", { class: "toc" }, iep.sections.map((section) =>
           h("li", {}, h("a", { href: `#/ieps/${id}`, "data-target": `section-${section.kind}`, on: { click: jump } }, section.label)))))),
       iep.sections.map((section) => sectionCard(context, iep, section, cites.button, afterChange)),
       cites.dialog);
+    refocus(view);
   };
   void load();
   return view;
@@ -99,6 +103,7 @@ function sectionCard(
   return h("section", { class: "card section", id: `section-${section.kind}`, "aria-labelledby": headingId },
     h("div", { class: "section-head" }, h("h2", { id: headingId, tabindex: -1 }, label), edit),
     provenanceLine(section),
+    changeLine(iep, section),
     section.missingCitations.length ? errorBox(`${section.missingCitations.length} citation(s) point to evidence that no longer exists: marked in red below.`) : null,
     body);
 }
@@ -109,4 +114,13 @@ function provenanceLine(section: Section): HTMLElement {
     ? `Edited by ${provenance.editedBy?.name ?? "a person"}${provenance.editedAt ? ` on ${formatTime(provenance.editedAt)}` : ""}${provenance.changedPaths.length ? ` (changed: ${provenance.changedPaths.join(", ")})` : ""}`
     : `Drafted by AI${provenance.model ? ` (${provenance.model}${provenance.promptVersion ? `, prompt ${provenance.promptVersion}` : ""})` : ""}`;
   return h("p", { class: `provenance source-${provenance.source.toLowerCase()}` }, text);
+}
+
+/** What changed in this section since the previous version (nothing for a first version or an unchanged section). */
+function changeLine(iep: Iep, section: Section): HTMLElement | null {
+  if (iep.version === 1) return null;
+  const diff = iep.diff.find((candidate) => candidate.kind === section.kind);
+  if (!diff || diff.change === "UNCHANGED") return null;
+  const what = diff.change === "ADDED" ? "New in this version" : `Changed since version ${iep.version - 1}`;
+  return h("p", { class: "change" }, diff.changedPaths.length ? `${what}: ${diff.changedPaths.join(", ")}` : what);
 }

@@ -1,6 +1,6 @@
 import type { AppContext } from "../app.ts";
 import { errorMessage } from "../client.ts";
-import { errorBox, formatTime, h, humanize, replace } from "../dom.ts";
+import { errorBox, formatTime, h, humanize, refocus, replace } from "../dom.ts";
 import { WebStudent } from "../operations.ts";
 import { evidencePanel } from "./evidence.ts";
 import { generateForm } from "./generate-form.ts";
@@ -32,6 +32,7 @@ export function studentView(context: AppContext, id: string): HTMLElement {
           h("a", { href: `#/generations/${generation.id}` }, `${generation.kind === "SECTION" ? "Section redraft" : "Full draft"} of ${formatTime(generation.createdAt)}`),
           h("span", { class: `badge gen-${generation.status.toLowerCase()}` }, STATUS_TEXT[generation.status]))))),
     );
+    refocus(view);
   });
   return view;
 }
