@@ -132,7 +132,7 @@ describe("the web page", () => {
       await expect.poll(draftText, WAIT).toMatch(/\S{10}/);
       expect(await viewStatus()).toBe("RUNNING");
       expect(Number(await page.locator("progress").getAttribute("value"))).toBeGreaterThan(0);
-      await expect(page.locator(".stages li", { hasText: "Writing the draft" }).count()).resolves.toBe(1);
+      expect(await page.locator(".stages li", { hasText: "Writing the draft" }).count()).toBeGreaterThanOrEqual(1);
       await screenshot("generating", true);
 
       const before = await draftText();
