@@ -105,6 +105,8 @@ describe("the web page", () => {
 
   it("signs in with a token and lists the student's evidence; a new document turns Ready live", async () => {
     await page.goto(stack.httpUrl);
+    await page.getByLabel("Access token").waitFor(WAIT);
+    expect(await axeViolations()).toEqual([]);
     await page.getByLabel("Access token").fill("not-a-token");
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect.poll(() => page.getByRole("alert").textContent(), WAIT).toMatch(/not accepted/);
@@ -134,6 +136,7 @@ describe("the web page", () => {
       expect(Number(await page.locator("progress").getAttribute("value"))).toBeGreaterThan(0);
       expect(await page.locator(".stages li", { hasText: "Writing the draft" }).count()).toBeGreaterThanOrEqual(1);
       await screenshot("generating", true);
+      expect(await axeViolations()).toEqual([]);
 
       const before = await draftText();
       expect(browserSockets.size).toBeGreaterThan(0);
@@ -291,10 +294,23 @@ describe("the web page", () => {
     await page.setViewportSize({ width: 375, height: 800 });
     await page.goto(`${stack.httpUrl}/#/students/${studentId}`);
     await page.getByRole("heading", { name: "Ada Testcase", level: 1 }).waitFor(WAIT);
-    const overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");
-    expect(overflow).toBe(0);
+    const overflow = () => page.evaluate(() => {
+      const root = (globalThis as any).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
+    expect(await overflow()).toBe(0);
     expect(await axeViolations()).toEqual([]);
     await screenshot("phone");
+
+    const { data } = await stack.gql(`query WebTestIeps($id: ID!) { student(id: $id) { ieps { id generation { id } } } }`, { id: studentId });
+    const iep = data.student.ieps.find((candidate: { generation: { id: string } | null }) => candidate.generation);
+    for (const [route, ready] of [[`#/ieps/${iep.id}`, ".section h2"], [`#/generations/${iep.generation.id}`, "#open-iep"]] as const) {
+      await page.goto(`${stack.httpUrl}/${route}`);
+      await page.locator(ready).first().waitFor(WAIT);
+      expect(await overflow(), route).toBe(0);
+      expect(await axeViolations(), route).toEqual([]);
+    }
+    await screenshot("phone-generation");
   });
 
   it("goes back to sign-in when the session ends; Remember me survives a reload; Sign out forgets the token", async () => {

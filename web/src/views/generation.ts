@@ -45,7 +45,7 @@ export function generationView(context: AppContext, id: string): HTMLElement {
   const progress = h("progress", { max: 1, value: 0, "aria-labelledby": "generation-status" });
   const percent = h("span", { class: "percent", "aria-hidden": "true" }, "0%");
   const stages = h("ol", { class: "stages", "aria-label": "Stages" });
-  const draft = h("pre", { class: "draft", tabindex: 0, "aria-label": "Draft text as it streams" });
+  const draft = h("pre", { class: "draft", tabindex: 0, role: "region", "aria-labelledby": "draft-title" });
   const actions = h("div", { class: "actions" });
   const notes = h("div", { "aria-live": "polite" });
   const view = h("div", { class: "stack" },
@@ -56,7 +56,7 @@ export function generationView(context: AppContext, id: string): HTMLElement {
       actions, notes),
     h("section", { class: "card", "aria-label": "Stages and draft" },
       h("h2", {}, "Stages"), stages,
-      h("h2", {}, "Draft text"), draft));
+      h("h2", { id: "draft-title" }, "Draft text"), draft));
 
   let state: Generation | undefined;
   let stopWatch: (() => void) | undefined;
