@@ -1,57 +1,37 @@
-import { mkdir, readFile } from "node:fs/promises";
 import type { Duplex } from "node:stream";
-import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EVIDENCE_DOCS, generate, slowNextStream, studentWithEvidence, waitForStatus, wsClient, watchGenerationEvents } from "../helpers/generation.ts";
 import { signToken } from "../../src/auth.ts";
-import { startTestStack, TEST_JWT_SECRET, type TestStack } from "../helpers/stack.ts";
 import { DEFAULT_SECTION_LABELS } from "../../src/iep/templates.ts";
+import { EVIDENCE_DOCS, generate, slowNextStream, studentWithEvidence, waitForStatus, wsClient, watchGenerationEvents } from "../helpers/generation.ts";
+import { startTestStack, TEST_JWT_SECRET, type TestStack } from "../helpers/stack.ts";
+import { axeViolations as axeOn, browserSockets as trackSockets, launchChromium, openPage, screenshotter } from "./browser.ts";
 
 /**
  * The web page in a real browser (Debian's Chromium through playwright-core, never a downloaded
  * one) against a real test stack: sign in, evidence, generate and watch, cancel and retry, the IEP
- * and its sources, review (when the API has it), accessibility (axe-core) at desktop and phone
- * widths, and resuming after the socket drops. Full-page screenshots go to docs/screenshots/latest/
+ * and its sources, review, accessibility (axe-core) at desktop and phone widths, and resuming
+ * after the socket drops. Full-page screenshots go to docs/screenshots/latest/
  * (UPDATE_SCREENSHOTS=1 also refreshes the README's, viewport-sized, in docs/screenshots/).
  */
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const SCREENSHOTS = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
-const AXE = fileURLToPath(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url));
 const WAIT = { timeout: 30_000 };
 const ADDED_DOC = { title: "Speech screening", body: "Articulation screening: produces /r/ correctly in 60% of words at the conversation level." };
 const CANCEL = /* GraphQL */ `mutation WebTestCancel($id: ID!) { cancelGeneration(id: $id) { __typename } }`;
 
 let stack: TestStack;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let studentId: string;
-const browserSockets = new Set<Duplex>();
+let browserSockets: Set<Duplex>;
+let screenshot: (name: string, readme?: boolean) => Promise<void>;
 const problems: string[] = [];
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([
-    startTestStack(),
-    chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS }),
-  ]);
+  [stack, browser] = await Promise.all([startTestStack(), launchChromium()]);
   studentId = await studentWithEvidence(stack);
-  // The browser's WebSockets (never the test's own clients), to cut them as a network drop would.
-  stack.runtime.server!.httpServer.on("upgrade", (request, socket) => {
-    if (String(request.headers["user-agent"]).includes("Chrome")) browserSockets.add(socket);
-  });
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  const origin = new URL(stack.httpUrl).origin;
-  page.on("request", (request) => {
-    if (new URL(request.url()).origin !== origin && !request.url().startsWith("ws://" + new URL(origin).host)) problems.push(`request to another host: ${request.url()}`);
-  });
-  page.on("console", (message) => {
-    if (message.type() === "error" && !/401|Unauthorized/.test(message.text())) problems.push(`console error: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  await mkdir(`${SCREENSHOTS}latest`, { recursive: true });
+  browserSockets = trackSockets(stack.runtime.server!.httpServer);
+  page = await openPage(browser, new URL(stack.httpUrl).origin, problems);
+  screenshot = await screenshotter(page);
 }, 120_000);
 
 afterAll(async () => {
@@ -59,20 +39,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function screenshot(name: string, readme = false): Promise<void> {
-  const path = `${SCREENSHOTS}latest/${name}.png`;
-  await page.screenshot({ path, fullPage: true });
-  if (readme && process.env.UPDATE_SCREENSHOTS === "1") await page.screenshot({ path: `${SCREENSHOTS}${name}.png` });
-}
-
-/** axe-core's serious and critical violations on the page as it is now. */
-async function axeViolations(): Promise<string[]> {
-  await page.evaluate(await readFile(AXE, "utf8"));
-  const violations = await page.evaluate(`axe.run(document, { resultTypes: ["violations"] }).then((result) =>
-    result.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => v.id + " (" + v.impact + "): " + v.nodes.map((n) => n.target.join(" ")).join(", ")))`);
-  return violations as string[];
-}
+const axeViolations = () => axeOn(page);
 
 async function openGenerationFromForm(): Promise<string> {
   await page.goto(`${stack.httpUrl}/#/students/${studentId}`);
