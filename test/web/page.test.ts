@@ -2,6 +2,7 @@ import type { Duplex } from "node:stream";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signToken } from "../../src/auth.ts";
+import { insertUser } from "../../src/db/schools.ts";
 import { DEFAULT_SECTION_LABELS } from "../../src/iep/templates.ts";
 import { EVIDENCE_DOCS, generate, slowNextStream, studentWithEvidence, waitForStatus, wsClient, watchGenerationEvents } from "../helpers/generation.ts";
 import { startTestStack, TEST_JWT_SECRET, type TestStack } from "../helpers/stack.ts";
@@ -256,6 +257,33 @@ describe("the web page", () => {
     await page.getByRole("button", { name: "Retry" }).click();
     await expect.poll(viewStatus, WAIT).toBe("SUCCEEDED");
   }, 120_000);
+
+  it("generates with a template, a meeting date and chosen evidence kinds; the IEP follows the template's labels", async () => {
+    const admin = await insertUser(stack.runtime.pool, { schoolId: stack.tenant.schoolId, email: "admin-web@example.org", name: "Admin", role: "ADMIN" });
+    const adminToken = await signToken({ userId: admin.id, schoolId: stack.tenant.schoolId, role: "ADMIN" }, TEST_JWT_SECRET);
+    const sections = Object.keys(DEFAULT_SECTION_LABELS).map((kind) => ({ kind, label: kind === "ANNUAL_GOALS" ? "Goals for the year" : DEFAULT_SECTION_LABELS[kind as keyof typeof DEFAULT_SECTION_LABELS] }));
+    const created = await stack.gql(`mutation WebTestTemplate($input: CreateIepTemplateInput!) {
+      createIepTemplate(input: $input) { __typename ... on IepTemplateSuccess { template { id } } } }`, { input: { name: "Riverside district form", sections } }, adminToken);
+    const templateId = created.data.createIepTemplate.template.id as string;
+
+    await page.goto(`${stack.httpUrl}/#/students/${studentId}`);
+    await page.getByLabel("Template").selectOption({ label: "Riverside district form" });
+    await page.getByLabel("Meeting date").fill("2026-12-01");
+    await page.getByLabel("Prior iep").uncheck();
+    await page.getByLabel("Parent input").uncheck();
+    await page.getByRole("button", { name: "Generate IEP draft" }).click();
+    await page.waitForURL(/#\/generations\//, WAIT);
+    await expect.poll(viewStatus, WAIT).toBe("SUCCEEDED");
+    const id = page.url().split("#/generations/")[1]!;
+    const { data } = await stack.gql(`query WebTestGenerationInput($id: ID!) { generation(id: $id) { meetingDate evidenceKinds template { template { id } } } }`, { id });
+    expect(data.generation.meetingDate).toBe("2026-12-01");
+    expect([...data.generation.evidenceKinds].sort()).toEqual(["ASSESSMENT", "EVALUATION", "OTHER", "PROGRESS_NOTE", "TEACHER_OBSERVATION"]);
+    expect(data.generation.template.template.id).toBe(templateId);
+
+    await page.getByRole("link", { name: "Read the IEP" }).click();
+    await page.getByRole("heading", { name: "Goals for the year", level: 2 }).waitFor(WAIT);
+    expect(await page.locator(".meta", { hasText: "Meeting 2026-12-01" }).count()).toBe(1);
+  }, 60_000);
 
   it("is usable at phone width (375 px): no horizontal scrolling, no serious axe violations", async () => {
     await page.setViewportSize({ width: 375, height: 800 });
