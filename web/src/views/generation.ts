@@ -40,7 +40,7 @@ const TERMINAL = new Set<GenerationStatus>(["SUCCEEDED", "FAILED", "CANCELLED"])
  */
 export function generationView(context: AppContext, id: string): HTMLElement {
   const { urql } = context.api;
-  const title = h("h1", {}, "IEP draft");
+  const title = h("h1", { id: "generation-title" }, "IEP draft");
   const statusLine = h("p", { class: "status-line", id: "generation-status" });
   const progress = h("progress", { max: 1, value: 0, "aria-labelledby": "generation-status" });
   const percent = h("span", { class: "percent", "aria-hidden": "true" }, "0%");
@@ -49,7 +49,7 @@ export function generationView(context: AppContext, id: string): HTMLElement {
   const actions = h("div", { class: "actions" });
   const notes = h("div", { "aria-live": "polite" });
   const view = h("div", { class: "stack" },
-    h("section", { class: "card", "aria-labelledby": "generation-status" },
+    h("section", { class: "card", "aria-labelledby": "generation-title" },
       title,
       h("div", { role: "status", "aria-live": "polite", "aria-atomic": "true" }, statusLine),
       h("div", { class: "bar" }, progress, percent),
@@ -62,6 +62,8 @@ export function generationView(context: AppContext, id: string): HTMLElement {
   let stopWatch: (() => void) | undefined;
   let poll: ReturnType<typeof setInterval> | undefined;
   let liveAtLoad = false;
+  /** Events up to this seq are history the page already read (replayed to list the stages). */
+  let readUpTo = 0;
   context.onLeave(() => {
     stopWatch?.();
     clearInterval(poll);
@@ -116,7 +118,7 @@ export function generationView(context: AppContext, id: string): HTMLElement {
     stages.append(h("li", { "data-seq": event.seq },
       h("time", { datetime: event.at }, formatTime(event.at)), " ", h("strong", {}, STAGE_TEXT[event.stage]),
       event.message ? ` — ${event.message}` : ""));
-    if (!state) return;
+    if (!state || event.seq <= readUpTo) return;
     const statusChanged = state.status !== event.status;
     state = { ...state, status: event.status, stage: event.stage, progress: event.progress, message: event.message, lastSeq: event.seq };
     show();
@@ -164,6 +166,7 @@ export function generationView(context: AppContext, id: string): HTMLElement {
   void refresh().then(() => {
     if (!state) return;
     liveAtLoad = !TERMINAL.has(state.status);
+    readUpTo = state.lastSeq;
     watch(0);
   });
   return view;
