@@ -5,7 +5,7 @@ import { signToken } from "../../src/auth.ts";
 import { insertUser } from "../../src/db/schools.ts";
 import { DEFAULT_SECTION_LABELS } from "../../src/iep/templates.ts";
 import { EVIDENCE_DOCS, generate, slowNextStream, studentWithEvidence, waitForStatus, wsClient, watchGenerationEvents } from "../helpers/generation.ts";
-import { startTestStack, TEST_JWT_SECRET, type TestStack } from "../helpers/stack.ts";
+import { addReadyEvidence, startTestStack, TEST_JWT_SECRET, type TestStack } from "../helpers/stack.ts";
 import { axeViolations as axeOn, browserSockets as trackSockets, launchChromium, openPage, screenshotter } from "./browser.ts";
 
 /**
@@ -71,7 +71,7 @@ describe("the web page", () => {
     expect((await fetch(`${stack.httpUrl}/nope`)).status).toBe(404);
   });
 
-  it("signs in with a token and lists the student's evidence; a new document turns Ready live", async () => {
+  it("signs in with a token and lists the student's evidence; a new document turns Ready live, one added while offline appears", async () => {
     await page.goto(stack.httpUrl);
     await page.getByLabel("Access token").waitFor(WAIT);
     expect(await axeViolations()).toEqual([]);
@@ -91,8 +91,15 @@ describe("the web page", () => {
     await page.getByRole("button", { name: "Add document" }).click();
     const added = page.locator(".evidence li", { hasText: ADDED_DOC.title }).locator(".badge");
     await expect.poll(() => added.textContent(), WAIT).toBe("Ready");
+
+    // A document added elsewhere while the socket is down (graphql-ws waits at least 0.5 s before
+    // reconnecting) shows up once it is back, and turns Ready.
+    for (const socket of browserSockets) socket.destroy();
+    browserSockets.clear();
+    await addReadyEvidence(stack, studentId, { kind: "PARENT_INPUT", title: "Parent questionnaire", body: "Parents report Ada reads with her sister every evening and enjoys graphic novels." });
+    await expect.poll(() => page.locator(".evidence li", { hasText: "Parent questionnaire" }).locator(".badge").textContent(), WAIT).toBe("Ready");
     expect(await axeViolations()).toEqual([]);
-  });
+  }, 60_000);
 
   it("generates an IEP: queued, running with progress, stages and streamed text; resumes after the socket drops without repeating text", async () => {
     const restore = slowNextStream(stack.simulator, 4000);

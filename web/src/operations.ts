@@ -45,7 +45,7 @@ export const WebAddEvidence = graphql(`
 /** A student's evidence as each document's status changes (PENDING → READY or FAILED). */
 export const WebEvidenceStatus = graphql(`
   subscription WebEvidenceStatus($studentId: ID!) {
-    evidenceStatusChanged(studentId: $studentId) { id status error chunkCount }
+    evidenceStatusChanged(studentId: $studentId) { id title kind status error chunkCount createdAt }
   }
 `);
 

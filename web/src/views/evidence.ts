@@ -2,7 +2,7 @@ import type { AppContext } from "../app.ts";
 import { errorMessage } from "../client.ts";
 import { errorBox, field, formatTime, h, humanize, replace } from "../dom.ts";
 import type { EvidenceKind, WebStudentQuery } from "../gql/graphql.ts";
-import { WebAddEvidence, WebEvidenceStatus } from "../operations.ts";
+import { WebAddEvidence, WebEvidenceStatus, WebStudent } from "../operations.ts";
 
 type Evidence = NonNullable<WebStudentQuery["student"]>["evidence"][number];
 
@@ -10,9 +10,11 @@ export const EVIDENCE_KINDS: EvidenceKind[] = [
   "EVALUATION", "ASSESSMENT", "PROGRESS_NOTE", "TEACHER_OBSERVATION", "PARENT_INPUT", "PRIOR_IEP", "OTHER",
 ];
 
+const RESUBSCRIBE_GRACE_MS = 2000;
+const PENDING_POLL_MS = 5000;
 const STATUS_TEXT = { PENDING: "Processing…", READY: "Ready", FAILED: "Failed" } as const;
 
-/** The student's documents with their status (live), and a form to add one. */
+/** The student's documents with their status (live, re-read after a reconnect), and a form to add one. */
 export function evidencePanel(context: AppContext, studentId: string, initial: Evidence[]): HTMLElement {
   const documents = new Map(initial.map((evidence) => [evidence.id, { ...evidence }]));
   const list = h("ul", { class: "evidence" });
@@ -27,12 +29,31 @@ export function evidencePanel(context: AppContext, studentId: string, initial: E
 
   const subscription = context.api.urql.subscription(WebEvidenceStatus, { studentId }).subscribe(({ data }) => {
     const changed = data?.evidenceStatusChanged;
-    const known = changed && documents.get(changed.id);
-    if (!changed || !known) return;
-    Object.assign(known, changed);
+    if (!changed) return;
+    documents.set(changed.id, { ...documents.get(changed.id), ...changed });
     render();
   });
-  context.onLeave(() => subscription.unsubscribe());
+  // Changes made while the socket was down are not replayed: re-read the list once it is back (and
+  // once more shortly after, for a change racing the re-subscription); re-read while any is PENDING.
+  const reread = () => void context.api.urql.query(WebStudent, { id: studentId }).toPromise().then(({ data }) => {
+    for (const evidence of data?.student?.evidence ?? []) documents.set(evidence.id, { ...evidence });
+    render();
+  });
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const offConnected = context.api.ws.on("connected", (_socket, _payload, wasRetry) => {
+    if (!wasRetry) return;
+    reread();
+    timers.add(setTimeout(reread, RESUBSCRIBE_GRACE_MS));
+  });
+  const pendingPoll = setInterval(() => {
+    if ([...documents.values()].some((evidence) => evidence.status === "PENDING")) reread();
+  }, PENDING_POLL_MS);
+  context.onLeave(() => {
+    subscription.unsubscribe();
+    offConnected();
+    timers.forEach(clearTimeout);
+    clearInterval(pendingPoll);
+  });
 
   const form = addDocumentForm(context, studentId, (added) => {
     documents.set(added.id, { ...added, error: null, chunkCount: 0, createdAt: new Date().toISOString() });
