@@ -311,6 +311,15 @@ describe("the web page", () => {
     expect(await axeViolations()).toEqual([]);
     await screenshot("phone");
 
+    // By keyboard: on a fresh load the first Tab reaches the skip link, which moves focus into the content and keeps the route.
+    await page.reload();
+    await page.getByRole("heading", { name: "Ada Testcase", level: 1 }).waitFor(WAIT);
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement.textContent)).toBe("Skip to content");
+    await page.keyboard.press("Enter");
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement.id)).toBe("main");
+    expect(page.url()).toContain(`#/students/${studentId}`);
+
     const { data } = await stack.gql(`query WebTestIeps($id: ID!) { student(id: $id) { ieps { id generation { id } } } }`, { id: studentId });
     const iep = data.student.ieps.find((candidate: { generation: { id: string } | null }) => candidate.generation);
     for (const [route, ready] of [[`#/ieps/${iep.id}`, ".section h2"], [`#/generations/${iep.generation.id}`, "#open-iep"]] as const) {

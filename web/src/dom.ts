@@ -75,11 +75,16 @@ export function errorBox(message: string): HTMLElement {
   return h("p", { class: "error", role: "alert" }, message);
 }
 
+let interacted = false;
+for (const type of ["keydown", "pointerdown"]) document.addEventListener(type, () => (interacted = true), { capture: true, once: true });
+
 /**
  * After a view replaced its content (e.g. "Loading…" with the data), moves focus to its new h1
  * when focus was lost with the old content, so keyboard and screen-reader users keep their place.
+ * Not on a fresh load: the first Tab then still reaches the skip link.
  */
 export function refocus(view: HTMLElement): void {
+  if (!interacted) return;
   const active = document.activeElement;
   if (active && active !== document.body && document.contains(active)) return;
   const heading = view.querySelector<HTMLElement>("h1");

@@ -11,6 +11,12 @@ const account = document.getElementById("account")!;
 const connection = document.getElementById("connection")!;
 let teardown: (() => void) | undefined;
 
+// The skip link moves focus without touching location.hash (the page's routes live there).
+document.querySelector(".skip-link")?.addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
+});
+
 const CONNECTION_TEXT = { live: "Live updates on", reconnecting: "Connection lost: reconnecting…", idle: "" } as const;
 
 /** Shows the sign-in form, with a reason when the last session ended. */
