@@ -2,11 +2,12 @@ import type { Duplex } from "node:stream";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signToken } from "../../src/auth.ts";
-import { insertUser } from "../../src/db/schools.ts";
+import { WEB_CSP } from "../../src/http/web.ts";
 import { DEFAULT_SECTION_LABELS } from "../../src/iep/templates.ts";
 import { EVIDENCE_DOCS, generate, slowNextStream, studentWithEvidence, waitForStatus, wsClient, watchGenerationEvents } from "../helpers/generation.ts";
 import { addReadyEvidence, startTestStack, TEST_JWT_SECRET, type TestStack } from "../helpers/stack.ts";
 import { axeViolations as axeOn, browserSockets as trackSockets, launchChromium, openPage, screenshotter } from "./browser.ts";
+import { ADDED_DOC, CANCEL, createSchoolTemplate, resumedWithoutRepeats } from "./fixtures.ts";
 
 /**
  * The web page in a real browser (Debian's Chromium through playwright-core, never a downloaded
@@ -16,8 +17,6 @@ import { axeViolations as axeOn, browserSockets as trackSockets, launchChromium,
  * (UPDATE_SCREENSHOTS=1 also refreshes the README's, viewport-sized, in docs/screenshots/).
  */
 const WAIT = { timeout: 30_000 };
-const ADDED_DOC = { title: "Speech screening", body: "Articulation screening: produces /r/ correctly in 60% of words at the conversation level." };
-const CANCEL = /* GraphQL */ `mutation WebTestCancel($id: ID!) { cancelGeneration(id: $id) { __typename } }`;
 
 let stack: TestStack;
 let browser: Browser;
@@ -53,26 +52,9 @@ const draftText = () => page.locator(".draft").textContent().then((text) => text
 const viewStatus = () => page.locator("[data-status]").first().getAttribute("data-status");
 
 describe("the web page", () => {
-  it("is served at / with a strict CSP, hashed assets cached for good, compressed", async () => {
-    const index = await fetch(`${stack.httpUrl}/`, { headers: { "accept-encoding": "br" } });
-    expect(index.status).toBe(200);
-    expect(index.headers.get("content-type")).toBe("text/html; charset=utf-8");
-    expect(index.headers.get("cache-control")).toBe("no-cache");
-    expect(index.headers.get("content-security-policy")).toContain("script-src 'self'");
-    const html = await index.text();
-    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
-    expect(script).toBeDefined();
-    const asset = await fetch(`${stack.httpUrl}${script}`, { headers: { "accept-encoding": "br, gzip" } });
-    expect(asset.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
-    expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
-    expect(asset.headers.get("content-encoding")).toBe("br");
-    const again = await fetch(`${stack.httpUrl}/`, { headers: { "if-none-match": index.headers.get("etag")! } });
-    expect(again.status).toBe(304);
-    expect((await fetch(`${stack.httpUrl}/nope`)).status).toBe(404);
-  });
-
   it("signs in with a token and lists the student's evidence; a new document turns Ready live, one added while offline appears", async () => {
-    await page.goto(stack.httpUrl);
+    const response = await page.goto(stack.httpUrl);
+    expect(response?.headers()["content-security-policy"]).toBe(WEB_CSP);
     await page.getByLabel("Access token").waitFor(WAIT);
     expect(await axeViolations()).toEqual([]);
     await page.getByLabel("Access token").fill("not-a-token");
@@ -123,15 +105,7 @@ describe("the web page", () => {
       const after = await draftText();
       expect(before.length).toBeLessThan(full.length);
       expect(await page.getByText(/^Connection lost: resuming after event \d+/).count()).toBe(1);
-      expect(after.startsWith(before)).toBe(true);
-      expect(full.startsWith(before)).toBe(true);
-      expect(after.length).toBeLessThanOrEqual(full.length);
-      // What came after the drop: the text up to the gap, then the end of the stream; nothing twice.
-      const rest = after.slice(before.length);
-      const expected = full.slice(before.length);
-      let common = 0;
-      while (common < rest.length && rest[common] === expected[common]) common += 1;
-      expect(expected.endsWith(rest.slice(common))).toBe(true);
+      expect(resumedWithoutRepeats(full, before, after)).toBe(true);
       const seqs = await page.locator(".stages li").evaluateAll((items) => items.map((item) => item.getAttribute("data-seq")));
       expect(new Set(seqs).size).toBe(seqs.length);
       expect(seqs.length).toBe(events.filter((event) => event.textDelta === null).length);
@@ -273,12 +247,7 @@ describe("the web page", () => {
   }, 120_000);
 
   it("generates with a template, a meeting date and chosen evidence kinds; the IEP follows the template's labels", async () => {
-    const admin = await insertUser(stack.runtime.pool, { schoolId: stack.tenant.schoolId, email: "admin-web@example.org", name: "Admin", role: "ADMIN" });
-    const adminToken = await signToken({ userId: admin.id, schoolId: stack.tenant.schoolId, role: "ADMIN" }, TEST_JWT_SECRET);
-    const sections = Object.keys(DEFAULT_SECTION_LABELS).map((kind) => ({ kind, label: kind === "ANNUAL_GOALS" ? "Goals for the year" : DEFAULT_SECTION_LABELS[kind as keyof typeof DEFAULT_SECTION_LABELS] }));
-    const created = await stack.gql(`mutation WebTestTemplate($input: CreateIepTemplateInput!) {
-      createIepTemplate(input: $input) { __typename ... on IepTemplateSuccess { template { id } } } }`, { input: { name: "Riverside district form", sections } }, adminToken);
-    const templateId = created.data.createIepTemplate.template.id as string;
+    const templateId = await createSchoolTemplate(stack, "Riverside district form", { ANNUAL_GOALS: "Goals for the year" });
 
     await page.goto(`${stack.httpUrl}/#/students/${studentId}`);
     await page.getByLabel("Template").selectOption({ label: "Riverside district form" });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WEB_CSP, webPage } from "../../src/http/web.ts";
+import { WEB_CSP, WEB_DIST_DIR, webPage } from "../../src/http/web.ts";
 
 /** src/http/web.ts on a bare HTTP server, over a build it is given (or none): what the page's server does. */
 let dir: string;
@@ -72,6 +72,22 @@ describe("serving the web page", () => {
     expect(await head.text()).toBe("");
     const again = await fetch(`${url}/index.html`, { headers: { "if-none-match": index.headers.get("etag")! } });
     expect(again.status).toBe(304);
+  });
+
+  it("serves the real build (web/dist): index.html links hashed, brotli-compressed, immutable assets", async () => {
+    const url = await serve(WEB_DIST_DIR);
+    const index = await fetch(`${url}/`, { headers: { "accept-encoding": "br" } });
+    expect(index.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const html = await index.text();
+    const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((match) => match[1]!);
+    expect(assets.some((path) => path.endsWith(".js")) && assets.some((path) => path.endsWith(".css"))).toBe(true);
+    for (const path of assets) {
+      const asset = await fetch(`${url}${path}`, { headers: { "accept-encoding": "br, gzip" } });
+      expect(asset.status, path).toBe(200);
+      expect(asset.headers.get("content-encoding"), path).toBe("br");
+      expect(asset.headers.get("cache-control"), path).toBe("public, max-age=31536000, immutable");
+    }
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|style=|https?:\/\//);
   });
 
   it("never serves a file outside the build", async () => {
