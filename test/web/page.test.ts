@@ -177,9 +177,11 @@ describe("the web page", () => {
     await page.getByRole("button", { name: "Submit for review" }).click();
     await page.getByRole("button", { name: "Approve" }).click();
     await expect.poll(() => page.locator(".iep[data-status]").getAttribute("data-status"), WAIT).toBe("FINAL");
-    const print = await page.getByRole("link", { name: /Print/ }).getAttribute("href");
-    expect(print).toMatch(/^\/ieps\/.+\/print/);
-    expect((await fetch(`${stack.httpUrl}${print}`)).status).toBe(200);
+    const [printView] = await Promise.all([page.context().waitForEvent("page"), page.getByRole("link", { name: /Print/ }).click()]);
+    await printView.waitForLoadState();
+    expect(new URL(printView.url()).pathname).toMatch(/^\/ieps\/[^/]+\/print$/);
+    expect(await printView.locator("body").innerText()).toContain("Every six weeks, with a written note home");
+    await printView.close();
 
     // A FINAL IEP is immutable: editing it opens a new DRAFT version that says what changed.
     const finalUrl = page.url();

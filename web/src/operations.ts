@@ -124,6 +124,13 @@ export const WebIep = graphql(`
   }
 `);
 
+/** A fresh print URL (each is valid for 5 minutes). */
+export const WebPrintUrl = graphql(`
+  query WebPrintUrl($id: ID!) {
+    iep(id: $id) { id printUrl }
+  }
+`);
+
 /** The school's IEP templates, for the Generate form. */
 export const WebTemplates = graphql(`
   query WebTemplates {

@@ -2,13 +2,15 @@ import type { AppContext } from "../app.ts";
 import { errorMessage } from "../client.ts";
 import { errorBox, formatTime, h, humanize, refocus, replace } from "../dom.ts";
 import type { WebIepQuery } from "../gql/graphql.ts";
-import { WebIep } from "../operations.ts";
+import { WebIep, WebPrintUrl } from "../operations.ts";
 import { approve, editSection, submitForReview, type ReviewOutcome } from "../review.ts";
 import { citationIndex } from "./citation.ts";
 import { renderContent } from "./content.ts";
 import { sectionEditor } from "./editor.ts";
 
 type Iep = NonNullable<WebIepQuery["iep"]>;
+
+const PRINT_URL_FRESH_MS = 4 * 60_000;
 type Section = Iep["sections"][number];
 
 /**
@@ -72,10 +74,28 @@ function reviewBar(context: AppContext, review: Iep, afterChange: (outcome: Revi
   return h("div", { class: "actions review" },
     review.status === "DRAFT" ? h("button", { type: "button", class: "primary", on: { click: async () => afterChange(await submitForReview(urql, review.id), "Submitted for review.") } }, "Submit for review") : null,
     review.status === "IN_REVIEW" ? h("button", { type: "button", class: "primary", on: { click: async () => afterChange(await approve(urql, review.id), "Approved: this version is final.") } }, "Approve") : null,
-    h("a", { class: "button secondary", href: review.printUrl, target: "_blank", rel: "noopener" }, "Print", h("span", { class: "visually-hidden" }, " (opens in a new tab)")),
+    printLink(context, review),
     review.submittedAt ? h("span", { class: "meta" }, `Submitted ${formatTime(review.submittedAt)}${review.submittedBy ? ` by ${review.submittedBy.name}` : ""}.`) : null,
     review.approvedAt ? h("span", { class: "meta" }, `Approved ${formatTime(review.approvedAt)}${review.approvedBy ? ` by ${review.approvedBy.name}` : ""}.`) : null,
     review.status === "FINAL" ? h("span", { class: "meta" }, "Final: an edit starts a new draft version.") : null);
+}
+
+/**
+ * The print view's link. Its signed URL is valid for 5 minutes: after 4, a click asks for a fresh
+ * one (no re-read in the background: each read of an IEP is audited).
+ */
+function printLink(context: AppContext, iep: Iep): HTMLElement {
+  const issuedAt = Date.now();
+  const link = h("a", { class: "button secondary print", href: iep.printUrl, target: "_blank", rel: "noopener" },
+    "Print", h("span", { class: "visually-hidden" }, " (opens in a new tab)"));
+  link.addEventListener("click", (event) => {
+    if (Date.now() - issuedAt < PRINT_URL_FRESH_MS) return;
+    event.preventDefault();
+    void context.api.urql.query(WebPrintUrl, { id: iep.id }).toPromise().then(({ data }) => {
+      if (data?.iep) window.open(data.iep.printUrl, "_blank", "noopener");
+    });
+  });
+  return link;
 }
 
 function sectionCard(
