@@ -11,11 +11,22 @@ export const CANCEL = /* GraphQL */ `mutation WebTestCancel($id: ID!) { cancelGe
 const CREATE_TEMPLATE = /* GraphQL */ `mutation WebTestTemplate($input: CreateIepTemplateInput!) {
   createIepTemplate(input: $input) { __typename ... on IepTemplateSuccess { template { id } } ... on Error { message } } }`;
 
+/** A token of a new ADMIN of the stack's school. */
+export async function schoolAdminToken(stack: TestStack): Promise<string> {
+  const { schoolId } = stack.tenant;
+  const admin = await insertUser(stack.runtime.pool, { schoolId, email: `admin-${crypto.randomUUID()}@example.org`, name: "Admin", role: "ADMIN" });
+  return signToken({ userId: admin.id, schoolId, role: "ADMIN" }, TEST_JWT_SECRET);
+}
+
+/** How many times the audit log says a generation was VIEWED. */
+export async function viewsOf(stack: TestStack, generationId: string, adminToken: string): Promise<number> {
+  const result = await stack.gql(`query WebTestViews { auditLog(first: 100, filter: { actions: [VIEWED] }) { edges { node { resourceId } } } }`, {}, adminToken);
+  return (result.data.auditLog.edges as { node: { resourceId: string } }[]).filter(({ node }) => node.resourceId === generationId).length;
+}
+
 /** A template of the stack's school (made by a new ADMIN of it): §300.320 order, some labels changed. Returns its id. */
 export async function createSchoolTemplate(stack: TestStack, name: string, labels: Partial<typeof DEFAULT_SECTION_LABELS>): Promise<string> {
-  const { schoolId } = stack.tenant;
-  const admin = await insertUser(stack.runtime.pool, { schoolId, email: `admin-${Date.now()}@example.org`, name: "Admin", role: "ADMIN" });
-  const token = await signToken({ userId: admin.id, schoolId, role: "ADMIN" }, TEST_JWT_SECRET);
+  const token = await schoolAdminToken(stack);
   const sections = Object.entries({ ...DEFAULT_SECTION_LABELS, ...labels }).map(([kind, label]) => ({ kind, label }));
   const result = await stack.gql(CREATE_TEMPLATE, { input: { name, sections } }, token);
   const id = result.data?.createIepTemplate?.template?.id as string | undefined;

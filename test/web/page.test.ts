@@ -7,7 +7,7 @@ import { DEFAULT_SECTION_LABELS } from "../../src/iep/templates.ts";
 import { EVIDENCE_DOCS, generate, slowNextStream, studentWithEvidence, waitForStatus, wsClient, watchGenerationEvents } from "../helpers/generation.ts";
 import { addReadyEvidence, startTestStack, TEST_JWT_SECRET, type TestStack } from "../helpers/stack.ts";
 import { axeViolations as axeOn, browserSockets as trackSockets, launchChromium, openPage, screenshotter } from "./browser.ts";
-import { ADDED_DOC, CANCEL, createSchoolTemplate, resumedWithoutRepeats } from "./fixtures.ts";
+import { ADDED_DOC, CANCEL, createSchoolTemplate, resumedWithoutRepeats, schoolAdminToken, viewsOf } from "./fixtures.ts";
 
 /**
  * The web page in a real browser (Debian's Chromium through playwright-core, never a downloaded
@@ -198,9 +198,10 @@ describe("the web page", () => {
     // Two slow drafts hold both workers: the page's draft waits its turn.
     const restore = slowNextStream(stack.simulator, 8000);
     const busy = await Promise.all([generate(stack, { studentId }), generate(stack, { studentId })]);
+    let queuedId = "";
     try {
       await Promise.all(busy.map((generation) => waitForStatus(stack, generation.id, ["RUNNING"])));
-      await openGenerationFromForm();
+      queuedId = await openGenerationFromForm();
       await expect.poll(() => page.locator("#generation-status").textContent(), WAIT).toMatch(/^Queued\. Position 1 in the queue\. Estimated done by .+\./);
       await screenshot("queued");
     } finally {
@@ -208,6 +209,8 @@ describe("the web page", () => {
       for (const generation of busy) await stack.gql(CANCEL, { id: generation.id });
     }
     await expect.poll(viewStatus, WAIT).toBe("SUCCEEDED");
+    // Polled while queued and re-read at each status change, yet viewed (audited) once: when opened.
+    expect(await viewsOf(stack, queuedId, await schoolAdminToken(stack))).toBe(1);
 
     // Gemini down for one attempt's three calls: the draft waits without using an attempt, then succeeds.
     stack.simulator.injectFault({ kind: "server_error" }, { times: 3, operation: "stream" });

@@ -61,7 +61,7 @@ export const WebGenerate = graphql(`
   }
 `);
 
-/** A generation's state: polled while it is queued (position, estimate), read once it ends. */
+/** A generation's state, read when the page opens it (each such read is audited as VIEWED). */
 export const WebGeneration = graphql(`
   query WebGeneration($id: ID!) {
     generation(id: $id) {
@@ -69,6 +69,25 @@ export const WebGeneration = graphql(`
       queuePosition estimatedCompletionAt startedAt finishedAt createdAt kind
       student { id fullName }
       iep { id }
+    }
+  }
+`);
+
+/**
+ * The same fields for re-reads while the page watches (queue position, status changes): read from
+ * the student's recent generations, as `generation(id)` records a VIEWED audit entry per read.
+ */
+export const WebGenerationRecheck = graphql(`
+  query WebGenerationRecheck($studentId: ID!) {
+    generations(first: 50, filter: { studentId: $studentId }) {
+      edges {
+        node {
+          id status stage progress message error attempts maxAttempts lastSeq
+          queuePosition estimatedCompletionAt startedAt finishedAt createdAt kind
+          student { id fullName }
+          iep { id }
+        }
+      }
     }
   }
 `);

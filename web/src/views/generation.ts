@@ -1,8 +1,9 @@
 import type { AppContext } from "../app.ts";
+import type { CombinedError } from "@urql/core";
 import { errorMessage } from "../client.ts";
 import { errorBox, formatTime, h, replace } from "../dom.ts";
 import type { GenerationStage, GenerationStatus, WebGenerationQuery } from "../gql/graphql.ts";
-import { WebCancel, WebGeneration, WebRetry } from "../operations.ts";
+import { WebCancel, WebGeneration, WebGenerationRecheck, WebRetry } from "../operations.ts";
 import { watchGeneration, type GenerationEvent } from "../watch.ts";
 
 type Generation = NonNullable<WebGenerationQuery["generation"]>;
@@ -87,14 +88,24 @@ export function generationView(context: AppContext, id: string): HTMLElement {
       h("a", { class: "button secondary", href: `#/students/${state.student.id}` }, `Back to ${state.student.fullName}`));
   };
 
+  /** The first read is `generation(id)` (audited: the user viewed it); re-reads come from the student's recent list. */
+  const read = async (): Promise<{ generation?: Generation | null; error?: CombinedError }> => {
+    if (state) {
+      const { data } = await urql.query(WebGenerationRecheck, { studentId: state.student.id }).toPromise();
+      const found = data?.generations.edges.find((edge) => edge.node.id === id)?.node;
+      if (found) return { generation: found };
+    }
+    const { data, error } = await urql.query(WebGeneration, { id }).toPromise();
+    return { generation: data?.generation, error };
+  };
+
   let latestRefresh = 0;
   /** Re-reads the generation; only the latest read's answer counts (an older one may arrive last). */
   const refresh = async () => {
     const mine = ++latestRefresh;
-    const { data, error } = await urql.query(WebGeneration, { id }).toPromise();
+    const { generation: fresh, error } = await read();
     if (mine !== latestRefresh) return;
-    if (!data?.generation) return replace(notes, errorBox(error ? errorMessage(error) : "No such generation."));
-    const fresh = data.generation;
+    if (!fresh) return replace(notes, errorBox(error ? errorMessage(error) : "No such generation."));
     // An answer read before the latest event keeps that event's status, stage and progress.
     state = state && fresh.lastSeq < state.lastSeq
       ? { ...fresh, status: state.status, stage: state.stage, progress: state.progress, message: state.message, lastSeq: state.lastSeq }
