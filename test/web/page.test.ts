@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
 import { signToken } from "../../src/auth.ts";
 import { WEB_CSP } from "../../src/http/web.ts";
 import { DEFAULT_SECTION_LABELS } from "../../src/iep/templates.ts";
@@ -33,6 +33,15 @@ beforeAll(async () => {
   page = await openPage(browser, new URL(stack.httpUrl).origin, problems);
   screenshot = await screenshotter(page);
 }, 120_000);
+
+beforeEach(() => {
+  onTestFailed(async ({ task }) => {
+    if (!page) return;
+    // What the page showed when a step failed (in the test log, and as latest/failed-*.png).
+    await screenshot(`failed-${task.name.replace(/\W+/g, "-").slice(0, 40)}`).catch(() => undefined);
+    console.error(`page at ${page.url()} when "${task.name}" failed:\n${await page.locator("main").innerText().catch(String)}`);
+  });
+});
 
 afterAll(async () => {
   await browser?.close();
