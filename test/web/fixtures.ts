@@ -24,11 +24,17 @@ export async function viewsOf(stack: TestStack, generationId: string, adminToken
   return (result.data.auditLog.edges as { node: { resourceId: string } }[]).filter(({ node }) => node.resourceId === generationId).length;
 }
 
-/** A template of the stack's school (made by a new ADMIN of it): §300.320 order, some labels changed. Returns its id. */
+/** An extra (state-specific) item the test template adds to the services section. */
+export const EXTRA_ITEM = { key: "languageAccess", label: "Language access plan", section: "SERVICES", description: "How the family gets IEP documents and meetings in their language" };
+
+/**
+ * A template of the stack's school (made by a new ADMIN of it): §300.320 order, some labels
+ * changed, and EXTRA_ITEM. Returns its id.
+ */
 export async function createSchoolTemplate(stack: TestStack, name: string, labels: Partial<typeof DEFAULT_SECTION_LABELS>): Promise<string> {
   const token = await schoolAdminToken(stack);
   const sections = Object.entries({ ...DEFAULT_SECTION_LABELS, ...labels }).map(([kind, label]) => ({ kind, label }));
-  const result = await stack.gql(CREATE_TEMPLATE, { input: { name, sections } }, token);
+  const result = await stack.gql(CREATE_TEMPLATE, { input: { name, sections, extraItems: [EXTRA_ITEM] } }, token);
   const id = result.data?.createIepTemplate?.template?.id as string | undefined;
   if (!id) throw new Error(`createIepTemplate failed: ${JSON.stringify(result)}`);
   return id;

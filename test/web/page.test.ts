@@ -7,7 +7,7 @@ import { DEFAULT_SECTION_LABELS } from "../../src/iep/templates.ts";
 import { EVIDENCE_DOCS, generate, slowNextStream, studentWithEvidence, waitForStatus, wsClient, watchGenerationEvents } from "../helpers/generation.ts";
 import { addReadyEvidence, startTestStack, TEST_JWT_SECRET, type TestStack } from "../helpers/stack.ts";
 import { axeViolations as axeOn, browserSockets as trackSockets, launchChromium, openPage, screenshotter } from "./browser.ts";
-import { ADDED_DOC, CANCEL, createSchoolTemplate, resumedWithoutRepeats, schoolAdminToken, viewsOf } from "./fixtures.ts";
+import { ADDED_DOC, CANCEL, createSchoolTemplate, EXTRA_ITEM, resumedWithoutRepeats, schoolAdminToken, viewsOf } from "./fixtures.ts";
 
 /**
  * The web page in a real browser (Debian's Chromium through playwright-core, never a downloaded
@@ -260,7 +260,7 @@ describe("the web page", () => {
     await expect.poll(viewStatus, WAIT).toBe("SUCCEEDED");
   }, 120_000);
 
-  it("generates with a template, a meeting date and chosen evidence kinds; the IEP follows the template's labels", async () => {
+  it("generates with a template, a meeting date and chosen evidence kinds; the IEP follows the template's labels and shows its extra item", async () => {
     const templateId = await createSchoolTemplate(stack, "Riverside district form", { ANNUAL_GOALS: "Goals for the year" });
 
     await page.goto(`${stack.httpUrl}/#/students/${studentId}`);
@@ -279,6 +279,9 @@ describe("the web page", () => {
 
     await page.getByRole("link", { name: "Read the IEP" }).click();
     await page.getByRole("heading", { name: "Goals for the year", level: 2 }).waitFor(WAIT);
+    const extra = page.locator("#section-SERVICES .template-items dd");
+    expect(await page.locator("#section-SERVICES .template-items dt").textContent()).toBe(EXTRA_ITEM.label);
+    expect((await extra.textContent())?.length).toBeGreaterThan(10);
     expect(await page.locator(".meta", { hasText: "Meeting 2026-12-01" }).count()).toBe(1);
   }, 60_000);
 

@@ -130,7 +130,8 @@ export const WebIep = graphql(`
       id version revision status academicYear model createdAt
       meetingDate effectiveDate annualReviewDate
       printUrl submittedAt submittedBy { id name } approvedAt approvedBy { id name }
-      template { id version }
+      content
+      template { id version extraItems { key label section } }
       student { id fullName }
       versions { id version status }
       diff { kind change changedPaths }

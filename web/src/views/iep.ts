@@ -125,7 +125,22 @@ function sectionCard(
     provenanceLine(section),
     changeLine(iep, section),
     section.missingCitations.length ? errorBox(`${section.missingCitations.length} citation(s) point to evidence that no longer exists: marked in red below.`) : null,
-    body);
+    body,
+    templateItems(iep, section));
+}
+
+/** The template's extra items (state-specific fields) shown in this section, with the draft's values. */
+function templateItems(iep: Iep, section: Section): HTMLElement | null {
+  const items = iep.template?.extraItems.filter((item) => item.section === section.kind) ?? [];
+  if (items.length === 0) return null;
+  const content = iep.content as { templateItems?: Record<string, unknown> } | null;
+  const values = content?.templateItems ?? {};
+  return h("div", { class: "template-items" },
+    h("h3", {}, "Items of this form"),
+    h("div", { class: "content-body" }, h("dl", {}, items.map((item) => [
+      h("dt", {}, item.label),
+      h("dd", {}, typeof values[item.key] === "string" ? String(values[item.key]) : "—"),
+    ]))));
 }
 
 function provenanceLine(section: Section): HTMLElement {
