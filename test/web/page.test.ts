@@ -170,16 +170,22 @@ describe("the web page", () => {
     await page.getByRole("heading", { name: DEFAULT_SECTION_LABELS.PROGRESS_REPORTING, level: 2 }).waitFor(WAIT);
     const section = page.locator("#section-PROGRESS_REPORTING");
     await section.getByRole("button", { name: "Edit section" }).click();
+    expect(await section.locator(".provenance").textContent()).toMatch(/^Drafted by AI/);
+    // As JSON: a syntax error is caught in the page, invalid content by the server, field by field.
+    await section.getByRole("button", { name: "JSON" }).click();
     const editor = section.getByRole("textbox");
     const content = JSON.parse(await editor.inputValue()) as Record<string, unknown>;
-    expect(await section.locator(".provenance").textContent()).toMatch(/^Drafted by AI/);
     await editor.fill("{ not json");
     await section.getByRole("button", { name: "Save section" }).click();
     await expect.poll(() => section.getByRole("alert").textContent(), WAIT).toMatch(/Not valid JSON/);
     await editor.fill(JSON.stringify({ ...content, method: "" }));
     await section.getByRole("button", { name: "Save section" }).click();
     await expect.poll(() => section.getByRole("alert").textContent(), WAIT).toMatch(/method/);
-    await editor.fill(JSON.stringify({ ...content, frequency: "Every six weeks, with a written note home" }));
+    // Back to the form (built from the JSON as it stands): one labelled field per item.
+    await section.getByRole("button", { name: "Form" }).click();
+    expect(await section.getByLabel("Method", { exact: true }).inputValue()).toBe("");
+    await section.getByLabel("Method", { exact: true }).fill(String(content.method));
+    await section.getByLabel("Frequency", { exact: true }).fill("Every six weeks, with a written note home");
     await section.getByRole("button", { name: "Save section" }).click();
     await section.getByText("Every six weeks, with a written note home").waitFor(WAIT);
     await section.locator(".provenance", { hasText: /Edited by/ }).waitFor(WAIT);
@@ -195,7 +201,7 @@ describe("the web page", () => {
     // A FINAL IEP is immutable: editing it opens a new DRAFT version that says what changed.
     const finalUrl = page.url();
     await section.getByRole("button", { name: "Edit section" }).click();
-    await section.getByRole("textbox").fill(JSON.stringify({ ...content, frequency: "Monthly, by email" }));
+    await section.getByLabel("Frequency", { exact: true }).fill("Monthly, by email");
     await section.getByRole("button", { name: "Save section" }).click();
     await page.waitForURL((url) => url.href !== finalUrl, WAIT);
     await expect.poll(() => page.locator(".iep[data-status]").getAttribute("data-status"), WAIT).toBe("DRAFT");
@@ -313,6 +319,13 @@ describe("the web page", () => {
       await page.locator(ready).first().waitFor(WAIT);
       expect(await overflow(), route).toBe(0);
       expect(await axeViolations(), route).toEqual([]);
+      if (!route.startsWith("#/ieps/")) continue;
+      // The goals' form editor: nested lists of labelled fields, still within the screen.
+      await page.locator("#section-ANNUAL_GOALS").getByRole("button", { name: "Edit section" }).click();
+      await page.locator("#section-ANNUAL_GOALS").getByLabel("Goals 1 · Baseline").waitFor(WAIT);
+      expect(await overflow(), "goals editor").toBe(0);
+      expect(await axeViolations(), "goals editor").toEqual([]);
+      await screenshot("phone-goals-editor");
     }
     await screenshot("phone-generation");
   });

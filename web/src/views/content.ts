@@ -6,7 +6,9 @@ export type CiteButton = (chunkId: string) => HTMLElement;
 declare const __IEP_KEY_ORDER__: string[];
 /** Each content key's position in the section schemas (src/iep/content.ts, read at build time). */
 const KEY_RANK = new Map(__IEP_KEY_ORDER__.map((key, index) => [key, index]));
-const rank = (key: string) => KEY_RANK.get(key) ?? Number.MAX_SAFE_INTEGER;
+/** A content key's place in the section schemas' order (unknown keys last). */
+export const contentKeyRank = (key: string) => KEY_RANK.get(key) ?? Number.MAX_SAFE_INTEGER;
+const rank = contentKeyRank;
 
 /** Fields that name an item in a list (a goal's area, a service's name …), shown as its heading. */
 const TITLE_KEYS = ["area", "service", "assessment", "name", "title", "goal"];
