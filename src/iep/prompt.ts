@@ -12,7 +12,7 @@
  */
 import { SECTION_FIELD, type IepSectionKind } from "./content.ts";
 import { AGE_OF_MAJORITY, ageOn, TRANSITION_AGE, type IepPeriod, type SectionRequirements } from "./rules.ts";
-import { DEFAULT_SECTION_LABELS, DEFAULT_TEMPLATE, type TemplateVersion } from "./templates.ts";
+import { DEFAULT_SECTION_LABELS, DEFAULT_TEMPLATE, sectionLabel, type TemplateVersion } from "./templates.ts";
 
 export interface PromptChunk {
   id: string;
@@ -187,11 +187,10 @@ function sectionRequests(input: IepPromptInput): string[] {
 function extraItemRequests(input: IepPromptInput): string[] {
   const items = input.onlySection ? [] : input.template?.extraItems ?? [];
   if (items.length === 0) return [];
-  const labelOf = (kind: IepSectionKind) => input.template?.sections.find((s) => s.kind === kind)?.label ?? DEFAULT_SECTION_LABELS[kind];
   return [
     "",
     "Items this school's IEP template also requires, in `templateItems` (one text per key, based on the evidence; where the evidence says nothing, say what the team must decide):",
-    ...items.map((item) => `- ${item.key}: ${item.label} — ${oneLine(item.description)} (part of "${labelOf(item.section)}")`),
+    ...items.map((item) => `- ${item.key}: ${item.label} — ${oneLine(item.description)} (part of "${sectionLabel(input.template, item.section)}")`),
   ];
 }
 

@@ -4,12 +4,12 @@ import { z } from "zod";
 import type { Viewer } from "../auth.ts";
 import { withTransaction } from "../db/pool.ts";
 import {
-  archiveTemplate, findTemplatesByIds, findTemplateVersionsByIds, insertTemplate, insertTemplateVersion, latestTemplateVersion, lockOwnTemplate,
+  archiveTemplate, findTemplatesByIds, insertTemplate, insertTemplateVersion, latestTemplateVersion, lockOwnTemplate,
   type TemplateRecord,
 } from "../db/templates.ts";
 import { InvalidStateError, MAX_ID_LENGTH, NotFoundError, parseInput } from "../errors.ts";
 import { isUuid } from "../ids.ts";
-import { DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_ID, DefaultInstructions, TemplateItems, TemplateSections, type TemplateVersion } from "../iep/templates.ts";
+import { DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_ID, DefaultInstructions, TemplateItems, TemplateSections } from "../iep/templates.ts";
 
 const name = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
 
@@ -78,13 +78,3 @@ export async function usableTemplate(pool: pg.Pool, schoolId: string, id: string
   return template !== undefined && template.archived_at === null;
 }
 
-/**
- * The template version an IEP follows (`iep.template_version_id`), for laying it out with
- * `iepLayout` (src/iep/templates.ts); null for an IEP from before templates (iepLayout then uses
- * the built-in one). Runs as the caller's school: the school's own versions and the built-in ones.
- */
-export async function templateVersionOfIep(pool: pg.Pool, iep: { school_id: string; template_version_id: string | null }): Promise<TemplateVersion | null> {
-  if (!iep.template_version_id) return null;
-  const [version] = await findTemplateVersionsByIds(pool, iep.school_id, [iep.template_version_id]);
-  return version ?? null;
-}
