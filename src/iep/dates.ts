@@ -58,6 +58,15 @@ export function periodOfDates(academicYear: string, dates: IepDates): IepPeriod 
   return { academicYear, startDate: dates.effectiveDate, endDate: dates.annualReviewDate, meetingDate: dates.meetingDate };
 }
 
+/** The IEP period of a generation or IEP row: its effective to annual review dates, or (rows from before IEP dates) its academic year's. */
+export function periodOfRow(row: {
+  academic_year: string; meeting_date: string | null; effective_date: string | null; annual_review_date: string | null;
+}): IepPeriod {
+  const { meeting_date: meetingDate, effective_date: effectiveDate, annual_review_date: annualReviewDate } = row;
+  if (meetingDate && effectiveDate && annualReviewDate) return periodOfDates(row.academic_year, { meetingDate, effectiveDate, annualReviewDate });
+  return iepPeriod(row.academic_year);
+}
+
 /** "YYYY-MM-DD" plus whole days (negative: minus). */
 export function addDays(isoDate: string, days: number): string {
   const { year, month, day } = parseIsoDate(isoDate);

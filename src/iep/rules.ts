@@ -19,7 +19,7 @@ import {
 import { ageOn, type IepPeriod } from "./dates.ts";
 
 export {
-  addDays, addOneYear, ageOn, defaultAcademicYear, iepDateProblems, iepPeriod, periodOfDates, resolveIepDates, type IepDates, type IepPeriod,
+  addDays, addOneYear, ageOn, defaultAcademicYear, iepDateProblems, iepPeriod, periodOfDates, periodOfRow, resolveIepDates, type IepDates, type IepPeriod,
 } from "./dates.ts";
 
 export const AGE_OF_MAJORITY = 18;

@@ -11,7 +11,7 @@ import { findEditContext } from "../db/reviews.ts";
 import { InvalidStateError, MAX_ID_LENGTH, NotFoundError, parseInput, ValidationError, type FieldError } from "../errors.ts";
 import { isUuid } from "../ids.ts";
 import { citedChunkIds, IEP_SECTION_KINDS, SECTION_FIELD, SECTION_SCHEMAS, type IepSectionKind } from "../iep/content.ts";
-import { checkSectionContent, iepPeriod, sectionRequirements, type IepPeriod, type RuleViolation } from "../iep/rules.ts";
+import { checkSectionContent, periodOfRow, sectionRequirements, type RuleViolation } from "../iep/rules.ts";
 import * as lifecycle from "../lifecycle/iep.ts";
 import type { Logger } from "../logger.ts";
 import { requestIdOf } from "./audit.ts";
@@ -88,7 +88,7 @@ async function validatedChange(pool: pg.Pool, schoolId: string, iep: IepRecord, 
   const cited = citedChunkIds(content).filter(isUuid);
   const student = await findEditContext(pool, schoolId, iep.student_id, cited);
   if (!student) throw new NotFoundError("Student", iep.student_id);
-  const period = periodOf(iep);
+  const period = periodOfRow(iep);
   const violations = checkSectionContent(kind, content, {
     requirements: sectionRequirements(student.dateOfBirth, period),
     allowedChunkIds: new Set(student.ownChunkIds),
@@ -99,14 +99,6 @@ async function validatedChange(pool: pg.Pool, schoolId: string, iep: IepRecord, 
   const parsed = content === null ? null : SECTION_SCHEMAS[kind].parse(content);
   const before = iep.content[field] ?? null;
   return { field, kind, content: parsed, before, changedPaths: changedPaths(before, parsed, field) };
-}
-
-/** The IEP's period: its effective and annual review dates, or (IEPs from before them) its academic year's. */
-export function periodOf(iep: IepRecord): IepPeriod {
-  if (iep.effective_date && iep.annual_review_date) {
-    return { academicYear: iep.academic_year, startDate: iep.effective_date, endDate: iep.annual_review_date };
-  }
-  return iepPeriod(iep.academic_year);
 }
 
 /** "annualGoals.goals[0].citations[1]" → ["content", "goals", "0", "citations", "1"] (the input's path). */

@@ -1,7 +1,6 @@
-/** What a run drafts against: the IEP period of a generation, and the draft's schemas for its shape. */
-import type { Generation } from "../../db/generations.ts";
+/** The draft's schemas for its shape (a whole IEP or one section, and the template's extra items). */
 import type { IepSectionKind } from "../../iep/content.ts";
-import { draftContentSchemaFor, iepPeriod, periodOfDates, responseJsonSchema, sectionSchemaFor, type IepPeriod, type SectionRequirements } from "../../iep/rules.ts";
+import { draftContentSchemaFor, responseJsonSchema, sectionSchemaFor, type SectionRequirements } from "../../iep/rules.ts";
 import type { TemplateVersion } from "../../iep/templates.ts";
 import type { DraftRules } from "./validate.ts";
 
@@ -27,9 +26,3 @@ export function draftSchemas(section: IepSectionKind | undefined, requirements: 
   return found;
 }
 
-/** The IEP period of a generation: its effective to annual review dates, or (from before IEP dates) its academic year's. */
-export function periodOf(generation: Generation): IepPeriod {
-  const { meeting_date: meetingDate, effective_date: effectiveDate, annual_review_date: annualReviewDate } = generation;
-  if (meetingDate && effectiveDate && annualReviewDate) return periodOfDates(generation.academic_year, { meetingDate, effectiveDate, annualReviewDate });
-  return iepPeriod(generation.academic_year);
-}

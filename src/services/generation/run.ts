@@ -8,9 +8,9 @@ import type { Logger } from "../../logger.ts";
 import { Pseudonymizer } from "../../privacy/pseudonymize.ts";
 import { IEP_SECTION_KINDS, type IepContent, type IepSectionKind } from "../../iep/content.ts";
 import { buildIepPrompt, SECTION_RETRIEVAL_QUERIES, type PromptChunk } from "../../iep/prompt.ts";
-import { sectionRequirements, type SectionRequirements } from "../../iep/rules.ts";
+import { periodOfRow, sectionRequirements, type SectionRequirements } from "../../iep/rules.ts";
 import { DEFAULT_TEMPLATE, parseTemplateVersion, type TemplateVersion } from "../../iep/templates.ts";
-import { draftSchemas, periodOf } from "./draft-shape.ts";
+import { draftSchemas } from "./draft-shape.ts";
 import { searchStudentEvidenceMany } from "../retrieval.ts";
 import { createDeltaPublisher, type DeltaPublisher } from "./deltas.ts";
 import { DraftRejectedError, PermanentGenerationError, RunSupersededError } from "./errors.ts";
@@ -95,7 +95,7 @@ class GenerationRun {
       student: { firstName: student.first_name, lastName: student.last_name, dateOfBirth: student.date_of_birth },
       guardians, staffNames: this.context.staff_names,
     });
-    const period = periodOf(generation);
+    const period = periodOfRow(generation);
     const requirements = sectionRequirements(student.date_of_birth, period);
     const sections = this.sectionsToDraft(requirements);
     const baseContent = this.baseContent();
