@@ -326,9 +326,16 @@ describe("the web page", () => {
       expect(await overflow(), "goals editor").toBe(0);
       expect(await axeViolations(), "goals editor").toEqual([]);
       await screenshot("phone-goals-editor");
+      const goals = page.locator("#section-ANNUAL_GOALS");
+      const objectives = goals.getByRole("group", { name: "Goals 1 · Short term objectives", exact: true });
+      const before = await objectives.getByRole("textbox").count();
+      await goals.getByRole("button", { name: "Add to Goals 1 · Short term objectives" }).click();
+      await goals.getByLabel(`Goals 1 · Short term objectives ${before + 1}`).fill("Reads a grade-level passage aloud at 60 words correct per minute");
+      await goals.getByRole("button", { name: `Remove Goals 1 · Short term objectives ${before + 1}` }).click();
+      expect(await objectives.getByRole("textbox").count()).toBe(before);
     }
     await screenshot("phone-generation");
-  });
+  }, 60_000);
 
   it("goes back to sign-in when the session ends; Remember me survives a reload; Sign out forgets the token", async () => {
     const viewer = { userId: stack.tenant.userId, schoolId: stack.tenant.schoolId, role: "CASE_MANAGER" as const };
