@@ -1,8 +1,7 @@
-/** Reads for the review workflow: section provenance, cited chunks, the people named, edit context. */
+/** Reads for the review workflow: section provenance, cited chunks, edit context. */
 import { z } from "zod";
 import { EvidenceChunkRow } from "./evidence.ts";
 import type { Queryable } from "./pool.ts";
-import { UserRole, type User } from "./schools.ts";
 
 const ProvenanceRow = z.object({
   iep_id: z.string(),
@@ -66,14 +65,6 @@ export async function findCitedChunks(db: Queryable, schoolId: string, ids: read
     [schoolId, ids],
   );
   return rows.map((row) => CitedChunkRow.parse(row));
-}
-
-const UserRow = z.object({ id: z.string(), school_id: z.string(), email: z.string(), name: z.string(), role: UserRole, created_at: z.date() });
-
-/** Users of the school by id (any order; unknown ids are absent). */
-export async function findUsersByIds(db: Queryable, schoolId: string, ids: readonly string[]): Promise<User[]> {
-  const { rows } = await db.query("select * from users where school_id = $1 and id = any($2::uuid[])", [schoolId, ids]);
-  return rows.map((row) => UserRow.parse(row));
 }
 
 /** What validating an edit needs about the student: the date of birth and which of `citedIds` are its chunks. */

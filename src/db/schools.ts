@@ -43,6 +43,12 @@ export async function findUser(db: Queryable, id: string): Promise<User | undefi
   return rows[0] ? UserRow.parse(rows[0]) : undefined;
 }
 
+/** Users of the school by id (any order; unknown ids are absent). */
+export async function findUsersByIds(db: Queryable, schoolId: string, ids: readonly string[]): Promise<User[]> {
+  const { rows } = await db.query("select * from users where school_id = $1 and id = any($2::uuid[])", [schoolId, ids]);
+  return rows.map((row) => UserRow.parse(row));
+}
+
 /** A user's school and role, as a re-check needs them. */
 export type UserStanding = Pick<User, "id" | "school_id" | "role">;
 
