@@ -5,9 +5,9 @@ import { audit } from "../services/audit.ts";
 import type { GraphQLContext } from "../context.ts";
 import { findIep, findIepsByIds, listIepsForStudents, listIepVersions, type IepRecord } from "../db/ieps.ts";
 import { findCitedChunks, type CitedChunk } from "../db/reviews.ts";
-import { findTemplateVersionsByIds } from "../db/templates.ts";
+import { findTemplateVersionsByIds, type TemplateVersionRecord } from "../db/templates.ts";
 import { citedChunkIds, IEP_SECTION_KINDS, type IepSectionKind } from "../iep/content.ts";
-import { iepLayout, type LaidOutSection, type TemplateVersion } from "../iep/templates.ts";
+import { iepLayout, type LaidOutSection } from "../iep/templates.ts";
 import { EvidenceChunkRef, EvidenceRef } from "./evidence.ts";
 import { isUuid } from "../ids.ts";
 import { StudentRef } from "./students.ts";
@@ -35,8 +35,9 @@ export const citedChunkLoader = createContextCache((ctx: LoaderContext) =>
     return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
   }));
 
-const templateVersionLoader = createContextCache((ctx: LoaderContext) =>
-  new DataLoader<string, TemplateVersion | null>(async (ids) => {
+/** Per request: template versions by id (the school's own and the built-in ones; null: unknown). */
+export const templateVersionLoader = createContextCache((ctx: LoaderContext) =>
+  new DataLoader<string, TemplateVersionRecord | null>(async (ids) => {
     const rows = await findTemplateVersionsByIds(ctx.deps.pool, ctx.viewer.schoolId, ids);
     return ids.map((id) => rows.find((row) => row.id === id) ?? null);
   }));

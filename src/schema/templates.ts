@@ -5,7 +5,7 @@
 import { builder } from "../builder.ts";
 import type { GraphQLContext } from "../context.ts";
 import {
-  findTemplatesByIds, findTemplateVersionsByIds, latestVersionsOfTemplates, listTemplates, listVersionsOfTemplates, type TemplateRecord,
+  findTemplatesByIds, latestVersionsOfTemplates, listTemplates, listVersionsOfTemplates, type TemplateRecord,
   type TemplateVersionRecord,
 } from "../db/templates.ts";
 import { InvalidStateError, NotFoundError, ValidationError } from "../errors.ts";
@@ -14,7 +14,7 @@ import type { TemplateItem, TemplateSection } from "../iep/templates.ts";
 import { archiveIepTemplate, createIepTemplate, updateIepTemplate } from "../services/templates.ts";
 import { EvidenceKindEnum } from "./evidence.ts";
 import { GenerationRef } from "./generations.ts";
-import { IepRef, IepSectionKindEnum } from "./ieps.ts";
+import { IepRef, IepSectionKindEnum, templateVersionLoader } from "./ieps.ts";
 
 const IepTemplateSectionRef = builder.objectRef<TemplateSection>("IepTemplateSection").implement({
   description: "A section of a template: which part of the IEP, under which heading.",
@@ -34,12 +34,8 @@ const IepTemplateItemRef = builder.objectRef<TemplateItem>("IepTemplateItem").im
   }),
 });
 
-/** Loaded in batches per request (iep.template, generation.template). */
-export const IepTemplateVersionRef = builder.loadableObjectRef("IepTemplateVersion", {
-  load: (ids: string[], ctx: GraphQLContext) => findTemplateVersionsByIds(ctx.deps.pool, ctx.viewer.schoolId, ids),
-  sort: (version) => version.id,
-  cacheResolved: (version) => version.id,
-});
+/** By id through templateVersionLoader (iep.template, generation.template), the same loader Iep.sections lays IEPs out with. */
+export const IepTemplateVersionRef = builder.objectRef<TemplateVersionRecord>("IepTemplateVersion");
 
 const IepTemplateRef = builder.loadableObjectRef("IepTemplate", {
   load: (ids: string[], ctx: GraphQLContext) => findTemplatesByIds(ctx.deps.pool, ctx.viewer.schoolId, ids),
@@ -161,18 +157,19 @@ builder.mutationFields((t) => ({
   }),
 }));
 
+const templateVersionOf = (ctx: GraphQLContext, id: string | null) => (id ? templateVersionLoader(ctx).load(id) : null);
 const TEMPLATE_DESCRIPTION = "The template version followed (null: from before templates, laid out as the built-in one).";
 const REVIEW_DESCRIPTION = "Goals are met and services end by this date.";
 
 builder.objectFields(IepRef, (t) => ({
-  template: t.field({ type: IepTemplateVersionRef, nullable: true, description: TEMPLATE_DESCRIPTION, resolve: (iep) => iep.template_version_id }),
+  template: t.field({ type: IepTemplateVersionRef, nullable: true, description: TEMPLATE_DESCRIPTION, resolve: (iep, _args, ctx) => templateVersionOf(ctx, iep.template_version_id) }),
   meetingDate: t.field({ type: "LocalDate", nullable: true, resolve: (iep) => iep.meeting_date }),
   effectiveDate: t.field({ type: "LocalDate", nullable: true, resolve: (iep) => iep.effective_date }),
   annualReviewDate: t.field({ type: "LocalDate", nullable: true, description: REVIEW_DESCRIPTION, resolve: (iep) => iep.annual_review_date }),
 }));
 
 builder.objectFields(GenerationRef, (t) => ({
-  template: t.field({ type: IepTemplateVersionRef, nullable: true, description: TEMPLATE_DESCRIPTION, resolve: (g) => g.template_version_id }),
+  template: t.field({ type: IepTemplateVersionRef, nullable: true, description: TEMPLATE_DESCRIPTION, resolve: (g, _args, ctx) => templateVersionOf(ctx, g.template_version_id) }),
   meetingDate: t.field({ type: "LocalDate", nullable: true, resolve: (g) => g.meeting_date }),
   effectiveDate: t.field({ type: "LocalDate", nullable: true, resolve: (g) => g.effective_date }),
   annualReviewDate: t.field({ type: "LocalDate", nullable: true, description: REVIEW_DESCRIPTION, resolve: (g) => g.annual_review_date }),
