@@ -243,6 +243,7 @@ describe("review workflow", () => {
     expect(first.find((d: { kind: string }) => d.kind === "LEAST_RESTRICTIVE_ENVIRONMENT").change).toBe("CHANGED");
     const foreign = await stack.gql(VERSIONS, { id: v2.id, against: (await newIep(otherStudentId)).id });
     expect(foreign.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(foreign.errors?.[0]?.path).toEqual(["iep", "diff"]);
 
     // Another edit of the FINAL version goes to the same draft: no third version.
     const progress = clone(section(base, "PROGRESS_REPORTING").content);

@@ -110,7 +110,7 @@ builder.objectFields(IepRef, (t) => ({
     type: [IepSectionDiffRef],
     description: "Each section compared with another version of the same student and year (default: the previous version; none: every section ADDED).",
     args: { against: t.arg.id() },
-    resolve: async (iep, { against }, ctx, info) => diffIeps(iep, await comparedVersion(ctx, iep, against ?? null, info.path)),
+    resolve: async (iep, { against }, ctx) => diffIeps(iep, await comparedVersion(ctx, iep, against ?? null)),
   }),
   printUrl: t.string({
     description: `A signed relative URL of the print view (/ieps/<id>/print?…) for the caller only, valid ${PRINT_URL_TTL_MS / 60_000} minutes.`,
@@ -118,18 +118,13 @@ builder.objectFields(IepRef, (t) => ({
   }),
 }));
 
-async function comparedVersion(ctx: GraphQLContext, iep: IepRecord, against: string | null, at: { key: string | number; prev?: unknown }): Promise<IepRecord | null> {
+/** The version `diff` compares with; BAD_USER_INPUT (located at the field by graphql-js) when `against` is not one of this IEP's. */
+async function comparedVersion(ctx: GraphQLContext, iep: IepRecord, against: string | null): Promise<IepRecord | null> {
   const versions = await versionsLoader(ctx).load(iep);
   if (against === null) return versions.find((v) => v.version < iep.version) ?? null;
   const other = isUuid(against) ? versions.find((v) => v.id === against.toLowerCase()) : undefined;
-  if (!other) throw badUserInput("against must be another version of this IEP (the same student and academic year)", ["against"], pathOf(at));
+  if (!other) throw badUserInput("against must be another version of this IEP (the same student and academic year)", ["against"]);
   return other;
-}
-
-function pathOf(path: { key: string | number; prev?: unknown }): (string | number)[] {
-  const keys: (string | number)[] = [];
-  for (let p: typeof path | undefined = path; p; p = p.prev as typeof path | undefined) keys.unshift(p.key);
-  return keys;
 }
 
 const EditIepSectionSuccess = builder.objectRef<EditedSection>("EditIepSectionSuccess").implement({

@@ -22,7 +22,7 @@ export const TEST_RECOVERY_TIMINGS = { heartbeatMs: 300, deadAfterMs: 5000, reco
 export interface GraphQLResponse<T = any> {
   status: number;
   data?: T;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
 }
 
 export interface Tenant {
