@@ -67,6 +67,16 @@ export function periodOfRow(row: {
   return iepPeriod(row.academic_year);
 }
 
+/** English month names, January first. */
+export const MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"] as const;
+
+/** "2027-08-14" → "August 14, 2027" (other text unchanged). */
+export function longDate(isoDate: string): string {
+  const [year, month, day] = isoDate.split("-").map(Number);
+  const monthName = MONTH_NAMES[(month ?? 0) - 1];
+  return monthName && day ? `${monthName} ${day}, ${year}` : isoDate;
+}
+
 /** "YYYY-MM-DD" plus whole days (negative: minus). */
 export function addDays(isoDate: string, days: number): string {
   const { year, month, day } = parseIsoDate(isoDate);

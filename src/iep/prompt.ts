@@ -11,7 +11,7 @@
  * placeholders such as [STUDENT] instead, and the rules below tell the model to keep them.
  */
 import { SECTION_FIELD, type IepSectionKind } from "./content.ts";
-import { AGE_OF_MAJORITY, ageOn, TRANSITION_AGE, type IepPeriod, type SectionRequirements } from "./rules.ts";
+import { AGE_OF_MAJORITY, ageOn, longDate, TRANSITION_AGE, type IepPeriod, type SectionRequirements } from "./rules.ts";
 import { DEFAULT_SECTION_LABELS, DEFAULT_TEMPLATE, sectionLabel, type TemplateVersion } from "./templates.ts";
 
 export interface PromptChunk {
@@ -205,14 +205,6 @@ function evidenceLines(chunks: readonly PromptChunk[]): string[] {
       chunk.text.trim(),
     ]),
   ];
-}
-
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-
-/** "2027-08-14" → "August 14, 2027". */
-export function longDate(isoDate: string): string {
-  const [year, month, day] = isoDate.split("-").map(Number);
-  return `${MONTHS[(month ?? 1) - 1]} ${day}, ${year}`;
 }
 
 function oneLine(value: string): string {

@@ -16,10 +16,10 @@ import {
   type ExtraItemSpec,
   type IepSectionKind,
 } from "./content.ts";
-import { ageOn, type IepPeriod } from "./dates.ts";
+import { ageOn, MONTH_NAMES, type IepPeriod } from "./dates.ts";
 
 export {
-  addDays, addOneYear, ageOn, defaultAcademicYear, iepDateProblems, iepPeriod, periodOfDates, periodOfRow, resolveIepDates, type IepDates, type IepPeriod,
+  addDays, addOneYear, ageOn, defaultAcademicYear, iepDateProblems, iepPeriod, longDate, periodOfDates, periodOfRow, resolveIepDates, type IepDates, type IepPeriod,
 } from "./dates.ts";
 
 export const AGE_OF_MAJORITY = 18;
@@ -256,14 +256,13 @@ function sectionRules(
   return violations;
 }
 
-const MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
 const LONG_DATE = new RegExp(`\\b(${MONTH_NAMES.join("|")})\\s+(\\d{1,2}),?\\s+(\\d{4})\\b`, "gi");
 const ISO_DATE_IN_TEXT = /\b\d{4}-\d{2}-\d{2}\b/g;
 
 /** The calendar dates a text names ("2027-08-14", "August 14, 2027"), as "YYYY-MM-DD". */
 export function datesInText(text: string): string[] {
   const pad = (n: number) => String(n).padStart(2, "0");
-  const long = [...text.matchAll(LONG_DATE)].map((m) => `${m[3]}-${pad(MONTH_NAMES.indexOf(m[1]!.toLowerCase()) + 1)}-${pad(Number(m[2]))}`);
+  const long = [...text.matchAll(LONG_DATE)].map((m) => `${m[3]}-${pad(MONTH_NAMES.findIndex((name) => name.toLowerCase() === m[1]!.toLowerCase()) + 1)}-${pad(Number(m[2]))}`);
   return [...(text.match(ISO_DATE_IN_TEXT) ?? []), ...long];
 }
 

@@ -13,6 +13,7 @@
  * excerpts, get `undefined` (the caller falls back to the generic generator).
  */
 import { IEP_SECTION_KINDS, SECTION_FIELD, SECTION_SCHEMAS, type IepSectionKind } from "../../iep/content.ts";
+import { longDate } from "../../iep/dates.ts";
 import {
   bestDataSentence, firstSentence, isAcademicExcerpt, isTransitionExcerpt, readIepRequest, sourceOf,
   type Excerpt, type IepRequestFacts,
@@ -298,15 +299,6 @@ function firstOfEachDocument(quotes: readonly Quote[]): Quote[] {
 
 function quoteOf(excerpt: Excerpt, sentence: string): Quote {
   return { excerpt, sentence, topic: topicFor(excerpt.title, sentence, isAcademicExcerpt(excerpt) ? "Academic skills" : "Functional skills") };
-}
-
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-
-/** "2027-08-14" → "August 14, 2027" (other text unchanged). */
-function longDate(isoDate: string): string {
-  const [year, month, day] = isoDate.split("-").map(Number);
-  const monthName = MONTHS[(month ?? 0) - 1];
-  return monthName && day ? `${monthName} ${day}, ${year}` : isoDate;
 }
 
 /** "a", "a and b", "a, b and c". */
