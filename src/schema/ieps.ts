@@ -61,7 +61,7 @@ export interface IepSectionShape {
  * The sections present, in the order and with the labels of the IEP's template (the built-in
  * §300.320 order without one); sections that do not apply (null) are left out.
  */
-export async function sectionsOf(ctx: LoaderContext, iep: IepRecord): Promise<IepSectionShape[]> {
+async function sectionsOf(ctx: LoaderContext, iep: IepRecord): Promise<IepSectionShape[]> {
   return (await layoutOf(ctx, iep)).filter((s) => s.content !== null).map((s) => ({ iep, kind: s.kind, label: s.label, content: s.content }));
 }
 

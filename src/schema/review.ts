@@ -13,7 +13,7 @@ import { isUuid } from "../ids.ts";
 import { approveIep, diffIeps, editIepSection, PRINT_URL_TTL_MS, printPath, submitIepForReview, type EditedSection } from "../services/review.ts";
 import { EvidenceRef } from "./evidence.ts";
 import { GenerationRef } from "./generations.ts";
-import { citedChunkLoader, IepRef, IepSectionKindEnum, IepSectionRef, sectionsOf, versionsLoader, type IepSectionShape } from "./ieps.ts";
+import { citedChunkLoader, IepRef, IepSectionKindEnum, IepSectionRef, layoutOf, versionsLoader, type IepSectionShape } from "./ieps.ts";
 import { UserRef } from "./viewer.ts";
 
 const userLoader = createContextCache((ctx: GraphQLContext) =>
@@ -132,7 +132,10 @@ const EditIepSectionSuccess = builder.objectRef<EditedSection>("EditIepSectionSu
     iep: t.field({ type: IepRef, description: "The IEP edited: the same version, or the new DRAFT version an edit of a FINAL one started.", resolve: (r) => r.iep }),
     section: t.field({
       type: IepSectionRef,
-      resolve: async (r, _args, ctx) => (await sectionsOf(ctx, r.iep)).find((s) => s.kind === r.kind) ?? { iep: r.iep, kind: r.kind, label: r.kind, content: null },
+      resolve: async (r, _args, ctx) => {
+        const { label, content } = (await layoutOf(ctx, r.iep)).find((s) => s.kind === r.kind)!;
+        return { iep: r.iep, kind: r.kind, label, content };
+      },
     }),
   }),
 });
