@@ -223,7 +223,7 @@ describe("the web page", () => {
     await page.goto(`${stack.httpUrl}/#/students/${studentId}`);
     await page.getByLabel("Template").selectOption({ label: "Riverside district form" });
     await page.getByLabel("Meeting date").fill("2026-12-01");
-    await page.getByLabel("Prior iep").uncheck();
+    await page.getByLabel("Prior IEP").uncheck();
     await page.getByLabel("Parent input").uncheck();
     await page.getByRole("button", { name: "Generate IEP draft" }).click();
     await page.waitForURL(/#\/generations\//, WAIT);

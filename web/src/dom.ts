@@ -63,10 +63,12 @@ export function formatTime(iso: string | null | undefined): string {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
-/** "PROGRESS_NOTE" → "Progress note"; "academicAchievement" → "Academic achievement". */
+const ACRONYMS = new Set(["iep"]);
+
+/** "PROGRESS_NOTE" → "Progress note"; "PRIOR_IEP" → "Prior IEP"; "academicAchievement" → "Academic achievement". */
 export function humanize(name: string): string {
   const words = name.includes("_") ? name.toLowerCase().split("_") : name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(" ");
-  const text = words.filter(Boolean).join(" ");
+  const text = words.filter(Boolean).map((word) => (ACRONYMS.has(word) ? word.toUpperCase() : word)).join(" ");
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
