@@ -131,7 +131,8 @@ function cleanSchema(node: Record<string, unknown>): Record<string, unknown> {
   return result;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not an array, not null). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

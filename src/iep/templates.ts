@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { IEP_SECTION_KINDS, SECTION_FIELD, type IepSectionKind } from "./content.ts";
+import { isRecord } from "./rules.ts";
 
 /** One section of a template: which part of the IEP, under which heading. */
 export interface TemplateSection {
@@ -130,8 +131,4 @@ export function iepLayout(content: Record<string, unknown>, version: TemplateVer
 /** The label a template gives a section (the built-in label without a template). */
 export function sectionLabel(version: TemplateVersion | null | undefined, kind: IepSectionKind): string {
   return (version ?? DEFAULT_TEMPLATE).sections.find((s) => s.kind === kind)?.label ?? DEFAULT_SECTION_LABELS[kind];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -11,7 +11,7 @@ import { findEditContext } from "../db/reviews.ts";
 import { InvalidStateError, MAX_ID_LENGTH, NotFoundError, parseInput, ValidationError, type FieldError } from "../errors.ts";
 import { isUuid } from "../ids.ts";
 import { citedChunkIds, IEP_SECTION_KINDS, SECTION_FIELD, SECTION_SCHEMAS, type IepSectionKind } from "../iep/content.ts";
-import { checkSectionContent, periodOfRow, sectionRequirements, type RuleViolation } from "../iep/rules.ts";
+import { checkSectionContent, isRecord, periodOfRow, sectionRequirements, type RuleViolation } from "../iep/rules.ts";
 import * as lifecycle from "../lifecycle/iep.ts";
 import type { Logger } from "../logger.ts";
 import { requestIdOf } from "./audit.ts";
@@ -163,8 +163,4 @@ export function diffIeps(after: IepRecord, before: IepRecord | null): SectionDif
     const change: SectionChangeKind = b === null && a !== null ? "ADDED" : a === null && b !== null ? "REMOVED" : paths.length > 0 ? "CHANGED" : "UNCHANGED";
     return { kind, change, changedPaths: paths, before: b, after: a };
   });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
