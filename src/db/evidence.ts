@@ -27,8 +27,7 @@ export const EvidenceRow = z.object({
 });
 export type Evidence = z.infer<typeof EvidenceRow>;
 
-/** A chunk row as stored (other reads extend it with what they join). */
-export const EvidenceChunkRow = z.object({
+const EvidenceChunkRow = z.object({
   id: z.string(),
   school_id: z.string(),
   student_id: z.string(),

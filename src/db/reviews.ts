@@ -1,6 +1,5 @@
-/** Reads for the review workflow: section provenance, cited chunks, edit context. */
+/** Reads for the review workflow: section provenance, edit context. */
 import { z } from "zod";
-import { EvidenceChunkRow } from "./evidence.ts";
 import type { Queryable } from "./pool.ts";
 
 const ProvenanceRow = z.object({
@@ -47,24 +46,6 @@ export async function findSectionProvenance(db: Queryable, schoolId: string, key
     [schoolId, keys.map((k) => k.iepId), keys.map((k) => k.kind)],
   );
   return rows.map((row) => ProvenanceRow.parse(row));
-}
-
-const CitedChunkRow = EvidenceChunkRow.extend({
-  evidence_title: z.string(),
-  evidence_chunk_count: z.number(),
-});
-/** An evidence chunk with what a reviewer needs to place it: its document's title and chunk count. */
-export type CitedChunk = z.infer<typeof CitedChunkRow>;
-
-/** Chunks of the school by id, with their documents' titles (unknown and deleted ids are absent). */
-export async function findCitedChunks(db: Queryable, schoolId: string, ids: readonly string[]): Promise<CitedChunk[]> {
-  const { rows } = await db.query(
-    `select c.id, c.school_id, c.student_id, c.evidence_id, c.ordinal, c.text, e.title as evidence_title, e.chunk_count as evidence_chunk_count
-     from evidence_chunks c join evidence e on e.id = c.evidence_id and e.school_id = c.school_id
-     where c.school_id = $1 and c.id = any($2::uuid[])`,
-    [schoolId, ids],
-  );
-  return rows.map((row) => CitedChunkRow.parse(row));
 }
 
 /** What validating an edit needs about the student: the date of birth and which of `citedIds` are its chunks. */

@@ -12,7 +12,7 @@ import type { Plugin } from "graphql-yoga";
 import type { Session, Viewer } from "../auth.ts";
 import type { AppDeps } from "../context.ts";
 import { findIep, type IepRecord } from "../db/ieps.ts";
-import type { CitedChunk } from "../db/reviews.ts";
+import { findEvidenceByIds, type Evidence, type EvidenceChunk } from "../db/evidence.ts";
 import { findUser, findUsersByIds } from "../db/schools.ts";
 import { findStudent, type Student } from "../db/students.ts";
 import { asSchool } from "../db/tenant.ts";
@@ -86,13 +86,29 @@ async function printPage(deps: AppDeps, viewer: Viewer, id: string, exported: bo
     layoutOf(ctx, iep),
     findUsersByIds(deps.pool, viewer.schoolId, [iep.submitted_by, iep.approved_by].filter((u): u is string => u !== null)),
   ]);
-  const cited = citedChunkIds(iep.content);
-  const chunks = await citedChunkLoader(ctx).loadMany(cited);
-  const chunkOf = new Map(cited.map((chunkId, i) => [chunkId, chunks[i] instanceof Error ? null : (chunks[i] ?? null)]));
+  const chunkOf = await citedSources(ctx, iep);
   const requestId = currentRequestId();
   if (exported) await audit(deps.pool, viewer, requestId ? deps.logger.child({ requestId }) : deps.logger, "EXPORTED", "IEP", [{ id: iep.id, studentId: iep.student_id }]);
   const nameOf = (userId: string | null) => people.find((p) => p.id === userId)?.name ?? null;
   return renderPrint({ iep, student: student ?? null, layout, chunkOf, submittedBy: nameOf(iep.submitted_by), approvedBy: nameOf(iep.approved_by) });
+}
+
+/** A cited chunk that still exists, with its document. */
+interface CitedSource {
+  chunk: EvidenceChunk;
+  evidence: Evidence | undefined;
+}
+
+/** The IEP's cited chunk ids that still exist, each with its chunk and document (two statements). */
+async function citedSources(ctx: { viewer: Viewer; deps: AppDeps }, iep: IepRecord): Promise<Map<string, CitedSource>> {
+  const cited = citedChunkIds(iep.content);
+  const chunks = await citedChunkLoader(ctx).loadMany(cited);
+  const found = cited.flatMap((chunkId, i) => {
+    const chunk = chunks[i];
+    return chunk && !(chunk instanceof Error) ? [[chunkId, chunk] as const] : [];
+  });
+  const documents = await findEvidenceByIds(ctx.deps.pool, ctx.viewer.schoolId, [...new Set(found.map(([, chunk]) => chunk.evidence_id))]);
+  return new Map(found.map(([chunkId, chunk]) => [chunkId, { chunk, evidence: documents.find((e) => e.id === chunk.evidence_id) }]));
 }
 
 /** What the page shows. */
@@ -100,7 +116,8 @@ export interface PrintModel {
   iep: IepRecord;
   student: Student | null;
   layout: LaidOutSection[];
-  chunkOf: ReadonlyMap<string, CitedChunk | null>;
+  /** The cited chunks that exist, with their documents. */
+  chunkOf: ReadonlyMap<string, CitedSource>;
   submittedBy: string | null;
   approvedBy: string | null;
 }
@@ -146,10 +163,11 @@ function who(name: string | null, at: Date | null): string | null {
   return at ? `${at.toISOString().slice(0, 10)}${name ? ` by ${name}` : ""}` : null;
 }
 
-function footnote(chunkId: string, chunk: CitedChunk | null): string {
-  if (!chunk) return `<span class="missing">Source missing:</span> the cited evidence (chunk ${escapeHtml(chunkId)}) no longer exists.`;
+function footnote(chunkId: string, cited: CitedSource | null): string {
+  if (!cited?.evidence) return `<span class="missing">Source missing:</span> the cited evidence (chunk ${escapeHtml(chunkId)}) no longer exists.`;
+  const { chunk, evidence } = cited;
   const text = chunk.text.length > EXCERPT_CHARS ? `${chunk.text.slice(0, EXCERPT_CHARS).trimEnd()}…` : chunk.text;
-  return `<cite>${escapeHtml(chunk.evidence_title)}</cite>, excerpt ${chunk.ordinal + 1} of ${Math.max(chunk.evidence_chunk_count, chunk.ordinal + 1)}: “${escapeHtml(text)}”`;
+  return `<cite>${escapeHtml(evidence.title)}</cite>, excerpt ${chunk.ordinal + 1} of ${Math.max(evidence.chunk_count, chunk.ordinal + 1)}: “${escapeHtml(text)}”`;
 }
 
 /** Footnote markers for a citations array, numbered by first appearance in the document. */

@@ -4,7 +4,7 @@ import { builder } from "../builder.ts";
 import { audit } from "../services/audit.ts";
 import type { GraphQLContext } from "../context.ts";
 import { findIep, findIepsByIds, listIepsForStudents, listIepVersions, type IepRecord } from "../db/ieps.ts";
-import { findCitedChunks, type CitedChunk } from "../db/reviews.ts";
+import { findChunks, type EvidenceChunk } from "../db/evidence.ts";
 import { findTemplateVersionsByIds, type TemplateVersionRecord } from "../db/templates.ts";
 import { citedChunkIds, IEP_SECTION_KINDS, type IepSectionKind } from "../iep/content.ts";
 import { iepLayout, type LaidOutSection } from "../iep/templates.ts";
@@ -27,10 +27,10 @@ const IepStatusEnum = builder.enumType("IepStatus", {
 /** A request's (or a print's) context: the loaders below are per context object. */
 type LoaderContext = Pick<GraphQLContext, "viewer" | "deps">;
 
-/** Per request: cited chunks by id with their documents (null: the chunk no longer exists). */
+/** Per request: cited chunks by id (null: the chunk no longer exists, or the id was never one). */
 export const citedChunkLoader = createContextCache((ctx: LoaderContext) =>
-  new DataLoader<string, CitedChunk | null>(async (ids) => {
-    const rows = await findCitedChunks(ctx.deps.pool, ctx.viewer.schoolId, ids.filter(isUuid));
+  new DataLoader<string, EvidenceChunk | null>(async (ids) => {
+    const rows = await findChunks(ctx.deps.pool, ctx.viewer.schoolId, ids.filter(isUuid));
     const byId = new Map(rows.map((row) => [row.id, row]));
     return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
   }));
