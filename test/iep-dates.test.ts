@@ -22,6 +22,7 @@ describe("IEP dates: defaults and rules", () => {
   it("takes the academic year from the dates when none is given", () => {
     const now = new Date("2026-11-27T12:00:00Z");
     expect(iepSettings({ effectiveDate: "2027-09-01" }, now)).toMatchObject({ academicYear: "2027-2028", effectiveDate: "2027-09-01" });
+    expect(iepSettings({ effectiveDate: "2027-08-05" }, now)).toMatchObject({ academicYear: "2027-2028", effectiveDate: "2027-08-05" });
     expect(iepSettings({}, now)).toMatchObject({ academicYear: "2026-2027", meetingDate: "2026-11-27" });
   });
 
@@ -31,6 +32,8 @@ describe("IEP dates: defaults and rules", () => {
     expect(iepDateProblems({ ...ok, effectiveDate: "2027-01-09", annualReviewDate: "2028-01-08" }).map((p) => p.field)).toEqual(["effectiveDate"]);
     expect(iepDateProblems({ ...ok, annualReviewDate: "2027-01-20" }).map((p) => p.field)).toEqual(["annualReviewDate"]);
     expect(iepDateProblems({ ...ok, annualReviewDate: "2028-01-21" })[0]!.message).toMatch(/within one year/);
+    expect(iepDateProblems(ok, "2026-2027")).toEqual([]);
+    expect(iepDateProblems(ok, "2027-2028")[0]).toMatchObject({ field: "effectiveDate", message: expect.stringMatching(/academic year 2027-2028/) });
   });
 
   it("finds the dates a goal's timeframe names, and the rules refuse one after the annual review", () => {
@@ -95,6 +98,7 @@ describe("IEP dates and evidence choice, with the real stack", () => {
       [{ meetingDate: "2027-01-10", effectiveDate: "2027-01-09" }, "effectiveDate"],
       [{ effectiveDate: "2027-01-20", annualReviewDate: "2027-01-20" }, "annualReviewDate"],
       [{ effectiveDate: "2027-01-20", annualReviewDate: "2028-01-21" }, "annualReviewDate"],
+      [{ academicYear: "2026-2027", effectiveDate: "2028-01-20" }, "effectiveDate"],
       [{ evidenceKinds: [] }, "evidenceKinds"],
     ];
     for (const [input, field] of cases) {

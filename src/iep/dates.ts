@@ -93,12 +93,16 @@ export function addOneYear(isoDate: string): string {
 
 /**
  * What is wrong with an IEP's dates, one entry per field: the effective date is not before the
- * meeting, and the annual review comes after the effective date and at most one year after it.
+ * meeting (and, with `academicYear`, falls in that year's period: the IEP is that year's), and the
+ * annual review comes after the effective date and at most one year after it.
  */
-export function iepDateProblems(dates: IepDates): { field: keyof IepDates; message: string }[] {
+export function iepDateProblems(dates: IepDates, academicYear?: string): { field: keyof IepDates; message: string }[] {
   const problems: { field: keyof IepDates; message: string }[] = [];
+  const year = academicYear ? iepPeriod(academicYear) : undefined;
   if (dates.effectiveDate < dates.meetingDate) {
     problems.push({ field: "effectiveDate", message: `must not be before the meeting date (${dates.meetingDate})` });
+  } else if (year && (dates.effectiveDate < year.startDate || dates.effectiveDate > year.endDate)) {
+    problems.push({ field: "effectiveDate", message: `must fall in the academic year ${year.academicYear} (${year.startDate} to ${year.endDate})` });
   }
   if (dates.annualReviewDate <= dates.effectiveDate) {
     problems.push({ field: "annualReviewDate", message: `must be after the effective date (${dates.effectiveDate})` });

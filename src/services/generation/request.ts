@@ -134,7 +134,7 @@ export function iepSettings(
   const dates = resolveIepDates({
     meetingDate: valid.meetingDate ?? undefined, effectiveDate: valid.effectiveDate ?? undefined, annualReviewDate: valid.annualReviewDate ?? undefined,
   }, year, today);
-  const problems = iepDateProblems(dates);
+  const problems = iepDateProblems(dates, valid.academicYear ?? undefined);
   if (problems.length > 0) throw ValidationError.fromFieldErrors(problems.map((p) => ({ path: [p.field], message: p.message })));
   if (valid.templateId && !isUuid(valid.templateId)) throw new NotFoundError("IepTemplate", valid.templateId);
   return { academicYear: year, ...dates, templateId: valid.templateId ?? null, templateVersionId: null, evidenceKinds: valid.evidenceKinds ?? null };
