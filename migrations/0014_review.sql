@@ -15,8 +15,8 @@ alter table ieps
   -- The FINAL version an edit started this version from (null: drafted by a generation).
   add column based_on_iep_id uuid references ieps (id) on delete set null,
   -- The prompt version of the generation that drafted it; null for rows from before it was recorded.
-  -- The default is src/iep/prompt-version.ts's PROMPT_VERSION (a test checks they agree): the
-  -- generation's `succeed` statement stores the IEP without naming it. Change both together.
+  -- The generation's `succeed` statement stores src/iep/prompt-version.ts's PROMPT_VERSION; the
+  -- default only fills rows written without naming it.
   add column prompt_version text;
 alter table ieps alter column prompt_version set default 'iep-prompt-2026-11';
 

@@ -40,7 +40,7 @@ export const parseIepRow = (row: unknown): IepRecord => IepRow.parse(row);
  * For the `succeed` transition's statement (src/lifecycle/generation.ts), which stores the IEP with
  * the generation's SUCCEEDED row: CTE `iep_version` (a new IEP id and the next version for student
  * $5 and academic year $6, allocated under lockIepVersions' lock), then, after `updated`, CTE `iep`
- * inserting content $3 and model $4 for the updated generation, with its template version and dates. The version is read with the
+ * inserting content $3, model $4 and prompt version $7 for the updated generation, with its template version and dates. The version is read with the
  * statement's snapshot, taken before the lock is granted: a version committed meanwhile makes the
  * insert fail as a duplicate (ieps_student_id_academic_year_version_key), to be tried again.
  */
@@ -59,9 +59,9 @@ export function nextIepVersionCte(student: string, year: string): string {
 }
 export const INSERT_IEP_CTE = `iep as (
     insert into ieps (id, school_id, student_id, academic_year, version, content, model, generation_id,
-      template_version_id, meeting_date, effective_date, annual_review_date)
+      template_version_id, meeting_date, effective_date, annual_review_date, prompt_version)
     select v.id, u.school_id, u.student_id, u.academic_year, v.version, $3::jsonb, $4::text, u.id,
-      u.template_version_id, u.meeting_date, u.effective_date, u.annual_review_date from updated u, iep_version v
+      u.template_version_id, u.meeting_date, u.effective_date, u.annual_review_date, $7::text from updated u, iep_version v
     returning id
   )`;
 /** The unique constraint a concurrently allocated IEP version violates. */

@@ -26,6 +26,7 @@ import type { Logger } from "../logger.ts";
 import { GenerationRow, parseRunContext, RUN_CONTEXT_SQL, type Generation, type GenerationStage, type NewGeneration, type RunContext } from "../db/generations.ts";
 import { INSERT_IEP_CTE, NEXT_IEP_VERSION_CTE } from "../db/ieps.ts";
 import { templateVersionCte } from "../db/templates.ts";
+import { PROMPT_VERSION } from "../iep/prompt-version.ts";
 import { DEFAULT_TEMPLATE_ID } from "../iep/templates.ts";
 export { GENERATION_STAGES, GenerationStage } from "../db/generations.ts";
 
@@ -304,12 +305,14 @@ export interface SavedIep {
 }
 
 /**
- * RUNNING → SUCCEEDED, storing the IEP (the student's next version for the year, allocated under
+ * RUNNING → SUCCEEDED, storing the IEP with the drafting prompt's version (the student's next version for the year, allocated under
  * lockIepVersions' lock) in the same statement. A version allocated concurrently makes it throw a
  * unique violation on IEP_VERSION_CONSTRAINT (nothing written): call it again.
  */
 export async function succeed(ctx: LifecycleContext, run: RunRef, iep: SavedIep) {
-  const { rows } = await ctx.db.query(prepared("succeed", [run.id, run.runId, JSON.stringify(iep.content), iep.model, iep.studentId, iep.academicYear]));
+  const { rows } = await ctx.db.query(prepared("succeed", [
+    run.id, run.runId, JSON.stringify(iep.content), iep.model, iep.studentId, iep.academicYear, PROMPT_VERSION,
+  ]));
   return parse(rows) ?? refused(ctx, "succeed", run.id, "RUNNING (this run)");
 }
 
