@@ -221,6 +221,7 @@ describe("the web page", () => {
     const templateId = await createSchoolTemplate(stack, "Riverside district form", { ANNUAL_GOALS: "Goals for the year" });
 
     await page.goto(`${stack.httpUrl}/#/students/${studentId}`);
+    await page.reload(); // the Generate form lists the templates there are when it is rendered
     await page.getByLabel("Template").selectOption({ label: "Riverside district form" });
     await page.getByLabel("Meeting date").fill("2026-12-01");
     await page.getByLabel("Prior IEP").uncheck();
