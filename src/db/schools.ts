@@ -27,6 +27,12 @@ export async function findSchool(db: Queryable, id: string): Promise<School | un
   return rows[0] ? SchoolRow.parse(rows[0]) : undefined;
 }
 
+/** Schools by id (any order; unknown ids are absent). */
+export async function findSchoolsByIds(db: Queryable, ids: readonly string[]): Promise<School[]> {
+  const { rows } = await db.query("select * from schools where id = any($1::uuid[])", [ids]);
+  return rows.map((row) => SchoolRow.parse(row));
+}
+
 export async function insertUser(
   db: Queryable,
   user: { schoolId: string; email: string; name: string; role: UserRole },

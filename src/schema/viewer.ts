@@ -1,9 +1,16 @@
 import { builder } from "../builder.ts";
-import { findSchool, findUser, UserRole as UserRoleValues, type School, type User } from "../db/schools.ts";
+import type { GraphQLContext } from "../context.ts";
+import { findSchoolsByIds, findUser, UserRole as UserRoleValues, type User } from "../db/schools.ts";
 
 export const UserRoleEnum = builder.enumType("UserRole", { values: UserRoleValues.options });
 
-const SchoolRef = builder.objectRef<School>("School").implement({
+/** Loaded in batches per request: every user a request shows (editors, approvers, caseloads) shares one read. */
+const SchoolRef = builder.loadableObjectRef("School", {
+  load: (ids: string[], ctx: GraphQLContext) => findSchoolsByIds(ctx.deps.pool, ids),
+  sort: (school) => school.id,
+});
+
+SchoolRef.implement({
   fields: (t) => ({
     id: t.exposeID("id"),
     name: t.exposeString("name"),
@@ -18,7 +25,7 @@ export const UserRef = builder.objectRef<User>("User").implement({
     role: t.field({ type: UserRoleEnum, resolve: (user) => user.role }),
     school: t.field({
       type: SchoolRef,
-      resolve: async (user, _args, ctx) => (await findSchool(ctx.deps.pool, user.school_id))!,
+      resolve: (user) => user.school_id,
     }),
   }),
 });
