@@ -36,7 +36,9 @@ async function main(mode: Mode): Promise<void> {
   });
   if (runtime.server) {
     logger.info({ url: `${runtime.server.url}/graphql`, mode }, "iepgen is serving GraphQL (GraphiQL in a browser)");
-    process.stderr.write(`\niepgen ready: GraphiQL at ${runtime.server.url}/graphql — get a token with: npm run seed -- --demo\n\n`);
+    process.stderr.write(
+      `\niepgen ready: the web page at ${runtime.server.url}/, GraphiQL at ${runtime.server.url}/graphql — get a token with: npm run seed -- --demo\n\n`,
+    );
   } else {
     const probe = env.WORKER_HEALTH_PORT === undefined ? undefined : await listenHealth(runtime.health, { host: env.HOST, port: env.WORKER_HEALTH_PORT });
     closeProbe = probe?.close;
