@@ -134,7 +134,7 @@ async function startApiChild(vars: Record<string, string>): Promise<ApiChild> {
   const started = spawnMain("api", vars);
   const url = await withOutput(started, () => waitUntil(async () => {
     if (started.hasExited()) throw new Error("the API process exited early");
-    return /iepgen ready: GraphiQL at (http:\/\/\S+)\/graphql/.exec(started.output())?.[1];
+    return /iepgen ready: .*GraphiQL at (http:\/\/\S+)\/graphql/.exec(started.output())?.[1];
   }, START_TIMEOUT_MS, "the API process to listen"));
   return { ...started, url, graphqlUrl: `${url}/graphql`, wsUrl: `${url.replace(/^http/, "ws")}/graphql` };
 }
