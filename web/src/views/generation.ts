@@ -32,6 +32,7 @@ export const STAGE_TEXT: Record<GenerationStage, string> = {
 };
 
 const QUEUE_POLL_MS = 3000;
+const STALE_REREAD_MS = 250;
 const TERMINAL = new Set<GenerationStatus>(["SUCCEEDED", "FAILED", "CANCELLED"]);
 
 /**
@@ -106,12 +107,16 @@ export function generationView(context: AppContext, id: string): HTMLElement {
     const { generation: fresh, error } = await read();
     if (mine !== latestRefresh) return;
     if (!fresh) return replace(notes, errorBox(error ? errorMessage(error) : "No such generation."));
-    // An answer read before the latest event keeps that event's status, stage and progress.
-    state = state && fresh.lastSeq < state.lastSeq
+    // An answer read before the latest event (urql may hand a new read an identical one still in
+    // flight) keeps that event's status, stage and progress, and the generation is read again: its
+    // other fields (the saved IEP, the error) belong to the latest event too.
+    const stale = state !== undefined && fresh.lastSeq < state.lastSeq;
+    state = state && stale
       ? { ...fresh, status: state.status, stage: state.stage, progress: state.progress, message: state.message, lastSeq: state.lastSeq }
       : fresh;
     title.textContent = `IEP draft for ${state.student.fullName}`;
     show();
+    if (stale) setTimeout(() => void refresh(), STALE_REREAD_MS);
   };
 
   let previousStage: GenerationStage | undefined;
