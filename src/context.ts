@@ -1,5 +1,7 @@
 import type pg from "pg";
 import type { Viewer } from "./auth.ts";
+import type { EvidenceFileLimits } from "./evidence-limits.ts";
+import type { ExtractionPool } from "./extraction/index.ts";
 import type { PubSub } from "./events/bus.ts";
 import type { Gemini } from "./gemini/client.ts";
 import type { RetryTimings } from "./jobs/retry-policy.ts";
@@ -22,7 +24,9 @@ export interface AppDeps {
   jwtSecret: string;
   /** Token, CORS, request-limit and rate-limit settings (src/security.ts). */
   security: SecurityConfig;
-  limits: { evidenceMaxChars: number; workerConcurrency: number };
+  limits: { evidenceMaxChars: number; workerConcurrency: number; evidenceFiles: EvidenceFileLimits };
+  /** Worker threads reading PDFs, DOCX and images (threads start on first use). */
+  extraction: ExtractionPool;
 }
 
 /** Per-request GraphQL context: who is calling (always authenticated) and a request-scoped logger. */

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
+import { DEFAULT_EVIDENCE_FILE_LIMITS, type EvidenceFileLimits } from "./evidence-limits.ts";
 import type { SecurityConfig } from "./security.ts";
 
 const DEV_JWT_SECRET = "iepgen-development-secret-do-not-use-in-production";
@@ -57,6 +58,12 @@ const EnvSchema = z
     RATE_LIMIT_SCHOOL_PER_MINUTE: z.coerce.number().int().min(1).default(300),
     GENERATION_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
     EVIDENCE_MAX_CHARS: z.coerce.number().int().min(1000).default(200_000),
+    EVIDENCE_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(DEFAULT_EVIDENCE_FILE_LIMITS.maxBytes),
+    EVIDENCE_MAX_PAGES: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_EVIDENCE_FILE_LIMITS.maxPages),
+    EXTRACTION_THREADS: z.coerce.number().int().min(1).max(32).default(DEFAULT_EVIDENCE_FILE_LIMITS.extractionThreads),
+    EXTRACTION_BUDGET_MS: z.coerce.number().int().min(100).default(DEFAULT_EVIDENCE_FILE_LIMITS.extractionBudgetMs),
+    EVIDENCE_MAX_IMAGE_PIXELS: z.coerce.number().int().min(10_000).default(DEFAULT_EVIDENCE_FILE_LIMITS.maxImagePixels),
+    EVIDENCE_MAX_UNCOMPRESSED_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_EVIDENCE_FILE_LIMITS.maxUncompressedBytes),
     GEMINI_API_KEY: optionalString,
     GEMINI_BASE_URL: optionalString,
     GEMINI_MODEL: z.string().default("gemini-2.5-flash"),
@@ -109,6 +116,15 @@ export function securityConfig(env: Env): SecurityConfig {
     rateLimits: { userPerMinute: env.RATE_LIMIT_USER_PER_MINUTE, schoolPerMinute: env.RATE_LIMIT_SCHOOL_PER_MINUTE },
     apiStatementTimeoutMs: env.API_STATEMENT_TIMEOUT_MS,
     sessionRecheckMs: env.SESSION_RECHECK_MS,
+  };
+}
+
+/** The limits on evidence files and their extraction, from the parsed environment. */
+export function evidenceFileLimits(env: Env): EvidenceFileLimits {
+  return {
+    maxBytes: env.EVIDENCE_MAX_BYTES, maxPages: env.EVIDENCE_MAX_PAGES, extractionThreads: env.EXTRACTION_THREADS,
+    extractionBudgetMs: env.EXTRACTION_BUDGET_MS, maxImagePixels: env.EVIDENCE_MAX_IMAGE_PIXELS,
+    maxUncompressedBytes: env.EVIDENCE_MAX_UNCOMPRESSED_BYTES,
   };
 }
 

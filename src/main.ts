@@ -1,4 +1,4 @@
-import { env as readEnv, securityConfig } from "./env.ts";
+import { env as readEnv, evidenceFileLimits, securityConfig } from "./env.ts";
 import { prepareDatabase } from "./db/setup.ts";
 import { resolveGemini } from "./gemini/config.ts";
 import { createLogger } from "./logger.ts";
@@ -24,6 +24,7 @@ async function main(mode: Mode): Promise<void> {
     poolMax: env.DATABASE_POOL_MAX,
     jwtSecret: env.JWT_SECRET,
     evidenceMaxChars: env.EVIDENCE_MAX_CHARS,
+    evidenceFiles: evidenceFileLimits(env),
     production: env.NODE_ENV === "production",
     gemini: gemini.config,
     logger,

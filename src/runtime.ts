@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { AppDeps } from "./context.ts";
 import { createPool } from "./db/pool.ts";
+import { DEFAULT_EVIDENCE_FILE_LIMITS, type EvidenceFileLimits } from "./evidence-limits.ts";
+import { ExtractionPool } from "./extraction/index.ts";
 import { startEventBus, type EventBus } from "./events/bus.ts";
 import { createGemini, type Gemini, type GeminiConfig } from "./gemini/client.ts";
 import { startGeminiServices } from "./gemini/quota.ts";
@@ -23,6 +25,8 @@ export interface RuntimeConfig {
   poolMax: number;
   jwtSecret: string;
   evidenceMaxChars: number;
+  /** Upload and extraction limits (defaults: DEFAULT_EVIDENCE_FILE_LIMITS, with these merged over them). */
+  evidenceFiles?: Partial<EvidenceFileLimits>;
   production: boolean;
   gemini: GeminiConfig;
   logger: Logger;
@@ -85,6 +89,15 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
   const runnerId = randomUUID();
   const recovery = { ...DEFAULT_RECOVERY, ...config.recovery };
   const eventLoop = startEventLoopMonitor(logger);
+  const evidenceFiles: EvidenceFileLimits = { ...DEFAULT_EVIDENCE_FILE_LIMITS, ...config.evidenceFiles };
+  const extraction = new ExtractionPool({
+    size: evidenceFiles.extractionThreads,
+    limits: {
+      maxPages: evidenceFiles.maxPages, budgetMs: evidenceFiles.extractionBudgetMs,
+      maxImagePixels: evidenceFiles.maxImagePixels, maxUncompressedBytes: evidenceFiles.maxUncompressedBytes,
+    },
+    logger: logger.child({ component: "extraction" }),
+  });
   const deps: AppDeps = {
     pool,
     gemini,
@@ -95,7 +108,11 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
     retry: config.retry,
     jwtSecret: config.jwtSecret,
     security,
-    limits: { evidenceMaxChars: config.evidenceMaxChars, workerConcurrency: config.worker?.concurrency ?? config.workerConcurrencyHint ?? 4 },
+    limits: {
+      evidenceMaxChars: config.evidenceMaxChars, evidenceFiles,
+      workerConcurrency: config.worker?.concurrency ?? config.workerConcurrencyHint ?? 4,
+    },
+    extraction,
   };
   let worker: WorkerHandle | undefined;
   const heartbeat = await startHeartbeat({
@@ -128,6 +145,7 @@ export async function startRuntime(config: RuntimeConfig): Promise<Runtime> {
       await server?.close();
       await sweeper?.stop();
       await worker?.stop();
+      await extraction.close();
       await heartbeat.stop();
       eventLoop.stop();
       await running.close();

@@ -6,6 +6,7 @@ import { implementGenerateIep, generateIep } from "../tasks/generate_iep.ts";
 import { implementIngestEvidence, ingestEvidenceTask } from "../tasks/ingest_evidence.ts";
 import { createPool } from "./db/pool.ts";
 import { forceUnlockWorkers } from "./db/workers.ts";
+import type { ExtractionPool } from "./extraction/index.ts";
 import type { Gemini } from "./gemini/client.ts";
 import type { RetryTimings } from "./jobs/retry-policy.ts";
 import { graphileWorkerLogger, type Logger } from "./logger.ts";
@@ -16,6 +17,7 @@ export interface WorkerDeps {
   pool: pg.Pool;
   gemini: Gemini;
   logger: Logger;
+  extraction: ExtractionPool;
   running: RunningGenerations;
   runnerId: string;
   retry?: RetryTimings;

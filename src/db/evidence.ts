@@ -8,6 +8,9 @@ export const EvidenceKind = z.enum(EVIDENCE_KINDS);
 export type EvidenceKind = z.infer<typeof EvidenceKind>;
 export const EvidenceStatus = z.enum(["PENDING", "READY", "FAILED"]);
 export type EvidenceStatus = z.infer<typeof EvidenceStatus>;
+/** Where a PENDING file document's ingestion is: reading its text (page by page), then embedding it. */
+export const EvidenceStage = z.enum(["EXTRACTING", "EMBEDDING"]);
+export type EvidenceStage = z.infer<typeof EvidenceStage>;
 
 /** An evidence row; `attempts` counts ingestion attempts, `runner_id` is the process ingesting it. */
 export const EvidenceRow = z.object({
@@ -16,8 +19,16 @@ export const EvidenceRow = z.object({
   student_id: z.string(),
   kind: EvidenceKind,
   title: z.string(),
+  /** Typed text, or a file's extracted text ('' until it is extracted). */
   body: z.string(),
   status: EvidenceStatus,
+  stage: EvidenceStage.nullable(),
+  page_count: z.number().nullable(),
+  pages_done: z.number(),
+  file_name: z.string().nullable(),
+  file_media_type: z.string().nullable(),
+  file_byte_size: z.number().nullable(),
+  file_sha256: z.string().nullable(),
   error: z.string().nullable(),
   chunk_count: z.number(),
   attempts: z.number(),
@@ -33,17 +44,44 @@ const EvidenceChunkRow = z.object({
   student_id: z.string(),
   evidence_id: z.string(),
   ordinal: z.number(),
+  /** The page of a paged document (PDF, image) the text came from, from 1; null for typed text and DOCX. */
+  page: z.number().nullable(),
   text: z.string(),
 });
 export type EvidenceChunk = z.infer<typeof EvidenceChunkRow>;
 
-export const EVIDENCE_COLUMNS = "id, school_id, student_id, kind, title, body, status, error, chunk_count, attempts, runner_id, created_at, updated_at";
-const CHUNK_COLUMNS = "id, school_id, student_id, evidence_id, ordinal, text";
+export const EVIDENCE_COLUMNS = `id, school_id, student_id, kind, title, body, status, stage, page_count, pages_done, error, chunk_count,
+  attempts, runner_id, file_name, file_media_type, file_byte_size, file_sha256, created_at, updated_at`;
+const CHUNK_COLUMNS = "id, school_id, student_id, evidence_id, ordinal, page, text";
+
+/** The original bytes of a file document, with what its download needs. */
+export interface EvidenceFile {
+  evidenceId: string;
+  schoolId: string;
+  studentId: string;
+  filename: string;
+  mediaType: string;
+  content: Buffer;
+}
 
 /** The school an evidence document belongs to (system: tasks learn it before they run as that school). */
 export async function schoolOfEvidence(db: Queryable, id: string): Promise<string | undefined> {
   const { rows } = await db.query("select school_id from evidence where id = $1", [id]);
   return rows[0] ? z.string().parse(rows[0].school_id) : undefined;
+}
+
+/** A file document's original bytes (undefined for typed evidence, or another school's). */
+export async function findEvidenceFile(db: Queryable, schoolId: string, evidenceId: string): Promise<EvidenceFile | undefined> {
+  const { rows } = await db.query(
+    `select e.id, e.school_id, e.student_id, e.file_name, e.file_media_type, f.content
+     from evidence e join evidence_files f on f.evidence_id = e.id and f.school_id = e.school_id
+     where e.school_id = $1 and e.id = $2`,
+    [schoolId, evidenceId],
+  );
+  const row = rows[0];
+  return row
+    ? { evidenceId: row.id, schoolId: row.school_id, studentId: row.student_id, filename: row.file_name, mediaType: row.file_media_type, content: row.content }
+    : undefined;
 }
 
 /** Locks one evidence row for the rest of the transaction, so concurrent ingestions of it serialise. */
@@ -99,15 +137,18 @@ export async function findChunks(db: Queryable, schoolId: string, ids: readonly 
 export async function replaceChunks(
   db: Queryable,
   evidence: Pick<Evidence, "id" | "school_id" | "student_id">,
-  chunks: readonly { text: string; embedding: readonly number[] }[],
+  chunks: readonly { text: string; page: number | null; embedding: readonly number[] }[],
 ): Promise<void> {
   await db.query("delete from evidence_chunks where evidence_id = $1", [evidence.id]);
   if (chunks.length === 0) return;
   await db.query(
-    `insert into evidence_chunks (school_id, student_id, evidence_id, ordinal, text, embedding)
-     select $1, $2, $3, ordinality - 1, chunk.text, chunk.embedding::vector
-     from unnest($4::text[], $5::text[]) with ordinality as chunk(text, embedding)`,
-    [evidence.school_id, evidence.student_id, evidence.id, chunks.map((c) => c.text), chunks.map((c) => toVectorLiteral(c.embedding))],
+    `insert into evidence_chunks (school_id, student_id, evidence_id, ordinal, page, text, embedding)
+     select $1, $2, $3, ordinality - 1, chunk.page, chunk.text, chunk.embedding::vector
+     from unnest($4::text[], $5::int[], $6::text[]) with ordinality as chunk(text, page, embedding)`,
+    [
+      evidence.school_id, evidence.student_id, evidence.id, chunks.map((c) => c.text), chunks.map((c) => c.page),
+      chunks.map((c) => toVectorLiteral(c.embedding)),
+    ],
   );
 }
 
@@ -204,7 +245,7 @@ export const HYBRID_SEARCH_SQL = `
   ranked as (
     select fused.*, row_number() over (partition by fused.query order by fused.score desc, fused.id) as position from fused
   )
-  select ranked.query, c.id, c.school_id, c.student_id, c.evidence_id, c.ordinal, c.text,
+  select ranked.query, c.id, c.school_id, c.student_id, c.evidence_id, c.ordinal, c.page, c.text,
          ranked.score, ranked.semantic_rank, ranked.lexical_rank
   from ranked join evidence_chunks c on c.id = ranked.id and c.school_id = $1
   where ranked.position <= $7

@@ -167,7 +167,8 @@ function footnote(chunkId: string, cited: CitedSource | null): string {
   if (!cited?.evidence) return `<span class="missing">Source missing:</span> the cited evidence (chunk ${escapeHtml(chunkId)}) no longer exists.`;
   const { chunk, evidence } = cited;
   const text = chunk.text.length > EXCERPT_CHARS ? `${chunk.text.slice(0, EXCERPT_CHARS).trimEnd()}…` : chunk.text;
-  return `<cite>${escapeHtml(evidence.title)}</cite>, excerpt ${chunk.ordinal + 1} of ${Math.max(evidence.chunk_count, chunk.ordinal + 1)}: “${escapeHtml(text)}”`;
+  const where = chunk.page ? `p. ${chunk.page}` : `excerpt ${chunk.ordinal + 1} of ${Math.max(evidence.chunk_count, chunk.ordinal + 1)}`;
+  return `<cite>${escapeHtml(evidence.title)}</cite>, ${where}: “${escapeHtml(text)}”`;
 }
 
 /** Footnote markers for a citations array, numbered by first appearance in the document. */

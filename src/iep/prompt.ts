@@ -18,6 +18,8 @@ export interface PromptChunk {
   id: string;
   evidenceTitle: string;
   evidenceKind: string;
+  /** The page of the document it came from (PDFs and images), so the model can say "p. 7". */
+  page?: number | null;
   text: string;
 }
 
@@ -201,7 +203,7 @@ function evidenceLines(chunks: readonly PromptChunk[]): string[] {
     `Evidence (${unique.length} chunks; cite them by id):`,
     ...unique.flatMap((chunk) => [
       "",
-      `chunk: ${chunk.id} — "${oneLine(chunk.evidenceTitle)}" (${humanize(chunk.evidenceKind)})`,
+      `chunk: ${chunk.id} — "${oneLine(chunk.evidenceTitle)}" (${humanize(chunk.evidenceKind)}${chunk.page ? `, p. ${chunk.page}` : ""})`,
       chunk.text.trim(),
     ]),
   ];

@@ -6,9 +6,11 @@
  * | `cancelled`   | cancelled on request, or the run was taken over      | stops; writes nothing more            |
  * | `interrupted` | this worker is shutting down                         | requeues at once; attempt refunded    |
  * | `unavailable` | Gemini down for everyone, or the database unreachable | requeues after a delay; refunded      |
- * | `permanent`   | retrying cannot help (no evidence, request rejected) | FAILED now                            |
+ * | `permanent`   | retrying cannot help (no evidence, request rejected, | FAILED now                            |
+ * |               | a file that cannot be read)                          |                                       |
  * | `retryable`   | this attempt failed (bad draft, timeouts, a bug)     | requeues with backoff; attempt counts |
  */
+import { ExtractionError } from "../extraction/errors.ts";
 import { GeminiRequestError, GeminiUnavailableError, messageOf } from "../gemini/resilience.ts";
 import { GenerationCancelledError, PermanentGenerationError, RunSupersededError } from "../services/generation/errors.ts";
 
@@ -53,6 +55,8 @@ export function classifyFailure(error: unknown, signal?: AbortSignal): Failure {
     return { kind: "unavailable", dependency: "gemini", reason, ...(error.retryAfterMs ? { retryAfterMs: error.retryAfterMs } : {}) };
   }
   if (isDatabaseUnavailable(error)) return { kind: "unavailable", dependency: "database", reason };
-  if (error instanceof PermanentGenerationError || error instanceof GeminiRequestError) return { kind: "permanent", reason };
+  if (error instanceof PermanentGenerationError || error instanceof GeminiRequestError || error instanceof ExtractionError) {
+    return { kind: "permanent", reason };
+  }
   return { kind: "retryable", reason };
 }

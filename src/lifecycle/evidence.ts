@@ -2,15 +2,18 @@
  * The evidence lifecycle: the only code that changes an evidence document's status.
  *
  *   queue ──▶ PENDING ──start──▶ PENDING (attempt counted) ──succeed──▶ READY
- *               ▲  ▲                  │  │
- *               │  └────requeue───────┘  └──fail──▶ FAILED
+ *               ▲  ▲                  │  │   ▲
+ *               │  └────requeue───────┘  │   └─step (stage EXTRACTING with pages, then EMBEDDING)
+ *               │                        └──fail──▶ FAILED
  *               └──────recover─────────  (a dead runner; FAILED once attempts are used up)
  *
+ * A file document passes through the stages of a PENDING document (`step`): EXTRACTING, with its
+ * page count and pages done, then EMBEDDING, which also stores the extracted text as its body.
  * Each transition is ONE SQL statement that updates the row and NOTIFYs `evidence.status`
  * (delivered at commit), except `start`, which changes nothing a subscriber sees. A transition
  * that does not apply returns undefined and is logged at debug level.
  */
-import { EVIDENCE_COLUMNS, EvidenceRow, type Evidence, type EvidenceKind } from "../db/evidence.ts";
+import { EVIDENCE_COLUMNS, EvidenceRow, type Evidence, type EvidenceKind, type EvidenceStage } from "../db/evidence.ts";
 import { NOTIFY_EVIDENCE_STATUS_SQL } from "../events/bus.ts";
 import type { LifecycleContext } from "./generation.ts";
 
@@ -23,19 +26,28 @@ function transitionSql(set: string, where: string, notify = true): string {
 
 const SQL = {
   queue: `with updated as (
-       insert into evidence (school_id, student_id, kind, title, body, created_by)
-       values ($1, $2, $3, $4, $5, $6) returning ${EVIDENCE_COLUMNS}
+       insert into evidence (school_id, student_id, kind, title, body, created_by, file_name, file_media_type, file_byte_size, file_sha256)
+       values ($1, $2, $3, $4, coalesce($5, ''), $6, $7, $8, octet_length($9::bytea), encode(sha256($9::bytea), 'hex'))
+       returning ${EVIDENCE_COLUMNS}
+     ),
+     stored as (
+       insert into evidence_files (evidence_id, school_id, content)
+       select updated.id, updated.school_id, $9::bytea from updated where $9::bytea is not null
      )
      select updated.*, ${NOTIFY_EVIDENCE_STATUS_SQL} from updated`,
-  start: transitionSql("attempts = attempts + 1, runner_id = $2", "id = $1 and status = 'PENDING'", false),
-  succeed: transitionSql("status = 'READY', error = null, chunk_count = $2, runner_id = null", "id = $1 and status = 'PENDING'"),
-  requeue: transitionSql(
-    "error = $2, runner_id = null, attempts = case when $3 then greatest(attempts - 1, 0) else attempts end",
+  start: transitionSql("attempts = attempts + 1, runner_id = $2, stage = null, pages_done = 0", "id = $1 and status = 'PENDING'", false),
+  step: transitionSql(
+    "stage = $2, pages_done = $3, page_count = coalesce($4, page_count), body = coalesce($5, body)",
     "id = $1 and status = 'PENDING'",
   ),
-  fail: transitionSql("status = 'FAILED', error = $2, runner_id = null", "id = $1 and status = 'PENDING'"),
+  succeed: transitionSql("status = 'READY', stage = null, error = null, chunk_count = $2, runner_id = null", "id = $1 and status = 'PENDING'"),
+  requeue: transitionSql(
+    "stage = null, error = $2, runner_id = null, attempts = case when $3 then greatest(attempts - 1, 0) else attempts end",
+    "id = $1 and status = 'PENDING'",
+  ),
+  fail: transitionSql("status = 'FAILED', stage = null, error = $2, runner_id = null", "id = $1 and status = 'PENDING'"),
   recover: transitionSql(
-    `status = (case when attempts >= $2 then 'FAILED' else 'PENDING' end)::evidence_status,
+    `stage = null, status = (case when attempts >= $2 then 'FAILED' else 'PENDING' end)::evidence_status,
      error = case when attempts >= $2 then 'The worker ingesting it stopped during each of its ' || attempts || ' attempts'
        else 'The worker ingesting it stopped; queued again for another worker' end,
      runner_id = null`,
@@ -57,14 +69,34 @@ export interface NewEvidence {
   studentId: string;
   kind: EvidenceKind;
   title: string;
-  body: string;
   createdBy: string | null;
+  /** Typed text, or (for a file document) nothing until its text is extracted. */
+  body?: string;
+  /** An uploaded file: its bytes are stored with the row; its size and SHA-256 are computed by Postgres. */
+  file?: { filename: string; mediaType: string; content: Uint8Array };
 }
 
-/** Inserts a PENDING document (the caller adds its ingestion job in the same transaction). */
+/** Inserts a PENDING document, and its file if it has one (the caller adds its ingestion job in the same transaction). */
 export async function queue(ctx: LifecycleContext, e: NewEvidence): Promise<Evidence> {
-  const { rows } = await ctx.db.query(SQL.queue, [e.schoolId, e.studentId, e.kind, e.title, e.body, e.createdBy]);
+  const { rows } = await ctx.db.query(SQL.queue, [
+    e.schoolId, e.studentId, e.kind, e.title, e.body ?? null, e.createdBy,
+    e.file?.filename ?? null, e.file?.mediaType ?? null, e.file ? Buffer.from(e.file.content.buffer, e.file.content.byteOffset, e.file.content.byteLength) : null,
+  ]);
   return parse(rows)!;
+}
+
+/** What a `step` reports: the stage, pages read so far and in all, and (entering EMBEDDING) the extracted text. */
+export interface EvidenceStep {
+  stage: EvidenceStage;
+  pagesDone: number;
+  pageCount?: number | null;
+  body?: string;
+}
+
+/** A PENDING document's progress through its stages (NOTIFYed, so subscribers see each step). */
+export async function step(ctx: LifecycleContext, id: string, progress: EvidenceStep): Promise<Evidence | undefined> {
+  const { rows } = await ctx.db.query(SQL.step, [id, progress.stage, progress.pagesDone, progress.pageCount ?? null, progress.body ?? null]);
+  return parse(rows) ?? refused(ctx, "step", id);
 }
 
 /** Counts an ingestion attempt and records who runs it; undefined once it is READY or FAILED. */

@@ -2,6 +2,7 @@ import type pg from "pg";
 import { lockEvidence, replaceChunks, type Evidence } from "../db/evidence.ts";
 import { withTransaction } from "../db/pool.ts";
 import { untilDatabaseAnswers } from "../db/retry.ts";
+import type { ExtractionPool } from "../extraction/index.ts";
 import type { Gemini } from "../gemini/client.ts";
 import { classifyFailure, type Failure } from "../jobs/failure.ts";
 import { nextRunAt, type RetryTimings } from "../jobs/retry-policy.ts";
@@ -10,11 +11,14 @@ import type { Logger } from "../logger.ts";
 import { pseudonymizerForStudent } from "../privacy/load.ts";
 import { ingestEvidenceTask } from "../../tasks/ingest_evidence.ts";
 import { chunkText } from "./chunking.ts";
+import { documentText, type DocumentText } from "./file-extraction.ts";
 
 export interface IngestionDeps {
   pool: pg.Pool;
   gemini: Gemini;
   logger: Logger;
+  /** Threads that read uploaded files (PDF, DOCX, images with OCR). */
+  extraction: ExtractionPool;
   /** This process's id (its worker_heartbeats row), recorded on the documents it ingests. */
   runnerId: string;
   /** How long failed or interrupted ingestions wait before their next try. */
@@ -25,25 +29,29 @@ export interface IngestionDeps {
 export type IngestionOutcome = "READY" | "FAILED" | "SKIPPED" | "RESCHEDULED";
 
 /**
- * Chunks one evidence document, embeds the chunks and stores them, marking it READY in the same
- * transaction (NOTIFYed at commit). Idempotent: a document that is no longer PENDING is skipped,
- * and chunks are replaced rather than appended. A failure is classified (src/jobs/failure.ts): an
- * outage or shutdown re-adds its job without using an attempt, a failed attempt backs off until
- * its attempts are used up, a permanent failure (Gemini rejects the input) marks it FAILED.
- * Gemini embeds the chunks with the student's identifiers replaced by placeholders (src/privacy/);
- * the stored chunk text is the original.
+ * Reads one evidence document's text (a file's through the extraction threads, stage EXTRACTING;
+ * then stage EMBEDDING with the text stored as its body), chunks it page by page, embeds the
+ * chunks and stores them, marking it READY in the same transaction (NOTIFYed at commit).
+ * Idempotent: a document that is no longer PENDING is skipped, and chunks are replaced rather than
+ * appended. A failure is classified (src/jobs/failure.ts): an outage or shutdown re-adds its job
+ * without using an attempt, a failed attempt backs off until its attempts are used up, a permanent
+ * failure (a file that cannot be read, Gemini rejecting the input) marks it FAILED. Gemini embeds
+ * the chunks with the student's identifiers replaced by placeholders (src/privacy/); the stored
+ * chunk text is the original.
  */
 export async function ingestEvidence(deps: IngestionDeps, evidenceId: string, options: { signal?: AbortSignal } = {}): Promise<IngestionOutcome> {
   const evidence = await lifecycle.start({ db: deps.pool, log: deps.logger }, evidenceId, deps.runnerId);
   if (!evidence) return "SKIPPED";
-  const chunks = chunkText(evidence.body);
   try {
+    const text = await documentText(deps, evidence, options.signal);
+    const chunks = chunkPages(text);
+    if (evidence.file_media_type) await enterEmbedding(deps, evidence, text);
     const privacy = await pseudonymizerForStudent(deps.pool, evidence.school_id, evidence.student_id);
-    const embeddings = await deps.gemini.embed(chunks.map((chunk) => privacy.mask(chunk)), "RETRIEVAL_DOCUMENT", options.signal);
+    const embeddings = await deps.gemini.embed(chunks.map((chunk) => privacy.mask(chunk.text)), "RETRIEVAL_DOCUMENT", options.signal);
     const outcome = await withTransaction(deps.pool, async (client) => {
       const current = await lockEvidence(client, evidence.id);
       if (current?.status !== "PENDING") return "SKIPPED" as const;
-      await replaceChunks(client, evidence, chunks.map((text, i) => ({ text, embedding: embeddings[i]! })));
+      await replaceChunks(client, evidence, chunks.map((chunk, i) => ({ ...chunk, embedding: embeddings[i]! })));
       await lifecycle.succeed({ db: client, log: deps.logger }, evidence.id, chunks.length);
       return "READY" as const;
     });
@@ -52,6 +60,19 @@ export async function ingestEvidence(deps: IngestionDeps, evidenceId: string, op
   } catch (error) {
     return untilDatabaseAnswers(() => finishFailedIngestion(deps, evidence, error, options.signal), deps.logger);
   }
+}
+
+/** Chunks each page on its own, so every chunk keeps the page it came from. */
+function chunkPages(text: DocumentText): { text: string; page: number | null }[] {
+  return text.pages.flatMap(({ page, text: pageText }) => chunkText(pageText).map((chunk) => ({ text: chunk, page })));
+}
+
+/** Stage EMBEDDING: the extracted text becomes the document's body, with its page count. */
+async function enterEmbedding(deps: IngestionDeps, evidence: Evidence, text: DocumentText): Promise<void> {
+  const body = text.pages.map((page) => page.text.trim()).filter((page) => page !== "").join("\n\n");
+  await lifecycle.step({ db: deps.pool, log: deps.logger }, evidence.id, {
+    stage: "EMBEDDING", pagesDone: text.pageCount ?? 0, pageCount: text.pageCount, body,
+  });
 }
 
 async function finishFailedIngestion(deps: IngestionDeps, evidence: Evidence, error: unknown, signal?: AbortSignal): Promise<IngestionOutcome> {

@@ -1,6 +1,7 @@
 import { signToken, type Viewer } from "../../src/auth.ts";
 import { insertSchool, insertUser, type UserRole } from "../../src/db/schools.ts";
 import { parseEnv } from "../../src/env.ts";
+import type { EvidenceFileLimits } from "../../src/evidence-limits.ts";
 import { SIMULATOR_API_KEY } from "../../src/gemini/config.ts";
 import { startGeminiSimulator, type GeminiSimulator } from "../../src/gemini/simulator/server.ts";
 import { createLogger, type Logger } from "../../src/logger.ts";
@@ -52,6 +53,8 @@ export interface StackOptions {
   latencyMs?: number;
   maxRetries?: number;
   evidenceMaxChars?: number;
+  /** Upload and extraction limits, merged over DEFAULT_EVIDENCE_FILE_LIMITS (e.g. a small maxBytes or budget). */
+  evidenceFiles?: Partial<EvidenceFileLimits>;
   /** Merged over DEFAULT_SECURITY (e.g. small rate limits). */
   security?: Partial<SecurityConfig>;
   /** The process's logger (default testLogger()): a test may capture its lines. */
@@ -70,6 +73,7 @@ function runtimeConfig(databaseUrl: string, simulator: GeminiSimulator, options:
     poolMax: 10,
     jwtSecret: TEST_JWT_SECRET,
     evidenceMaxChars: options.evidenceMaxChars ?? 200_000,
+    evidenceFiles: { extractionThreads: 1, ...options.evidenceFiles },
     production: false,
     logger: options.logger ?? testLogger(),
     gemini: {
@@ -93,8 +97,8 @@ function runtimeConfig(databaseUrl: string, simulator: GeminiSimulator, options:
 }
 
 /** Another process on a stack's database (API only unless `worker`), as a second replica would be. */
-export async function startSecondApi(stack: TestStack, options: Pick<StackOptions, "worker" | "security"> = {}): Promise<Runtime> {
-  return startRuntime(runtimeConfig(stack.db.url, stack.simulator, { worker: options.worker ?? false, security: options.security }));
+export async function startSecondApi(stack: TestStack, options: Pick<StackOptions, "worker" | "security" | "evidenceFiles"> = {}): Promise<Runtime> {
+  return startRuntime(runtimeConfig(stack.db.url, stack.simulator, { ...options, worker: options.worker ?? false }));
 }
 
 export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {

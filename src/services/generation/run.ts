@@ -218,7 +218,7 @@ class GenerationRun {
       for (const { chunk } of matches) {
         const source = ready.get(chunk.evidence_id);
         if (source && !chunks.has(chunk.id)) {
-          chunks.set(chunk.id, { id: chunk.id, evidenceTitle: source.title, evidenceKind: source.kind, text: chunk.text });
+          chunks.set(chunk.id, { id: chunk.id, evidenceTitle: source.title, evidenceKind: source.kind, page: chunk.page, text: chunk.text });
         }
       }
     }
