@@ -22,7 +22,7 @@ export const WebStudent = graphql(`
   query WebStudent($id: ID!) {
     student(id: $id) {
       id fullName grade age disabilityCategories primaryLanguage
-      evidence { id title kind status error chunkCount createdAt }
+      evidence { id title kind status error chunkCount createdAt pageCount stage pagesDone source { filename mediaType byteSize downloadUrl } }
       ieps { id version status academicYear createdAt }
     }
     generations(first: 5, filter: { studentId: $id }) {
@@ -31,21 +31,32 @@ export const WebStudent = graphql(`
   }
 `);
 
+/** Adds typed text (`body`) or a file (`file`: sent as a multipart request, by urql's fetchExchange). */
 export const WebAddEvidence = graphql(`
   mutation WebAddEvidence($input: AddEvidenceInput!) {
     addEvidence(input: $input) {
       __typename
-      ... on AddEvidenceSuccess { evidence { id title kind status } }
+      ... on AddEvidenceSuccess { evidence { id title kind status error chunkCount createdAt pageCount stage pagesDone source { filename mediaType byteSize downloadUrl } } }
       ... on ValidationError { message fieldErrors { path message } }
       ... on Error { message }
     }
   }
 `);
 
-/** A student's evidence as each document's status changes (PENDING → READY or FAILED). */
+/** A fresh download URL of a document's original file (each is valid for 5 minutes). */
+export const WebEvidenceDownloadUrl = graphql(`
+  query WebEvidenceDownloadUrl($id: ID!) {
+    evidence(id: $id) { id source { downloadUrl } }
+  }
+`);
+
+/**
+ * A student's evidence as each document's status changes (PENDING → READY or FAILED), and while
+ * a file is read: its stage (EXTRACTING, then EMBEDDING) and pages done.
+ */
 export const WebEvidenceStatus = graphql(`
   subscription WebEvidenceStatus($studentId: ID!) {
-    evidenceStatusChanged(studentId: $studentId) { id title kind status error chunkCount createdAt }
+    evidenceStatusChanged(studentId: $studentId) { id title kind status error chunkCount createdAt pageCount stage pagesDone source { filename mediaType byteSize downloadUrl } }
   }
 `);
 
@@ -138,7 +149,7 @@ export const WebIep = graphql(`
       sections {
         id kind label content missingCitations
         provenance { source model promptVersion editedAt editedBy { id name } changedPaths }
-        citations { chunkId missing chunk { id ordinal text evidence { id title kind } } }
+        citations { chunkId missing chunk { id ordinal page text evidence { id title kind } } }
       }
     }
   }
