@@ -39,6 +39,8 @@ export const builder = new SchemaBuilder<{
     LocalDate: { Input: string; Output: string };
     JSON: { Input: unknown; Output: unknown };
     ID: { Input: string; Output: string };
+    /** An upload (GraphQL multipart request spec), parsed by yoga; input only. */
+    File: { Input: File; Output: never };
   };
 }>({
   plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, DataloaderPlugin],

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { GraphQLError, Kind, parse } from "graphql";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
+import { createFetch } from "@whatwg-node/fetch";
 import { createYoga, maskError, type GraphiQLOptions, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { bearerToken, checkJwtConfig, connectionAuthorization, TokenError, verifyBearer, type AuthFailure, type Session, type Viewer } from "./auth.ts";
 import type { AppDeps, GraphQLContext } from "./context.ts";
@@ -12,12 +13,14 @@ import { requestLimitPlugins } from "./http/limits.ts";
 import { currentRequestId } from "./http/request-id.ts";
 import { graphiqlOptions, graphiqlPlugin, introspectionAccess, introspectionPlugin } from "./http/graphiql.ts";
 import { printPlugin } from "./http/print.ts";
+import { downloadPlugin } from "./http/download.ts";
 import { observabilityPlugins } from "./http/observability.ts";
 import { tenantPlugin } from "./http/tenant.ts";
 import { sharedWatchers, type Watchers } from "./http/watchers.ts";
 import { DEFAULT_RECHECK_MS, revocationPlugin, type RevocableContext, type SessionGuard } from "./http/revocation.ts";
 import type { Logger } from "./logger.ts";
 import { schema } from "./schema/index.ts";
+import { formatBytes } from "./services/evidence.ts";
 
 /** What /healthz reports. `ok` decides 200 vs 503. */
 export interface HealthReport {
@@ -95,11 +98,14 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
       },
     },
     cors: yogaCors(connectionPolicy.origins),
+    ...uploadLimits(deps.limits.evidenceFiles.maxBytes),
     context: (initial) => buildContext(deps, initial, options.production),
     plugins: [
       ...observabilityPlugins(deps),
       healthzPlugin(options.health),
       printPlugin(deps, authenticate),
+      downloadPlugin(deps, authenticate),
+      tooLargeMessagePlugin(deps.limits.evidenceFiles.maxBytes),
       graphiqlPlugin("/graphql", () => renderGraphiQLOnce(graphiql)),
       introspectionPlugin(introspectionAccess(deps.security.introspection, options.production)),
       ...requestLimitPlugins(deps.security.requestLimits, options.production),
@@ -109,6 +115,39 @@ export function createApp(deps: AppDeps, options: AppOptions): App {
     ],
   });
   return Object.assign(yoga, { connectionPolicy });
+}
+
+/** yoga's own request-body limit (25 MB): JSON bodies keep it; a multipart upload may carry a file of EVIDENCE_MAX_BYTES. */
+const YOGA_DEFAULT_BODY_LIMIT = 25_000_000;
+/**
+ * How far a file may go over EVIDENCE_MAX_BYTES and still be read whole: such a file is refused by
+ * addEvidence with a ValidationError that names its size; a larger one is cut off while streaming.
+ */
+export const UPLOAD_SLACK_BYTES = 1024 * 1024;
+
+/**
+ * Multipart uploads (GraphQL multipart request spec): one file per request, cut off while it
+ * streams once it passes EVIDENCE_MAX_BYTES + UPLOAD_SLACK_BYTES (HTTP 413, nothing more is
+ * buffered), and a request body refused unread (413) when its Content-Length is over the limit.
+ */
+function uploadLimits(maxBytes: number): { fetchAPI: ReturnType<typeof createFetch>; maxRequestBodySize: number } {
+  return {
+    fetchAPI: createFetch({ formDataLimits: { fileSize: maxBytes + UPLOAD_SLACK_BYTES, files: 1, fields: 4, fieldSize: 1024 * 1024 } }),
+    maxRequestBodySize: Math.max(YOGA_DEFAULT_BODY_LIMIT, maxBytes + 2 * UPLOAD_SLACK_BYTES),
+  };
+}
+
+/** yoga's 413 answers (body or file too large) say what the limit is and which setting sets it. */
+function tooLargeMessagePlugin(maxBytes: number): Plugin {
+  const message = `The request is too large: an evidence file may be at most ${formatBytes(maxBytes, "down")} (EVIDENCE_MAX_BYTES)`;
+  return {
+    onResultProcess({ result }) {
+      if (Array.isArray(result) || !("errors" in result)) return;
+      for (const error of result.errors ?? []) {
+        if (error.extensions?.code === "REQUEST_ENTITY_TOO_LARGE") error.message = message;
+      }
+    },
+  };
 }
 
 /** A line yoga logs, with the id of the request it logs it for. */

@@ -18,13 +18,16 @@ import { MAX_SEARCH_RESULTS, searchStudentEvidence } from "../services/retrieval
 import { isUuid } from "../ids.ts";
 import { StudentRef } from "./students.ts";
 import { watchAccess } from "./access.ts";
+import { EvidenceSourceRef, EvidenceStageEnum, sourceOf } from "./evidence-files.ts";
 
 export const EvidenceKindEnum = builder.enumType("EvidenceKind", { values: EVIDENCE_KINDS });
 const EvidenceStatusEnum = builder.enumType("EvidenceStatus", {
   values: {
-    PENDING: { description: "Stored; waiting to be chunked and embedded (retried while Gemini is unavailable)." },
-    READY: { description: "Chunked, embedded and searchable." },
-    FAILED: { description: "Could not be ingested; see `error`." },
+    PENDING: {
+      description: "Stored; waiting to be ingested, or being ingested: a file's text is read first (`stage` EXTRACTING, with `pagesDone` of `pageCount`), then chunked and embedded (`stage` EMBEDDING). Retried while Gemini is unavailable.",
+    },
+    READY: { description: "Text read (for a file), chunked, embedded and searchable." },
+    FAILED: { description: "Could not be ingested; `error` says why (for a file: encrypted, corrupt, too many pages, no readable text, …)." },
   },
 });
 
@@ -47,8 +50,25 @@ EvidenceRef.implement({
     id: t.exposeID("id"),
     kind: t.field({ type: EvidenceKindEnum, resolve: (e) => e.kind }),
     title: t.exposeString("title"),
-    body: t.exposeString("body"),
+    body: t.exposeString("body", { description: "The typed text, or a file's extracted text (empty until it has been read)." }),
     status: t.field({ type: EvidenceStatusEnum, resolve: (e) => e.status }),
+    stage: t.field({
+      type: EvidenceStageEnum,
+      nullable: true,
+      description: "Where a PENDING file document's ingestion is; null when it is not being read or embedded right now (and always once READY or FAILED).",
+      resolve: (e) => e.stage,
+    }),
+    source: t.field({
+      type: EvidenceSourceRef,
+      nullable: true,
+      description: "The uploaded original file (name, sniffed type, size, SHA-256, download link); null for typed text.",
+      resolve: sourceOf,
+    }),
+    pageCount: t.exposeInt("page_count", {
+      nullable: true,
+      description: "Pages of a PDF (or frames of an image), once known; null for typed text and DOCX, and before the file has been opened.",
+    }),
+    pagesDone: t.exposeInt("pages_done", { description: "Pages read so far while EXTRACTING (0 for typed text and before reading starts)." }),
     error: t.exposeString("error", { nullable: true }),
     chunkCount: t.exposeInt("chunk_count"),
     createdAt: t.field({ type: "DateTime", resolve: (e) => e.created_at }),
@@ -69,6 +89,10 @@ EvidenceChunkRef.implement({
   fields: (t) => ({
     id: t.exposeID("id"),
     ordinal: t.exposeInt("ordinal", { description: "Position within the document, from 0." }),
+    page: t.exposeInt("page", {
+      nullable: true,
+      description: "The page of a PDF (or image frame) the text comes from, from 1, so a citation can say \"p. 7\"; null for typed text and DOCX.",
+    }),
     text: t.exposeString("text"),
     evidence: t.field({ type: EvidenceRef, resolve: (c) => c.evidence_id }),
   }),
@@ -127,14 +151,20 @@ const AddEvidenceInputRef = builder.inputType("AddEvidenceInput", {
     studentId: t.id({ required: true }),
     kind: t.field({ type: EvidenceKindEnum, required: true }),
     title: t.string({ required: true }),
-    body: t.string({ required: true, description: "Plain text; at most EVIDENCE_MAX_CHARS (default 200,000) characters." }),
+    body: t.string({ description: "Typed plain text; at most EVIDENCE_MAX_CHARS (default 200,000) characters. Give either `body` or `file`." }),
+    file: t.field({
+      type: "File",
+      description:
+        "An uploaded document (multipart request): PDF, Word (.docx), PNG, JPEG, TIFF or plain text, sniffed from its bytes; at most EVIDENCE_MAX_BYTES (default 25 MB) and, for a PDF, EVIDENCE_MAX_PAGES (default 200) pages. Give either `body` or `file`.",
+    }),
   }),
 });
 
 builder.mutationField("addEvidence", (t) =>
   t.field({
     type: EvidenceRef,
-    description: "Stores a document as PENDING and queues its ingestion (chunking + embedding) in the same transaction. CASE_MANAGER (their caseload) or ADMIN.",
+    description:
+      "Stores a document (typed `body`, or an uploaded `file` with its original bytes) as PENDING and queues its ingestion (text extraction for a file, then chunking + embedding) in the same transaction. Exactly one of `body` and `file`; a file over the limits or of an unsupported type is a ValidationError and nothing is written. CASE_MANAGER (their caseload) or ADMIN.",
     authScopes: (_root, args) => ({ $all: { caseManager: true, students: [args.input.studentId] } }),
     args: { input: t.arg({ type: AddEvidenceInputRef, required: true }) },
     errors: {
@@ -144,14 +174,19 @@ builder.mutationField("addEvidence", (t) =>
       dataField: { name: "evidence" },
     },
     resolve: (_root, { input }, ctx) =>
-      addEvidence(ctx.deps.pool, ctx.viewer, input, { maxChars: ctx.deps.limits.evidenceMaxChars, log: ctx.logger }),
+      addEvidence(ctx.deps.pool, ctx.viewer, input, {
+        maxChars: ctx.deps.limits.evidenceMaxChars,
+        log: ctx.logger,
+        files: { ...ctx.deps.limits.evidenceFiles, countPdfPages: (bytes) => ctx.deps.extraction.countPdfPages(bytes) },
+      }),
   }),
 );
 
 builder.subscriptionField("evidenceStatusChanged", (t) =>
   t.field({
     type: EvidenceRef,
-    description: "Emits a student's evidence document whenever its status changes (PENDING → READY or FAILED).",
+    description:
+      "Emits a student's evidence document whenever its status changes (PENDING → READY or FAILED) and at each step of a file's ingestion while PENDING: `stage` EXTRACTING with `pagesDone`/`pageCount` as pages are read (throttled), then EMBEDDING.",
     authScopes: (_root, args) => ({ students: [args.studentId] }),
     args: { studentId: t.arg.id({ required: true }) },
     subscribe: async (_root, { studentId }, ctx) => {

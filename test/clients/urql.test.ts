@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Client, fetchExchange, gql, subscriptionExchange, type SubscriptionForwarder } from "@urql/core";
 import { cacheExchange } from "@urql/exchange-graphcache";
 import type { IntrospectionQuery } from "graphql";
@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import introspection from "../../web/src/gql/introspection.json" with { type: "json" };
 import { studentWithEvidence } from "../helpers/generation.ts";
-import { startTestStack, waitFor, type TestStack } from "../helpers/stack.ts";
+import { createStudentViaApi, startTestStack, waitFor, type TestStack } from "../helpers/stack.ts";
+import { fixture } from "../helpers/uploads.ts";
 
 /**
  * urql 6 as a frontend would set it up, against a real running server: Graphcache given the
@@ -54,6 +55,16 @@ const CANCEL = gql`
       ... on CancelGenerationSuccess { generation { id status } }
       ... on Error { message }
       ... on NotFoundError { resourceType resourceId }
+    }
+  }
+`;
+
+const UPLOAD = gql`
+  mutation ClientsUrqlUpload($input: AddEvidenceInput!) {
+    addEvidence(input: $input) {
+      __typename
+      ... on AddEvidenceSuccess { evidence { id status } }
+      ... on Error { message }
     }
   }
 `;
@@ -129,6 +140,23 @@ describe.each<Transport>(["graphql-ws", "SSE"])("urql 6 with Graphcache, subscri
     expect(new Set(sections.map((s) => s.id)).size).toBe(sections.length);
     expect(client.readQuery(IEP, { id })?.data).toEqual(iep.data);
   }, 60_000);
+
+  it("uploads a file: a File in the variables goes as a multipart request (GraphQL multipart request spec)", async () => {
+    const bytes = fixture("report.docx");
+    const file = new File([new Uint8Array(bytes)], "speech report.docx", { type: "application/octet-stream" });
+    const input = { studentId: await createStudentViaApi(stack, { firstName: "Upload" }), kind: "PROGRESS_NOTE", title: "Speech report", file };
+    const result = await client.mutation(UPLOAD, { input }).toPromise();
+    expect(result.error).toBeUndefined();
+    expect(result.data.addEvidence).toMatchObject({ __typename: "AddEvidenceSuccess", evidence: { status: "PENDING" } });
+    // EvidenceSource has no id, so Graphcache would warn about it: read it without the cache.
+    const stored = await stack.gql(`query ClientsUrqlSource($id: ID!) { evidence(id: $id) { source { filename mediaType byteSize sha256 } } }`, {
+      id: result.data.addEvidence.evidence.id,
+    });
+    expect(stored.data.evidence.source).toEqual({
+      filename: "speech report.docx", mediaType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+      byteSize: bytes.byteLength, sha256: createHash("sha256").update(bytes).digest("hex"),
+    });
+  });
 
   it("sees an error union's message (NotFoundError for an unknown generation)", async () => {
     const unknown = randomUUID();
