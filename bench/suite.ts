@@ -13,7 +13,9 @@ import { describeMachine, errorRow, loadNote, markdownTable, rowsOf, type Row } 
 import type { Bench, BenchResult } from "./lib/report.ts";
 
 /** Every bench of the suite, in the order it runs. */
-export const BENCHES = ["enqueue", "latency", "relay", "throughput", "in-flight", "fanout", "retrieval", "fairness", "rate-limit"] as const;
+export const BENCHES = [
+  "enqueue", "latency", "relay", "throughput", "in-flight", "fanout", "retrieval", "fairness", "rate-limit", "evidence-files",
+] as const;
 
 /** A bench that runs longer is reported as an ERROR row (it may leave its scratch database behind). */
 const TIMEOUT_MS = 15 * 60_000;

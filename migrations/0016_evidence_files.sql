@@ -39,3 +39,6 @@ create policy tenant_isolation on evidence_files
   using (school_id = iepgen_current_school()) with check (school_id = iepgen_current_school());
 
 alter table evidence_chunks add column page integer check (page >= 1);
+
+-- Downloading an evidence file is audited (EXPORTED), like printing an IEP.
+alter type audit_resource add value if not exists 'EVIDENCE';

@@ -199,7 +199,7 @@ describe("batched loading", () => {
       }, 10_000, "the first PENDING event");
       expect(events[0]).toMatchObject({ status: "PENDING", chunkCount: 0, chunks: [] });
       await replaceChunks(stack.runtime.pool, { id: evidenceId, school_id: small.schoolId, student_id: studentId },
-        [0, 1, 2].map((i) => ({ text: `Part ${i}`, embedding: new Array(768).fill(0.1) })));
+        [0, 1, 2].map((i) => ({ text: `Part ${i}`, page: null, embedding: new Array(768).fill(0.1) })));
       await evidenceLifecycle.succeed(lifecycle, evidenceId, 3);
       const ready = await waitFor(async () => events.find((event) => event.status === "READY"), 10_000, "the READY event");
       expect(ready).toMatchObject({ chunkCount: 3, chunks: [{ ordinal: 0 }, { ordinal: 1 }, { ordinal: 2 }] });

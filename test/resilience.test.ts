@@ -330,7 +330,7 @@ describe("evidence ingestion under Gemini faults (real worker)", () => {
   beforeAll(async () => {
     stack = await startTestStack({ maxRetries: 3 });
     studentId = await createStudentViaApi(stack);
-    deps = { pool: stack.runtime.pool, gemini: stack.runtime.gemini, logger: testLogger(), runnerId: stack.runtime.runnerId };
+    deps = { pool: stack.runtime.pool, gemini: stack.runtime.gemini, logger: testLogger(), runnerId: stack.runtime.runnerId, extraction: stack.runtime.deps.extraction };
   });
 
   afterEach(() => {

@@ -3,7 +3,8 @@ import { signToken, type Viewer } from "../auth.ts";
 import { createPool } from "../db/pool.ts";
 import { insertSchool, insertUser } from "../db/schools.ts";
 import { prepareDatabase } from "../db/setup.ts";
-import { env } from "../env.ts";
+import { env, evidenceFileLimits } from "../env.ts";
+import { ExtractionPool } from "../extraction/index.ts";
 import { createGemini } from "../gemini/client.ts";
 import { resolveGemini } from "../gemini/config.ts";
 import { startGeminiServices } from "../gemini/quota.ts";
@@ -15,17 +16,21 @@ import { createStudent } from "../services/students.ts";
 import { parseCliOptions } from "./args.ts";
 import { insertAssignment } from "../db/assignments.ts";
 import { createIepTemplate } from "../services/templates.ts";
+import { demoEvaluationPdf, demoParentLetterPng, demoProgressReportDocx } from "./demo-files.ts";
 import { DEMO_ADMIN, DEMO_CASE_MANAGER, DEMO_SCHOOL_NAME_PREFIX, DEMO_STUDENTS, DEMO_TEACHER, DEMO_TEACHER_STUDENTS, DEMO_TEMPLATE } from "./demo-data.ts";
 
 /**
  * `npm run seed -- --demo`: a new synthetic school (a new tenant every run) with an ADMIN, a case
  * manager (whose caseload is every demo student), a TEACHER assigned the first DEMO_TEACHER_STUDENTS,
- * demo students whose evidence is ingested before it returns, and the school's own IEP template
+ * demo students whose evidence is ingested before it returns (the first DEMO_FILE_STUDENTS also get
+ * files: a generated evaluation PDF, a Word progress report and a scanned letter read by OCR), and the school's own IEP template
  * (DEMO_TEMPLATE; `iepTemplates` lists it next to the built-in one). Prints one JSON line:
  * {"token": "<case manager's JWT>", "schoolId": "…", "userId": "<case manager>", "studentIds": ["…"],
  *  "users": {"admin": {"userId", "token"}, "caseManager": {…}, "teacher": {…}}}
  */
 const usage = "npm run seed -- --demo";
+/** How many demo students get file evidence (PDF, DOCX, scanned image) besides their typed notes. */
+const DEMO_FILE_STUDENTS = 2;
 const options = parseCliOptions({ demo: { type: "boolean" } }, usage);
 if (!options.demo) {
   process.stderr.write(`nothing to do: pass --demo\nusage: ${usage}\n`);
@@ -37,6 +42,11 @@ const logger = createLogger(settings.LOG_LEVEL === "info" ? "warn" : settings.LO
 await prepareDatabase(settings.DATABASE_URL, logger);
 const gemini = await resolveGemini(settings, logger);
 const pool = createPool(settings.DATABASE_URL, 4);
+const limits = evidenceFileLimits(settings);
+const extraction = new ExtractionPool({
+  size: limits.extractionThreads, logger,
+  limits: { maxPages: limits.maxPages, budgetMs: limits.extractionBudgetMs, maxImagePixels: limits.maxImagePixels, maxUncompressedBytes: limits.maxUncompressedBytes },
+});
 try {
   const school = await insertSchool(pool, `${DEMO_SCHOOL_NAME_PREFIX} ${new Date().toISOString().slice(0, 19)}Z`);
   const user = await insertUser(pool, { schoolId: school.id, ...DEMO_CASE_MANAGER, role: "CASE_MANAGER" });
@@ -46,12 +56,14 @@ try {
   await createIepTemplate(pool, { userId: admin.id, schoolId: school.id, role: "ADMIN" }, DEMO_TEMPLATE);
   const evidenceIds: string[] = [];
   const studentIds: string[] = [];
-  for (const { evidence, guardians, ...student } of DEMO_STUDENTS) {
+  const evidenceOptions = { maxChars: settings.EVIDENCE_MAX_CHARS, log: logger, files: { ...limits, countPdfPages: (bytes: Uint8Array) => extraction.countPdfPages(bytes) } };
+  for (const [index, { evidence, guardians, ...student }] of DEMO_STUDENTS.entries()) {
     const created = await createStudent(pool, viewer, student);
     await setStudentGuardians(pool, viewer, { studentId: created.id, guardians });
     studentIds.push(created.id);
-    for (const document of evidence) {
-      const stored = await addEvidence(pool, viewer, { studentId: created.id, ...document }, { maxChars: settings.EVIDENCE_MAX_CHARS, log: logger });
+    const files = index < DEMO_FILE_STUDENTS ? await demoFiles(student) : [];
+    for (const document of [...evidence, ...files]) {
+      const stored = await addEvidence(pool, viewer, { studentId: created.id, ...document }, evidenceOptions);
       evidenceIds.push(stored.id);
     }
   }
@@ -62,7 +74,7 @@ try {
   // A one-off runner id: if this CLI dies mid-ingestion, a worker's sweeper recovers the documents.
   // The seed's embeddings count against GEMINI_RPM/TPM like every worker's (src/gemini/quota.ts).
   const geminiServices = startGeminiServices(settings.DATABASE_URL, gemini.config.quota, logger);
-  const deps = { pool, gemini: createGemini(gemini.config, logger, geminiServices), logger, runnerId: randomUUID() };
+  const deps = { pool, gemini: createGemini(gemini.config, logger, geminiServices), logger, extraction, runnerId: randomUUID() };
   for (const evidenceId of evidenceIds) {
     const outcome = await ingestEvidence(deps, evidenceId);
     if (outcome === "FAILED") throw new Error(`evidence ${evidenceId} failed to ingest; see the log above`);
@@ -78,6 +90,16 @@ try {
   const users = { admin: await login(admin), caseManager: { userId: user.id, token }, teacher: await login(teacher) };
   process.stdout.write(`${JSON.stringify({ token, schoolId: school.id, userId: user.id, studentIds, users })}\n`);
 } finally {
+  await extraction.close();
   await pool.end();
   await gemini.simulator?.close();
+}
+
+/** A demo student's files, as uploads: the evaluation PDF (naming them), the progress report, the scanned letter. */
+async function demoFiles(student: { firstName: string; lastName: string }) {
+  return [
+    { kind: "EVALUATION" as const, title: "Psychoeducational evaluation (PDF)", file: new File([new Uint8Array(await demoEvaluationPdf(student))], "psychoeducational-evaluation.pdf") },
+    { kind: "PROGRESS_NOTE" as const, title: "Progress report (Word)", file: new File([new Uint8Array(await demoProgressReportDocx())], "progress-report.docx") },
+    { kind: "PARENT_INPUT" as const, title: "Parent letter (scanned)", file: new File([new Uint8Array(await demoParentLetterPng())], "parent-letter.png") },
+  ];
 }

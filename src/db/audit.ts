@@ -3,7 +3,9 @@ import type { Queryable } from "./pool.ts";
 
 export const AUDIT_ACTIONS = ["REQUESTED", "VIEWED", "EDITED", "SUBMITTED", "APPROVED", "CANCELLED", "RETRIED", "EXPORTED"] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export type AuditResource = "GENERATION" | "IEP";
+/** What an audit entry is about; EVIDENCE: an evidence file (its download). */
+export const AUDIT_RESOURCES = ["GENERATION", "IEP", "EVIDENCE"] as const;
+export type AuditResource = (typeof AUDIT_RESOURCES)[number];
 
 /** One thing done to a student's record: who, what, which record, from which request. */
 export interface AuditEntry {
@@ -21,7 +23,7 @@ const AuditRow = z.object({
   school_id: z.string(),
   user_id: z.string().nullable(),
   action: z.enum(AUDIT_ACTIONS),
-  resource_type: z.enum(["GENERATION", "IEP"]),
+  resource_type: z.enum(AUDIT_RESOURCES),
   resource_id: z.string(),
   student_id: z.string().nullable(),
   request_id: z.string().nullable(),

@@ -200,7 +200,7 @@ export async function hybridSearchChunks(
     const parsed = RankedChunkRow.parse(row);
     results[parsed.query - 1]!.push({
       chunk: { id: parsed.id, school_id: parsed.school_id, student_id: parsed.student_id, evidence_id: parsed.evidence_id,
-        ordinal: parsed.ordinal, text: parsed.text },
+        ordinal: parsed.ordinal, page: parsed.page, text: parsed.text },
       score: parsed.score,
       semanticRank: parsed.semantic_rank,
       lexicalRank: parsed.lexical_rank,

@@ -36,6 +36,7 @@ function compressible(response: Response): boolean {
   if (!response.body || response.headers.has("content-encoding")) return false;
   const type = response.headers.get("content-type") ?? "";
   if (STREAMING_TYPES.some((streaming) => type.includes(streaming))) return false;
+  if (response.headers.get("content-disposition")?.startsWith("attachment")) return false;
   const length = response.headers.get("content-length");
   return length === null || Number(length) >= MIN_BYTES;
 }
@@ -43,8 +44,9 @@ function compressible(response: Response): boolean {
 /**
  * Compresses HTTP responses (GraphQL results, the GraphiQL page, /healthz) with br or gzip as
  * the client's `Accept-Encoding` allows, through node:zlib off the event loop (brotli at quality
- * 5: the ~9 MB GraphiQL page compresses in well under a second). SSE and multipart streams and
- * bodies under 1 KB are left alone; `Vary: Accept-Encoding` is always set.
+ * 5: the ~9 MB GraphiQL page compresses in well under a second). SSE and multipart streams,
+ * downloads (`Content-Disposition: attachment`: originals, sent byte for byte) and bodies under 1 KB
+ * are left alone; `Vary: Accept-Encoding` is always set.
  */
 export function compressionPlugin(): Plugin {
   return {

@@ -32,6 +32,14 @@ const jobDuration = new Histogram({
   name: "iepgen_job_duration_seconds", help: "graphile-worker job run time, by task and outcome",
   labelNames: ["task", "outcome"], buckets: SECONDS, registers: [registry],
 });
+const extractionDuration = new Histogram({
+  name: "iepgen_extraction_duration_seconds", help: "Reading one evidence file's text (PDF, DOCX, OCR), by media type and outcome",
+  labelNames: ["media_type", "outcome"], buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600], registers: [registry],
+});
+const extractionPages = new Counter({
+  name: "iepgen_extraction_pages_total", help: "Pages read from evidence files, by media type",
+  labelNames: ["media_type"], registers: [registry],
+});
 const jobQueueWait = new Histogram({
   name: "iepgen_job_queue_wait_seconds", help: "Time from a job becoming due (run_at) to a worker starting it, by task",
   labelNames: ["task"], buckets: SECONDS, registers: [registry],
@@ -176,6 +184,12 @@ export function trackSubscription(transport: "sse" | "graphql-ws"): () => void {
 export function observeJob(task: string, outcome: "ok" | "error", durationMs: number, queueWaitMs: number): void {
   jobDuration.observe({ task, outcome }, durationMs / 1000);
   jobQueueWait.observe({ task }, Math.max(0, queueWaitMs) / 1000);
+}
+
+/** One file's extraction: its media type, `ok` or the failure code (TIMED_OUT, ENCRYPTED, …), time and pages read. */
+export function observeExtraction(mediaType: string, outcome: string, ms: number, pages: number): void {
+  extractionDuration.observe({ media_type: mediaType, outcome }, ms / 1000);
+  if (pages > 0) extractionPages.inc({ media_type: mediaType }, pages);
 }
 
 export function observeGeminiCall(operation: string, outcome: "ok" | "error", ms: number): void {

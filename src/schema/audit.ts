@@ -1,10 +1,10 @@
 import { builder } from "../builder.ts";
-import { AUDIT_ACTIONS, listAudit, type AuditRecord } from "../db/audit.ts";
+import { AUDIT_ACTIONS, AUDIT_RESOURCES, listAudit, type AuditRecord } from "../db/audit.ts";
 import { badUserInput } from "../errors.ts";
 import { isUuid } from "../ids.ts";
 
 const AuditActionEnum = builder.enumType("AuditAction", { values: AUDIT_ACTIONS });
-const AuditResourceEnum = builder.enumType("AuditResource", { values: ["GENERATION", "IEP"] as const });
+const AuditResourceEnum = builder.enumType("AuditResource", { values: AUDIT_RESOURCES });
 
 const AuditEntryRef = builder.objectRef<AuditRecord>("AuditEntry").implement({
   description: "One thing a user did to a student's IEP or generation (append-only).",

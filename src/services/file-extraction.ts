@@ -5,6 +5,7 @@ import type { ExtractedPage, ExtractionPool, ExtractionProgress } from "../extra
 import type { EvidenceMediaType } from "../extraction/media-types.ts";
 import * as lifecycle from "../lifecycle/evidence.ts";
 import type { Logger } from "../logger.ts";
+import { observeExtraction } from "../monitoring/metrics.ts";
 
 /** A document's text, page by page (page null for typed text and DOCX), and how many pages it has. */
 export interface DocumentText {
@@ -32,12 +33,22 @@ export async function documentText(deps: FileExtractionDeps, evidence: Evidence,
   if (!file) throw new ExtractionError("UNSUPPORTED", "The uploaded file is missing from storage");
   const progress = progressWriter(deps, evidence.id);
   await progress.write({ pagesDone: 0, pageCount: null }, true);
-  const result = await deps.extraction.extract(file.content, file.mediaType as EvidenceMediaType, {
-    signal,
-    onProgress: (p) => void progress.write(p),
-  });
-  await progress.settled();
-  return { pages: result.pages.map(pageText), pageCount: result.pageCount };
+  const started = performance.now();
+  try {
+    const result = await deps.extraction.extract(file.content, file.mediaType as EvidenceMediaType, {
+      signal,
+      onProgress: (p) => void progress.write(p),
+    });
+    observeExtraction(file.mediaType, "ok", performance.now() - started, result.pages.length);
+    deps.logger.info({ evidenceId: evidence.id, mediaType: file.mediaType, pages: result.pages.length,
+      ocrPages: result.pages.filter((p) => p.ocr).length, ms: Math.round(performance.now() - started) }, "evidence file read");
+    return { pages: result.pages.map(pageText), pageCount: result.pageCount };
+  } catch (error) {
+    observeExtraction(file.mediaType, error instanceof ExtractionError ? error.code : "error", performance.now() - started, 0);
+    throw error;
+  } finally {
+    await progress.settled();
+  }
 }
 
 function pageText(page: ExtractedPage): { page: number | null; text: string } {

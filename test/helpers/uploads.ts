@@ -41,7 +41,7 @@ export async function uploadEvidence(stack: TestStack, input: UploadInput, token
     variables: { input: { kind: "EVALUATION", ...fields, file: null } },
   }));
   form.append("map", JSON.stringify({ 0: ["variables.input.file"] }));
-  form.append("0", new Blob([bytes], { type: contentType ?? "application/octet-stream" }), filename);
+  form.append("0", new Blob([new Uint8Array(bytes)], { type: contentType ?? "application/octet-stream" }), filename);
   const response = await fetch(stack.graphqlUrl, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: form });
   return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse, "status">) };
 }

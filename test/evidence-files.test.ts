@@ -1,0 +1,158 @@
+/**
+ * File evidence end to end: uploads through the API (multipart), ingestion by a real worker in its
+ * own process (extraction threads, OCR, embedding against the simulator), progress over graphql-ws,
+ * and the text searchable with the page it came from. Hostile files fail alone, with their reason,
+ * while a good document ingests beside them and the worker keeps running.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
+import { demoEvaluationPdf } from "../src/cli/demo-files.ts";
+import { wsClient } from "./helpers/generation.ts";
+import { fixture, uploadEvidenceId } from "./helpers/uploads.ts";
+import { startWorkerProcess, type WorkerProcess } from "./helpers/worker-process.ts";
+import { createStudentViaApi, startTestStack, waitFor, type TestStack } from "./helpers/stack.ts";
+
+const EVIDENCE = /* GraphQL */ `
+  query FileEvidence($id: ID!) {
+    evidence(id: $id) {
+      id status stage error body pageCount pagesDone chunkCount
+      source { filename mediaType byteSize sha256 }
+      chunks { ordinal page text }
+    }
+  }
+`;
+const SEARCH = /* GraphQL */ `
+  query FileSearch($studentId: ID!, $query: String!) {
+    searchEvidence(studentId: $studentId, query: $query, first: 3) { chunk { page text evidence { id } } }
+  }
+`;
+const STATUS_CHANGES = /* GraphQL */ `
+  subscription FileStatusChanges($studentId: ID!) {
+    evidenceStatusChanged(studentId: $studentId) { id status stage pageCount pagesDone }
+  }
+`;
+
+/** The extraction budget of the test's worker: the decompression bomb must end by it. */
+const BUDGET_MS = 10_000;
+
+interface StatusChange { id: string; status: string; stage: string | null; pageCount: number | null; pagesDone: number }
+
+describe("evidence files", () => {
+  let stack: TestStack;
+  let worker: WorkerProcess;
+  let studentId: string;
+
+  beforeAll(async () => {
+    // The API accepts any page count, so a PDF claiming 100,000 pages reaches the worker's own check.
+    stack = await startTestStack({ worker: false, evidenceFiles: { maxPages: 1_000_000 } });
+    worker = await startWorkerProcess(stack.db.url, stack.simulator.url, {
+      EXTRACTION_BUDGET_MS: String(BUDGET_MS), EXTRACTION_THREADS: "2", WORKER_CONCURRENCY: "4",
+    });
+    studentId = await createStudentViaApi(stack, { firstName: "Zephyrine", lastName: "Quillfeather" });
+  }, 90_000);
+  afterAll(async () => {
+    await worker?.stop();
+    await stack?.close();
+  });
+
+  const evidence = async (id: string) => (await stack.gql(EVIDENCE, { id })).data.evidence;
+  const settled = (id: string, timeoutMs = 60_000) =>
+    waitFor(async () => {
+      const row = await evidence(id);
+      return row.status !== "PENDING" && row;
+    }, timeoutMs, `evidence ${id} to settle`);
+  const search = async (query: string) => (await stack.gql(SEARCH, { studentId, query })).data.searchEvidence;
+
+  it("reads a text PDF, a scanned PDF, a Word document and a photographed page, streaming each step", async () => {
+    const client = wsClient(stack);
+    const changes: StatusChange[] = [];
+    const stop = client.subscribe<{ evidenceStatusChanged: StatusChange }>(
+      { query: STATUS_CHANGES, variables: { studentId } },
+      { next: ({ data }) => void (data && changes.push(data.evidenceStatusChanged)), error: () => {}, complete: () => {} },
+    );
+    try {
+      const uploads = {
+        text: { title: "Psychoeducational evaluation", bytes: fixture("text.pdf"), filename: "evaluation.pdf" },
+        scanned: { title: "Scanned speech report", bytes: fixture("scanned.pdf"), filename: "speech.pdf" },
+        docx: { title: "Progress report", kind: "PROGRESS_NOTE", bytes: fixture("report.docx"), filename: "progress.docx" },
+        png: { title: "Parent letter", kind: "PARENT_INPUT", bytes: fixture("letter.png"), filename: "letter.png", contentType: "application/pdf" },
+      };
+      const ids = Object.fromEntries(await Promise.all(Object.entries(uploads).map(async ([name, upload]) =>
+        [name, await uploadEvidenceId(stack, { studentId, ...upload })] as const)));
+      const rows = Object.fromEntries(await Promise.all(Object.entries(ids).map(async ([name, id]) => [name, await settled(id)] as const)));
+
+      for (const [name, row] of Object.entries(rows)) expect(row.status, `${name}: ${row.error}`).toBe("READY");
+      expect(rows.text.source).toEqual({
+        filename: "evaluation.pdf", mediaType: "application/pdf", byteSize: uploads.text.bytes.byteLength,
+        sha256: createHash("sha256").update(uploads.text.bytes).digest("hex"),
+      });
+      expect(rows.png.source.mediaType).toBe("image/png");
+      expect(rows.text).toMatchObject({ pageCount: 3, pagesDone: 3, stage: null });
+      expect(rows.scanned).toMatchObject({ pageCount: 2 });
+      expect(rows.docx).toMatchObject({ pageCount: null });
+      expect(rows.text.chunks.map((c: { page: number }) => c.page)).toEqual([1, 2, 3]);
+      expect(rows.docx.chunks.every((c: { page: number | null }) => c.page === null)).toBe(true);
+      expect(rows.png.chunks.every((c: { page: number | null }) => c.page === 1)).toBe(true);
+      expect(rows.text.body).toContain("phonological awareness");
+
+      const expectFound = async (query: string, id: string, page: number | null, word: RegExp) => {
+        const hits = await search(query);
+        const hit = hits.find((h: { chunk: { evidence: { id: string } } }) => h.chunk.evidence.id === id);
+        expect(hit, `"${query}" finds ${id}`).toBeDefined();
+        expect(hit.chunk.page).toBe(page);
+        expect(hit.chunk.text).toMatch(word);
+      };
+      await expectFound("phonological awareness", ids.text!, 2, /phonological awareness/i);
+      await expectFound("graphic organizer", ids.scanned!, 2, /graphic organizer/i);
+      await expectFound("articulation of the r sound", ids.docx!, null, /articulation/i);
+      await expectFound("daughter enjoys drawing", ids.png!, 1, /drawing/i);
+
+      const seen = await waitFor(async () => {
+        const steps = changes.filter((c) => c.id === ids.scanned);
+        return steps.some((c) => c.status === "READY") && steps;
+      }, 10_000, "the scanned PDF's READY event");
+      expect(seen.some((c) => c.stage === "EXTRACTING" && c.pageCount === 2)).toBe(true);
+      expect(seen.some((c) => c.stage === "EMBEDDING")).toBe(true);
+      expect(seen.map((c) => c.pagesDone)).toEqual([...seen.map((c) => c.pagesDone)].sort((a, b) => a - b));
+    } finally {
+      stop();
+      await client.dispose();
+    }
+  });
+
+  it("fails each hostile file with its reason while a good document ingests beside them", async () => {
+    const hostile = {
+      "encrypted.pdf": /encrypted|password/i,
+      "many-pages.pdf": /100000 pages.*EVIDENCE_MAX_PAGES/i,
+      "bomb.pdf": /EXTRACTION_BUDGET_MS|decompress|too large/i,
+      "truncated.pdf": /damaged|corrupt|truncated|invalid/i,
+      "renamed.docx": /not a Word document/i,
+      "huge.png": /30000 × 30000|30000 x 30000/i,
+    };
+    const other = await createStudentViaApi(stack, { firstName: "Bo", lastName: "Goodfile" });
+    const ids = await Promise.all(Object.keys(hostile).map((name) =>
+      uploadEvidenceId(stack, { studentId, title: `Hostile ${name}`, bytes: fixture(name), filename: name })));
+    const good = await uploadEvidenceId(stack, { studentId: other, title: "Good evaluation", bytes: fixture("text.pdf"), filename: "good.pdf" });
+
+    expect((await settled(good, 60_000)).status).toBe("READY");
+    const results = await Promise.all(ids.map((id) => settled(id, BUDGET_MS * 4)));
+    Object.values(hostile).forEach((reason, i) => {
+      expect(results[i].status, Object.keys(hostile)[i]).toBe("FAILED");
+      expect(results[i].error).toMatch(reason);
+      expect(results[i].chunkCount).toBe(0);
+    });
+    expect(worker.hasExited()).toBe(false);
+  });
+
+  it("pseudonymizes extracted text before Gemini sees it, and keeps the original in the chunks", async () => {
+    const from = stack.simulator.requests.length;
+    const pdf = await demoEvaluationPdf({ firstName: "Zephyrine", lastName: "Quillfeather" });
+    const id = await uploadEvidenceId(stack, { studentId, title: "Generated evaluation", bytes: pdf, filename: "eval.pdf" });
+    const row = await settled(id);
+    expect(row.status).toBe("READY");
+    expect(row.chunks.map((c: { text: string }) => c.text).join(" ")).toContain("Quillfeather");
+    const sent = stack.simulator.requests.slice(from).filter((r) => r.operation === "embed").map((r) => JSON.stringify(r.body));
+    expect(sent.length).toBeGreaterThan(0);
+    for (const body of sent) expect(body).not.toMatch(/Quillfeather|Zephyrine/);
+  });
+});
