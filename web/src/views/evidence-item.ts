@@ -96,11 +96,17 @@ export function evidenceItem(context: AppContext, id: string): EvidenceItem {
   };
 }
 
+/** Why a download URL was refused, by HTTP status. */
+const DOWNLOAD_REFUSALS: Record<number, string> = {
+  401: "the link was refused (expired, or your session ended); try again.",
+  404: "the file is no longer there, or the student is not on your caseload.",
+};
+
 /**
  * "Download original": a link to the file's signed URL (valid 5 minutes). A click asks for a fresh
- * URL first and downloads from it (the server answers with Content-Disposition: attachment); a
- * URL older than 4 minutes is also refreshed when the link is hovered or focused, so opening it
- * in a new tab or copying it works too.
+ * URL, checks it (HEAD) and downloads from it (the server answers with Content-Disposition:
+ * attachment), or says why it cannot. A URL older than 4 minutes is also refreshed when the link
+ * is hovered or focused, so opening it in a new tab or copying it works too.
  */
 function downloadLink(context: AppContext, id: string) {
   const name = h("span", { class: "visually-hidden" });
@@ -129,7 +135,11 @@ function downloadLink(context: AppContext, id: string) {
     if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
     event.preventDefault();
     const url = await fresh();
-    if (url) h("a", { href: url, download: "" }).click();
+    if (!url) return;
+    // Asked first (HEAD: not a download, not audited), so a refusal is explained here rather than saved as a file.
+    const check = await fetch(url, { method: "HEAD" }).catch(() => undefined);
+    if (check?.ok) return h("a", { href: url, download: "" }).click();
+    replace(problem, `Could not download the original: ${check ? DOWNLOAD_REFUSALS[check.status] ?? `the server answered ${check.status}.` : "the server cannot be reached."}`);
   });
   return {
     element,
