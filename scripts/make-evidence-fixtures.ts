@@ -52,8 +52,15 @@ const DEMO_REPORT = [
 
 if (existsSync(FONT)) GlobalFonts.registerFromPath(FONT, "Fixture Sans");
 
-/** Black lines of text on white, as a grayscale PNG. */
-function textImage(lines: string[], width: number, height: number, fontPx: number): Uint8Array {
+interface GrayImage {
+  width: number;
+  height: number;
+  gray: Uint8Array;
+  jpeg: () => Promise<Uint8Array>;
+}
+
+/** Black lines of text on white, as 8-bit gray samples (and the canvas's JPEG of them). */
+function drawText(lines: string[], width: number, height: number, fontPx: number): GrayImage {
   const canvas = createCanvas(width, height);
   const context = canvas.getContext("2d");
   context.fillStyle = "#fff";
@@ -64,7 +71,55 @@ function textImage(lines: string[], width: number, height: number, fontPx: numbe
   const rgba = context.getImageData(0, 0, width, height).data;
   const gray = new Uint8Array(width * height);
   for (let i = 0; i < gray.length; i++) gray[i] = rgba[i * 4]!;
+  return { width, height, gray, jpeg: () => canvas.encode("jpeg", 85) };
+}
+
+/** Text drawn as a grayscale PNG. */
+function textImage(lines: string[], width: number, height: number, fontPx: number): Uint8Array {
+  const { gray } = drawText(lines, width, height, fontPx);
   return pngGray(width, height, 8, (row) => gray.subarray(row * width, (row + 1) * width));
+}
+
+/** A baseline little-endian TIFF of 8-bit gray samples, PackBits-compressed, in one strip. */
+function tiffGray({ width, height, gray }: GrayImage): Uint8Array {
+  const strip = Buffer.from(Array.from({ length: height }, (_, y) => packBits(gray.subarray(y * width, (y + 1) * width))).flat());
+  // tag, type (3 = SHORT, 4 = LONG), value
+  const entries: [number, number, number][] = [
+    [256, 3, width], [257, 3, height], [258, 3, 8], [259, 3, 32773], [262, 3, 1], [273, 4, 0], [277, 3, 1], [278, 3, height], [279, 4, strip.length],
+  ];
+  const header = Buffer.alloc(8 + 2 + entries.length * 12 + 4);
+  entries[5]![2] = header.length;
+  header.write("II", 0, "latin1");
+  header.writeUInt16LE(42, 2);
+  header.writeUInt32LE(8, 4);
+  header.writeUInt16LE(entries.length, 8);
+  entries.forEach(([tag, type, value], index) => {
+    const at = 10 + index * 12;
+    header.writeUInt16LE(tag, at);
+    header.writeUInt16LE(type, at + 2);
+    header.writeUInt32LE(1, at + 4);
+    if (type === 3) header.writeUInt16LE(value, at + 8);
+    else header.writeUInt32LE(value, at + 8);
+  });
+  return Buffer.concat([header, strip]);
+}
+
+/** TIFF PackBits: runs of 2–128 equal bytes as (257 − n, byte), other bytes as (n − 1, n literal bytes). */
+function packBits(row: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < row.length; ) {
+    let run = 1;
+    while (i + run < row.length && run < 128 && row[i + run] === row[i]) run++;
+    if (run > 1) {
+      out.push(257 - run, row[i]!);
+      i += run;
+      continue;
+    }
+    const start = i++;
+    while (i < row.length && i - start < 128 && row[i] !== row[i + 1]) i++;
+    out.push(i - start - 1, ...row.subarray(start, i));
+  }
+  return out;
 }
 
 /** A PNG of `bitDepth`-bit grayscale rows (filter 0), deflated whole. */
@@ -197,6 +252,16 @@ async function deflateZeros(bytes: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** A page painting one image whose dictionary says 30000 × 30000 (its data is tiny: pdf.js must not decode it). */
+function hugeImagePdf(): Uint8Array {
+  const page = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>";
+  const image = "/Type /XObject /Subtype /Image /Width 30000 /Height 30000 /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode";
+  return rawPdf(
+    ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page, stream("", Buffer.from("q 612 0 0 792 0 0 cm /Im1 Do Q")), stream(image, deflateSync(Buffer.alloc(3750, 0xff)))],
+    "",
+  );
+}
+
 /**
  * A PDF encrypted with the standard security handler (revision 2, 40-bit RC4) under the user
  * password "secret": no reader can open it without the password.
@@ -257,7 +322,7 @@ function docx(paragraphs: string[]): Promise<Uint8Array> {
 
 function zip(files: Record<string, string | Uint8Array>): Promise<Uint8Array> {
   const archive = new JSZip();
-  for (const [name, content] of Object.entries(files)) archive.file(name, content, { date: FIXED_DATE });
+  for (const [name, content] of Object.entries(files)) archive.file(name, content, { date: FIXED_DATE, createFolders: false });
   return archive.generateAsync({ type: "uint8array", compression: "DEFLATE" });
 }
 
@@ -274,12 +339,15 @@ async function main(): Promise<void> {
     [join(FIXTURES, "scanned.pdf")]: await scannedPdf(scannedPages),
     [join(FIXTURES, "report.docx")]: await docx(["Speech and language report", DOCX_SENTENCE]),
     [join(FIXTURES, "letter.png")]: textImage(LETTER, 900, 420, 44),
+    [join(FIXTURES, "letter.jpg")]: await drawText(LETTER, 900, 420, 44).jpeg(),
+    [join(FIXTURES, "letter.tif")]: tiffGray(drawText(LETTER, 900, 420, 44)),
     [join(FIXTURES, "encrypted.pdf")]: encryptedPdf(),
     [join(FIXTURES, "many-pages.pdf")]: manyPagesPdf(),
     [join(FIXTURES, "bomb.pdf")]: await bombPdf(),
     [join(FIXTURES, "truncated.pdf")]: text.subarray(0, Math.floor(text.length / 2)),
     [join(FIXTURES, "renamed.docx")]: await zip({ "notes.txt": "Shopping list: milk, eggs.\n", "photos/readme.md": "# Holiday photos\n" }),
     [join(FIXTURES, "huge.png")]: hugePng(),
+    [join(FIXTURES, "huge-image.pdf")]: hugeImagePdf(),
     [join(DEMO, "progress-report.docx")]: await docx(DEMO_REPORT),
     [join(DEMO, "parent-letter.png")]: textImage(DEMO_LETTER, 1000, 900, 36),
   };

@@ -48,7 +48,9 @@ interface Job {
 interface Slot {
   index: number;
   worker: Worker;
-  running?: { id: number; job: Job; timer: NodeJS.Timeout; onAbort: () => void };
+  running?: { id: number; job: Job; timer?: NodeJS.Timeout; onAbort: () => void };
+  /** Set once the thread has loaded its modules; the first job waits for it before its budget starts. */
+  ready: boolean;
   gone: boolean;
 }
 
@@ -132,18 +134,24 @@ export class ExtractionPool {
   }
 
   #start(slot: Slot, job: Job): void {
-    const id = this.#nextId++;
     const { signal } = job.options;
-    const timer = setTimeout(() => {
+    const onAbort = () => void this.#stop(slot, signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    slot.running = { id: this.#nextId++, job, onAbort };
+    if (slot.ready) this.#post(slot);
+  }
+
+  /** Sends the slot's job to its (ready) thread and starts the job's budget. */
+  #post(slot: Slot): void {
+    const running = slot.running!;
+    const { job } = running;
+    running.timer = setTimeout(() => {
       const seconds = Math.round(job.budgetMs / 100) / 10;
       void this.#stop(slot, new ExtractionError("TIMED_OUT", `Extraction took longer than ${seconds} s (EXTRACTION_BUDGET_MS); the document may be too large or malformed`));
     }, job.budgetMs);
-    const onAbort = () => void this.#stop(slot, signal!.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    slot.running = { id, job, timer, onAbort };
     // A copy of the caller's bytes is transferred (moved, not cloned again) to the thread.
     const bytes = new Uint8Array(job.bytes);
-    const message: ThreadJob = { id, task: job.task, bytes, mediaType: job.mediaType };
+    const message: ThreadJob = { id: running.id, task: job.task, bytes, mediaType: job.mediaType };
     slot.worker.postMessage(message, [bytes.buffer]);
   }
 
@@ -156,7 +164,7 @@ export class ExtractionPool {
       stderr: true,
     });
     worker.unref();
-    const slot: Slot = { index, worker, gone: false };
+    const slot: Slot = { index, worker, ready: false, gone: false };
     worker.on("message", (message: ThreadMessage) => this.#onMessage(slot, message));
     worker.on("error", (error) => this.#onDeath(slot, `${error.name}: ${error.message}`));
     worker.on("exit", (code) => this.#onDeath(slot, `exit code ${code}`));
@@ -168,6 +176,11 @@ export class ExtractionPool {
   }
 
   #onMessage(slot: Slot, message: ThreadMessage): void {
+    if (message.type === "ready") {
+      slot.ready = true;
+      if (slot.running && !slot.gone) this.#post(slot);
+      return;
+    }
     const running = slot.running;
     if (!running || running.id !== message.id || slot.gone) return;
     if (message.type === "progress") {

@@ -25,7 +25,8 @@ export interface ThreadJob {
 export type ThreadMessage =
   | { id: number; type: "progress"; progress: ExtractionProgress }
   | { id: number; type: "done"; result: ExtractionResult | number }
-  | { id: number; type: "failed"; code: ExtractionError["code"]; message: string; detail?: string };
+  | { id: number; type: "failed"; code: ExtractionError["code"]; message: string; detail?: string }
+  | { id: 0; type: "ready" };
 
 const port = parentPort!;
 const { limits } = workerData as { limits: ExtractionLimits };
@@ -38,11 +39,14 @@ port.on("message", (job: ThreadJob) => {
   );
 });
 
+// Modules are loaded: the pool starts a job's budget from here, not from the thread's start.
+post({ id: 0, type: "ready" });
+
 function post(message: ThreadMessage): void {
   port.postMessage(message);
 }
 
-function run({ id, task, bytes, mediaType }: ThreadJob): Promise<ExtractionResult | number> {
+async function run({ id, task, bytes, mediaType }: ThreadJob): Promise<ExtractionResult | number> {
   const onProgress = (progress: ExtractionProgress) => post({ id, type: "progress", progress });
   if (task === "count") return countPdfPages(bytes, limits);
   switch (mediaType) {
@@ -59,9 +63,9 @@ function run({ id, task, bytes, mediaType }: ThreadJob): Promise<ExtractionResul
         return result;
       });
     case MEDIA_TYPES.TEXT:
-      return Promise.resolve(extractPlainText(bytes));
+      return extractPlainText(bytes);
     default:
-      return Promise.reject(new ExtractionError("UNSUPPORTED", `Files of type ${String(mediaType)} cannot be read`));
+      throw new ExtractionError("UNSUPPORTED", `Files of type ${String(mediaType)} cannot be read`);
   }
 }
 
