@@ -29,8 +29,22 @@ export interface ExtractOptions {
 
 /** countPdfPages's budget, queueing included: past it the page count is left to ingestion. */
 export const COUNT_BUDGET_MS = 3_000;
-/** V8 heap of one thread. Inputs are sized so it is never reached (a thread at its heap limit can abort the whole process). */
-export const THREAD_HEAP_MB = 512;
+/**
+ * V8 heap of one thread. Inputs are sized, and the watchdog ends a thread at 75% of it, so it is
+ * never reached: a thread at its heap limit can abort the whole process (exit 134) instead of
+ * failing alone. 1024 rather than 512 MB because mammoth needs ~50× a document's XML in heap.
+ */
+export const THREAD_HEAP_MB = 1024;
+/**
+ * Memory watchdog, polled while a thread works (worker.getHeapStatistics answers even while the
+ * thread is busy): its V8 heap past this share of THREAD_HEAP_MB, or its ArrayBuffers (decoded
+ * streams and images live there, outside the heap limit) past THREAD_EXTERNAL_MB, end the document
+ * before the machine or the heap limit does. The pre-checks (bombs, page count, image size) refuse
+ * known cases earlier; this is the net under the ones they miss.
+ */
+export const THREAD_EXTERNAL_MB = 1536;
+const HEAP_SHARE = 0.75;
+const WATCH_INTERVAL_MS = 200;
 const THREAD_URL = new URL("./thread.ts", import.meta.url);
 
 interface Job {
@@ -63,6 +77,7 @@ export class ExtractionPool {
   readonly #queue: Job[] = [];
   #nextId = 1;
   #closed = false;
+  #watchdog: NodeJS.Timeout | undefined;
 
   constructor(options: ExtractionPoolOptions) {
     this.#size = Math.max(1, Math.floor(options.size));
@@ -96,6 +111,7 @@ export class ExtractionPool {
   /** Terminates the threads; queued and running documents reject. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#watchdog);
     const closed = new Error("The extraction pool is closed");
     for (const job of this.#queue.splice(0)) job.reject(closed);
     await Promise.all(this.#slots.map((slot) => (slot ? this.#stop(slot, closed) : undefined)));
@@ -153,6 +169,30 @@ export class ExtractionPool {
     const bytes = new Uint8Array(job.bytes);
     const message: ThreadJob = { id: running.id, task: job.task, bytes, mediaType: job.mediaType };
     slot.worker.postMessage(message, [bytes.buffer]);
+    this.#watchdog ??= setInterval(() => this.#watchMemory(), WATCH_INTERVAL_MS).unref();
+  }
+
+  #watchMemory(): void {
+    const busy = this.#slots.filter((slot): slot is Slot => Boolean(slot?.running?.timer) && !slot!.gone);
+    if (busy.length === 0) {
+      clearInterval(this.#watchdog);
+      this.#watchdog = undefined;
+      return;
+    }
+    for (const slot of busy) {
+      const running = slot.running;
+      slot.worker.getHeapStatistics().then((stats) => {
+        if (slot.running !== running || slot.gone) return;
+        const heapMb = stats.used_heap_size / 1024 ** 2;
+        const externalMb = stats.external_memory / 1024 ** 2;
+        if (heapMb <= THREAD_HEAP_MB * HEAP_SHARE && externalMb <= THREAD_EXTERNAL_MB) return;
+        this.#logger.warn({ thread: slot.index, heapMb: Math.round(heapMb), externalMb: Math.round(externalMb) }, "extraction thread over its memory limit");
+        void this.#stop(slot, new ExtractionError(
+          "TOO_LARGE_UNCOMPRESSED",
+          `Reading the document needed more than ${heapMb > THREAD_HEAP_MB * HEAP_SHARE ? Math.round(THREAD_HEAP_MB * HEAP_SHARE) : THREAD_EXTERNAL_MB} MB of memory; it may be a decompression bomb or far larger than it looks`,
+        ));
+      }, () => {});
+    }
   }
 
   #spawn(index: number): Slot {
