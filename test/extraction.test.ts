@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import JSZip from "jszip";
 import { PDFDocument } from "pdf-lib";
 import { afterAll, describe, expect, it } from "vitest";
-import { ExtractionError, ExtractionPool, MEDIA_TYPES, sniffMediaType, type ExtractionLimits, type ExtractionProgress } from "../src/extraction/index.ts";
+import { COUNT_BUDGET_MS, ExtractionError, ExtractionPool, MEDIA_TYPES, sniffMediaType, type ExtractionLimits, type ExtractionProgress } from "../src/extraction/index.ts";
 import { createLogger } from "../src/logger.ts";
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`./fixtures/evidence/${name}`, import.meta.url)));
@@ -124,14 +124,21 @@ describe("extraction", () => {
     expect(await pool.countPdfPages(fixture("truncated.pdf"))).toBeUndefined();
   });
 
-  it("aborts a running extraction with the signal's reason, and the pool carries on", async () => {
+  it("aborts running extractions with the signal's reason; a page count does not wait behind them", async () => {
     const controller = new AbortController();
     const reason = new Error("evidence deleted");
-    const extraction = pool.extract(await longScannedPdf(40), MEDIA_TYPES.PDF, {
-      signal: controller.signal,
-      onProgress: ({ pagesDone }) => pagesDone >= 1 && controller.abort(reason),
-    });
-    await expect(extraction).rejects.toBe(reason);
+    const long = await longScannedPdf(60);
+    const progress: number[] = [];
+    const outcomes = [1, 2].map(() =>
+      pool.extract(long, MEDIA_TYPES.PDF, { signal: controller.signal, onProgress: (p) => progress.push(p.pagesDone) }).then(() => "finished", (error: unknown) => error),
+    );
+    // Both threads are busy for seconds: the count gives up after its short budget instead of queueing.
+    const counting = performance.now();
+    expect(await pool.countPdfPages(fixture("text.pdf"))).toBeUndefined();
+    expect(performance.now() - counting).toBeLessThan(COUNT_BUDGET_MS + 2_000);
+    controller.abort(reason);
+    expect(await Promise.all(outcomes)).toEqual([reason, reason]);
+    expect(Math.max(...progress)).toBeLessThan(60);
     expect((await pool.extract(fixture("text.pdf"), MEDIA_TYPES.PDF)).pageCount).toBe(3);
   });
 

@@ -82,7 +82,7 @@ export class ExtractionPool {
   constructor(options: ExtractionPoolOptions) {
     this.#size = Math.max(1, Math.floor(options.size));
     this.#limits = options.limits;
-    this.#logger = options.logger.child({ component: "extraction" });
+    this.#logger = options.logger;
     this.#slots = Array.from({ length: this.#size }, () => undefined);
   }
 
@@ -125,6 +125,11 @@ export class ExtractionPool {
       const queued: Job = { ...job, resolve, reject };
       this.#queue.push(queued);
       signal?.addEventListener("abort", () => this.#dequeue(queued, signal.reason), { once: true });
+      if (job.startBy !== undefined) {
+        // Both threads may be busy with long documents: do not keep the caller waiting for them.
+        const giveUp = () => this.#dequeue(queued, new ExtractionError("TIMED_OUT", "Waited too long for a free extraction thread"));
+        setTimeout(giveUp, Math.max(0, job.startBy - Date.now())).unref();
+      }
       this.#pump();
     });
   }
@@ -140,11 +145,6 @@ export class ExtractionPool {
     for (let index = 0; index < this.#size && this.#queue.length > 0 && !this.#closed; index++) {
       if (this.#slots[index]?.running) continue;
       const job = this.#queue.shift()!;
-      if (job.startBy !== undefined && Date.now() > job.startBy) {
-        job.reject(new ExtractionError("TIMED_OUT", "Waited too long for a free extraction thread"));
-        index--;
-        continue;
-      }
       this.#start((this.#slots[index] ??= this.#spawn(index)), job);
     }
   }
