@@ -252,6 +252,32 @@ async function deflateZeros(bytes: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * Two scanned pages as bilevel scanners write them: page 1 a 1-bit DeviceGray image, page 2 the
+ * same kind of bits painted as a stencil mask (/ImageMask true, 0 = ink).
+ */
+function bilevelPdf(pages: GrayImage[]): Uint8Array {
+  const [first, second] = pages.map(({ width, height, gray }) => {
+    const rowBytes = Math.ceil(width / 8);
+    const bits = Buffer.alloc(rowBytes * height); // 1 = white
+    for (let i = 0; i < gray.length; i++) if (gray[i]! > 128) bits[Math.floor(i / width) * rowBytes + ((i % width) >> 3)]! |= 0x80 >> (i % width % 8);
+    return { width, height, bits };
+  }) as [{ width: number; height: number; bits: Buffer }, { width: number; height: number; bits: Buffer }];
+  const page = (contents: number, image: number) =>
+    `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents ${contents} 0 R /Resources << /XObject << /Im1 ${image} 0 R >> >> >>`;
+  const paint = stream("", Buffer.from("q 0 0 0 rg 612 0 0 792 0 0 cm /Im1 Do Q"));
+  const image = (extra: string, { width, height }: { width: number; height: number }) =>
+    `/Type /XObject /Subtype /Image /Width ${width} /Height ${height} /BitsPerComponent 1 /Filter /FlateDecode ${extra}`;
+  return rawPdf(
+    [
+      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>", page(5, 7), page(6, 8), paint, paint,
+      stream(image("/ColorSpace /DeviceGray", first), deflateSync(first.bits)),
+      stream(image("/ImageMask true", second), deflateSync(Buffer.from(second.bits.map((byte) => ~byte & 0xff)))),
+    ],
+    "",
+  );
+}
+
 /** A page painting one image whose dictionary says 30000 × 30000 (its data is tiny: pdf.js must not decode it). */
 function hugeImagePdf(): Uint8Array {
   const page = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>";
@@ -337,6 +363,7 @@ async function main(): Promise<void> {
     [join(FIXTURES, "text.pdf")]: text,
     [join(FIXTURES, "scanned-page.png")]: scannedPages[0]!,
     [join(FIXTURES, "scanned.pdf")]: await scannedPdf(scannedPages),
+    [join(FIXTURES, "scanned-bilevel.pdf")]: bilevelPdf(SCANNED_PAGES.map((lines) => drawText(lines, 850, 1100, 34))),
     [join(FIXTURES, "report.docx")]: await docx(["Speech and language report", DOCX_SENTENCE]),
     [join(FIXTURES, "letter.png")]: textImage(LETTER, 900, 420, 44),
     [join(FIXTURES, "letter.jpg")]: await drawText(LETTER, 900, 420, 44).jpeg(),

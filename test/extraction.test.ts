@@ -72,17 +72,20 @@ describe("extraction", () => {
     expect(await pool.countPdfPages(bytes)).toBe(3);
   });
 
-  it("OCRs a scanned PDF's pages and images of every type", async () => {
-    const [scanned, png, jpeg, tiff] = await Promise.all([
+  it("OCRs scanned PDF pages (colour, 1-bit, stencil mask) and images of every type", async () => {
+    const [scanned, bilevel, png, jpeg, tiff] = await Promise.all([
       pool.extract(fixture("scanned.pdf"), MEDIA_TYPES.PDF),
+      pool.extract(fixture("scanned-bilevel.pdf"), MEDIA_TYPES.PDF), // a 1-bit image, then a stencil mask
       pool.extract(fixture("letter.png"), MEDIA_TYPES.PNG),
       pool.extract(fixture("letter.jpg"), MEDIA_TYPES.JPEG),
       pool.extract(fixture("letter.tif"), MEDIA_TYPES.TIFF),
     ]);
-    expect(scanned.pageCount).toBe(2);
-    expect(scanned.pages.map((p) => [p.page, p.ocr])).toEqual([[1, true], [2, true]]);
-    expect(words(scanned.pages[0]!.text)).toContain("classroom observation");
-    expect(words(scanned.pages[1]!.text)).toContain("graphic organizer");
+    for (const pdf of [scanned, bilevel]) {
+      expect(pdf.pageCount).toBe(2);
+      expect(pdf.pages.map((p) => [p.page, p.ocr])).toEqual([[1, true], [2, true]]);
+      expect(words(pdf.pages[0]!.text)).toContain("classroom observation");
+      expect(words(pdf.pages[1]!.text)).toContain("graphic organizer");
+    }
     for (const image of [png, jpeg, tiff]) {
       expect(image.pageCount).toBe(1);
       expect(image.pages).toHaveLength(1);

@@ -109,13 +109,27 @@ async function ocrPageImages(page: PdfPage, number: number, limits: ExtractionLi
     const args = operators.argsArray[i] as unknown[];
     let image: DecodedImage | undefined;
     if (op === OPS.paintImageXObject) image = await pageObject(page, args[0] as string);
-    else if (op === OPS.paintInlineImageXObject || op === OPS.paintImageMaskXObject) image = args[0] as DecodedImage;
+    else if (op === OPS.paintInlineImageXObject) image = args[0] as DecodedImage;
+    else if (op === OPS.paintImageMaskXObject) image = await maskImage(page, args[0] as MaskArgument);
     if (!image?.data || image.width < MIN_OCR_SIDE || image.height < MIN_OCR_SIDE) continue;
     if (image.width * image.height > limits.maxImagePixels) throw imageTooLarge(image.width, image.height, limits.maxImagePixels, number);
     const pnm = toPnm(image, op === OPS.paintImageMaskXObject);
     if (pnm) texts.push(await ocr.recognize(pnm));
   }
   return texts.filter((text) => text !== "").join("\n\n");
+}
+
+/** A stencil mask (1-bit scans are often painted this way); its bits live in page.objs under `data`. */
+interface MaskArgument {
+  data: string | Uint8Array;
+  width: number;
+  height: number;
+}
+
+async function maskImage(page: PdfPage, mask: MaskArgument): Promise<DecodedImage | undefined> {
+  if (typeof mask.data !== "string") return { width: mask.width, height: mask.height, data: mask.data };
+  const stored = await pageObject(page, mask.data);
+  return stored?.data ? { width: mask.width, height: mask.height, data: stored.data } : undefined;
 }
 
 /** A decoded image by its key; page objects are resolved asynchronously after the operator list. */
