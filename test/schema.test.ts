@@ -49,7 +49,13 @@ describe("schema.graphql", () => {
       expect(sdl).toContain(fragment);
     }
     expect(fieldTypes("EvidenceMatch")).toEqual({ chunk: "EvidenceChunk!", score: "Float!" });
-    expect(fieldTypes("AddEvidenceInput")).toEqual({ studentId: "ID!", kind: "EvidenceKind!", title: "String!", body: "String!" });
+    expect(fieldTypes("AddEvidenceInput")).toEqual({ studentId: "ID!", kind: "EvidenceKind!", title: "String!", body: "String", file: "File" });
+    expect(fieldTypes("Evidence")).toMatchObject({ source: "EvidenceSource", pageCount: "Int" });
+    expect(fieldTypes("EvidenceSource")).toEqual({
+      filename: "String!", mediaType: "String!", byteSize: "Int!", sha256: "String!", downloadUrl: "String!",
+    });
+    expect(fieldTypes("EvidenceChunk")).toMatchObject({ page: "Int" });
+    expect(sdl).toContain("scalar File");
     expect(fieldTypes("CreateStudentSuccess")).toEqual({ student: "Student!" });
     expect(fieldTypes("AddEvidenceSuccess")).toEqual({ evidence: "Evidence!" });
     expect(fieldTypes("GenerateIepInput")).toEqual({
