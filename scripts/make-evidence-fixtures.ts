@@ -278,6 +278,17 @@ function bilevelPdf(pages: GrayImage[]): Uint8Array {
   );
 }
 
+/** A scanned page whose image is JPEG 2000 (here a broken one): pdf.js's serverless build cannot decode it. */
+function jpeg2000Pdf(): Uint8Array {
+  const page = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>";
+  const image = "/Type /XObject /Subtype /Image /Width 850 /Height 1100 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /JPXDecode";
+  const jp2Signature = Buffer.from("0000000c6a5020200d0a870a", "hex");
+  return rawPdf(
+    ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page, stream("", Buffer.from("q 612 0 0 792 0 0 cm /Im1 Do Q")), stream(image, Buffer.concat([jp2Signature, Buffer.alloc(64)]))],
+    "",
+  );
+}
+
 /** A page painting one image whose dictionary says 30000 × 30000 (its data is tiny: pdf.js must not decode it). */
 function hugeImagePdf(): Uint8Array {
   const page = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>";
@@ -375,6 +386,7 @@ async function main(): Promise<void> {
     [join(FIXTURES, "renamed.docx")]: await zip({ "notes.txt": "Shopping list: milk, eggs.\n", "photos/readme.md": "# Holiday photos\n" }),
     [join(FIXTURES, "huge.png")]: hugePng(),
     [join(FIXTURES, "huge-image.pdf")]: hugeImagePdf(),
+    [join(FIXTURES, "jpeg2000.pdf")]: jpeg2000Pdf(),
     [join(DEMO, "progress-report.docx")]: await docx(DEMO_REPORT),
     [join(DEMO, "parent-letter.png")]: textImage(DEMO_LETTER, 1000, 900, 36),
   };

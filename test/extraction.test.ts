@@ -113,6 +113,7 @@ describe("extraction", () => {
       ["zip bomb", failure(pool.extract(zipBomb, MEDIA_TYPES.DOCX)), "TOO_LARGE_UNCOMPRESSED", /EVIDENCE_MAX_UNCOMPRESSED_BYTES/],
       ["30000 × 30000 PNG", failure(pool.extract(fixture("huge.png"), MEDIA_TYPES.PNG)), "IMAGE_TOO_LARGE", /^The image is 30000 × 30000 pixels; at most 50 megapixels \(EVIDENCE_MAX_IMAGE_PIXELS\)$/],
       ["30000 × 30000 image in a PDF", failure(pool.extract(fixture("huge-image.pdf"), MEDIA_TYPES.PDF)), "IMAGE_TOO_LARGE", /^Page 1 has an image larger than 50 megapixels/],
+      ["JPEG 2000 scan", failure(pool.extract(fixture("jpeg2000.pdf"), MEDIA_TYPES.PDF)), "NO_TEXT", /^No text could be read from the document \(the scanned images on page 1 could not be decoded; JPEG 2000 images are not supported\)$/],
       ["PNG bytes called a PDF", failure(pool.extract(fixture("letter.png"), MEDIA_TYPES.PDF)), "CORRUPT", /PDF/],
       ["empty text", failure(pool.extract(Buffer.from(" \n\t "), MEDIA_TYPES.TEXT)), "NO_TEXT", /^No text could be read from the document$/],
     ];

@@ -43,7 +43,10 @@ export function megabytes(bytes: number): string {
   return `${Number((bytes / 1024 ** 2).toFixed(1))} MB`;
 }
 
-export const noText = () => new ExtractionError("NO_TEXT", "No text could be read from the document");
+/** NO_TEXT; `detail` says why when it is known, e.g. which pages' images could not be decoded. */
+export function noText(detail?: string): ExtractionError {
+  return new ExtractionError("NO_TEXT", `No text could be read from the document${detail ? ` (${detail})` : ""}`);
+}
 
 export function imageTooLarge(width: number, height: number, maxPixels: number, page?: number): ExtractionError {
   const what = page === undefined ? "The image is" : `Page ${page} has an image of`;

@@ -19,6 +19,13 @@ const MIN_OCR_SIDE = 32;
 /** All deflate streams of one PDF together may inflate to this many times EVIDENCE_MAX_UNCOMPRESSED_BYTES. */
 const TOTAL_UNCOMPRESSED_FACTOR = 8;
 const DROPPED_IMAGE_WARNING = "Image exceeded maximum allowed size";
+const UNDECODABLE_IMAGE_WARNING = "Unable to decode image";
+
+/** What pdf.js only warned about while reading a document's pages. */
+interface Warnings {
+  undecodablePages: Set<number>;
+  jpx: boolean;
+}
 
 /** Text per page; OCR for pages without a text layer. */
 export async function extractPdf(bytes: Uint8Array, limits: ExtractionLimits, ocr: Ocr, onProgress: ProgressListener): Promise<ExtractionResult> {
@@ -30,11 +37,12 @@ export async function extractPdf(bytes: Uint8Array, limits: ExtractionLimits, oc
     }
     onProgress({ pagesDone: 0, pageCount });
     const pages: ExtractedPage[] = [];
+    const warnings: Warnings = { undecodablePages: new Set(), jpx: false };
     for (let number = 1; number <= pageCount; number++) {
-      pages.push(await readPage(pdf, number, limits, ocr));
+      pages.push(await readPage(pdf, number, limits, ocr, warnings));
       onProgress({ pagesDone: number, pageCount });
     }
-    if (pages.every((page) => page.text.trim() === "")) throw noText();
+    if (pages.every((page) => page.text.trim() === "")) throw noText(undecodableDetail(warnings));
     return { pageCount, pages };
   } finally {
     await pdf.destroy().catch(() => {});
@@ -81,14 +89,21 @@ function openFailure(error: unknown): ExtractionError {
   return new ExtractionError("CORRUPT", "The PDF is damaged and cannot be read");
 }
 
-async function readPage(pdf: PdfDocument, number: number, limits: ExtractionLimits, ocr: Ocr): Promise<ExtractedPage> {
+function undecodableDetail({ undecodablePages, jpx }: Warnings): string | undefined {
+  if (undecodablePages.size === 0) return undefined;
+  const pages = [...undecodablePages];
+  const which = pages.length === 1 ? `page ${pages[0]}` : `pages ${pages.slice(0, 10).join(", ")}${pages.length > 10 ? " …" : ""}`;
+  return `the scanned images on ${which} could not be decoded${jpx ? "; JPEG 2000 images are not supported" : ""}`;
+}
+
+async function readPage(pdf: PdfDocument, number: number, limits: ExtractionLimits, ocr: Ocr, warnings: Warnings): Promise<ExtractedPage> {
   try {
     const page = await pdf.getPage(number);
     try {
       const content = await page.getTextContent();
       const text = content.items.map((item) => ("str" in item ? item.str + (item.hasEOL ? "\n" : "") : "")).join("").trim();
       if (text.replace(/\s/g, "").length >= MIN_TEXT_LAYER_CHARS) return { page: number, text, ocr: false };
-      const read = await ocrPageImages(page, number, limits, ocr);
+      const read = await ocrPageImages(page, number, limits, ocr, warnings);
       return read.trim() === "" ? { page: number, text, ocr: false } : { page: number, text: read, ocr: true };
     } finally {
       page.cleanup();
@@ -100,9 +115,9 @@ async function readPage(pdf: PdfDocument, number: number, limits: ExtractionLimi
 }
 
 /** OCR of every image painted on the page, in drawing order. */
-async function ocrPageImages(page: PdfPage, number: number, limits: ExtractionLimits, ocr: Ocr): Promise<string> {
+async function ocrPageImages(page: PdfPage, number: number, limits: ExtractionLimits, ocr: Ocr, warnings: Warnings): Promise<string> {
   const { OPS } = await getResolvedPDFJS();
-  const operators = await withDroppedImageCheck(() => page.getOperatorList(), number, limits);
+  const operators = await withImageWarnings(() => page.getOperatorList(), number, limits, warnings);
   const texts: string[] = [];
   for (let i = 0; i < operators.fnArray.length; i++) {
     const op = operators.fnArray[i];
@@ -139,15 +154,19 @@ function pageObject(page: PdfPage, key: string): Promise<DecodedImage | undefine
 }
 
 /**
- * pdf.js drops an image over `maxImageSize` with only a console warning; turn that into
- * IMAGE_TOO_LARGE for the page instead of returning it without text. Other pdf.js warnings (it
- * repairs many small defects) are dropped here rather than printed.
+ * pdf.js drops an image over `maxImageSize`, or one it cannot decode (JPEG 2000: the serverless
+ * build has no OpenJPEG), with only a console warning. A dropped image becomes IMAGE_TOO_LARGE for
+ * the page instead of a page without text; an undecodable one is noted for NO_TEXT's message.
+ * Other pdf.js warnings (it repairs many small defects) are dropped here rather than printed.
  */
-async function withDroppedImageCheck<T>(operation: () => Promise<T>, number: number, limits: ExtractionLimits): Promise<T> {
+async function withImageWarnings<T>(operation: () => Promise<T>, number: number, limits: ExtractionLimits, warnings: Warnings): Promise<T> {
   const original = console.warn;
   let dropped = false;
   console.warn = (...args: unknown[]) => {
-    if (String(args[0]).includes(DROPPED_IMAGE_WARNING)) dropped = true;
+    const message = String(args[0]);
+    if (message.includes(DROPPED_IMAGE_WARNING)) dropped = true;
+    if (message.includes(UNDECODABLE_IMAGE_WARNING)) warnings.undecodablePages.add(number);
+    if (message.includes("JpxError")) warnings.jpx = true;
   };
   try {
     const result = await operation();
