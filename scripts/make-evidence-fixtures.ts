@@ -209,6 +209,13 @@ function stream(dictionary: string, data: Uint8Array): Uint8Array {
 
 const HELVETICA = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>";
 const PAGE = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>";
+const IMAGE_PAGE = PAGE.replace("/Font << /F1 5 0 R >>", "/XObject << /Im1 5 0 R >>");
+const PAINT_IMAGE = stream("", Buffer.from("q 0 0 0 rg 612 0 0 792 0 0 cm /Im1 Do Q"));
+
+/** Catalog, a one-page tree, `page` (object 3), its content stream (4), its font or image (5), then `extra` from 6. */
+function onePagePdf(page: string, content: Uint8Array, resource: string | Uint8Array, extra: string[] = [], trailer = ""): Uint8Array {
+  return rawPdf(["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page, content, resource, ...extra], trailer);
+}
 
 /**
  * A page tree that really has 100,000 leaves but is tiny: five levels of nodes whose /Kids name the
@@ -234,10 +241,7 @@ function manyPagesPdf(): Uint8Array {
 async function bombPdf(): Promise<Uint8Array> {
   const inner = await deflateZeros(8 * 1024 ** 3);
   const outer = deflateSync(inner, { level: 9 });
-  return rawPdf(
-    ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", PAGE, stream("/Filter [/FlateDecode /FlateDecode]", outer), HELVETICA],
-    "",
-  );
+  return onePagePdf(PAGE, stream("/Filter [/FlateDecode /FlateDecode]", outer), HELVETICA);
 }
 
 async function deflateZeros(bytes: number): Promise<Buffer> {
@@ -265,12 +269,11 @@ function bilevelPdf(pages: GrayImage[]): Uint8Array {
   }) as [{ width: number; height: number; bits: Buffer }, { width: number; height: number; bits: Buffer }];
   const page = (contents: number, image: number) =>
     `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents ${contents} 0 R /Resources << /XObject << /Im1 ${image} 0 R >> >> >>`;
-  const paint = stream("", Buffer.from("q 0 0 0 rg 612 0 0 792 0 0 cm /Im1 Do Q"));
   const image = (extra: string, { width, height }: { width: number; height: number }) =>
     `/Type /XObject /Subtype /Image /Width ${width} /Height ${height} /BitsPerComponent 1 /Filter /FlateDecode ${extra}`;
   return rawPdf(
     [
-      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>", page(5, 7), page(6, 8), paint, paint,
+      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>", page(5, 7), page(6, 8), PAINT_IMAGE, PAINT_IMAGE,
       stream(image("/ColorSpace /DeviceGray", first), deflateSync(first.bits)),
       stream(image("/ImageMask true", second), deflateSync(Buffer.from(second.bits.map((byte) => ~byte & 0xff)))),
     ],
@@ -280,23 +283,15 @@ function bilevelPdf(pages: GrayImage[]): Uint8Array {
 
 /** A scanned page whose image is JPEG 2000 (here a broken one): pdf.js's serverless build cannot decode it. */
 function jpeg2000Pdf(): Uint8Array {
-  const page = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>";
   const image = "/Type /XObject /Subtype /Image /Width 850 /Height 1100 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /JPXDecode";
   const jp2Signature = Buffer.from("0000000c6a5020200d0a870a", "hex");
-  return rawPdf(
-    ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page, stream("", Buffer.from("q 612 0 0 792 0 0 cm /Im1 Do Q")), stream(image, Buffer.concat([jp2Signature, Buffer.alloc(64)]))],
-    "",
-  );
+  return onePagePdf(IMAGE_PAGE, PAINT_IMAGE, stream(image, Buffer.concat([jp2Signature, Buffer.alloc(64)])));
 }
 
 /** A page painting one image whose dictionary says 30000 × 30000 (its data is tiny: pdf.js must not decode it). */
 function hugeImagePdf(): Uint8Array {
-  const page = "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>";
   const image = "/Type /XObject /Subtype /Image /Width 30000 /Height 30000 /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /FlateDecode";
-  return rawPdf(
-    ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", page, stream("", Buffer.from("q 612 0 0 792 0 0 cm /Im1 Do Q")), stream(image, deflateSync(Buffer.alloc(3750, 0xff)))],
-    "",
-  );
+  return onePagePdf(IMAGE_PAGE, PAINT_IMAGE, stream(image, deflateSync(Buffer.alloc(3750, 0xff))));
 }
 
 /**
@@ -314,13 +309,8 @@ function encryptedPdf(): Uint8Array {
   const objectKey = (n: number) => md5(Buffer.concat([fileKey, Buffer.from([n & 0xff, (n >> 8) & 0xff, n >> 16, 0, 0])])).subarray(0, 10);
   const content = rc4(objectKey(4), Buffer.from("BT /F1 12 Tf 72 720 Td (Confidential evaluation) Tj ET"));
   const hex = (bytes: Uint8Array) => `<${Buffer.from(bytes).toString("hex")}>`;
-  return rawPdf(
-    [
-      "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", PAGE, stream("", content), HELVETICA,
-      `<< /Filter /Standard /V 1 /R 2 /O ${hex(owner)} /U ${hex(user)} /P ${permissions} >>`,
-    ],
-    `/Encrypt 6 0 R /ID [${hex(id)} ${hex(id)}]`,
-  );
+  const encrypt = `<< /Filter /Standard /V 1 /R 2 /O ${hex(owner)} /U ${hex(user)} /P ${permissions} >>`;
+  return onePagePdf(PAGE, stream("", content), HELVETICA, [encrypt], `/Encrypt 6 0 R /ID [${hex(id)} ${hex(id)}]`);
 }
 
 const PASSWORD_PADDING = Buffer.from("28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a", "hex");
