@@ -29,6 +29,8 @@ export interface ExtractOptions {
 
 /** countPdfPages's budget, queueing included: past it the page count is left to ingestion. */
 export const COUNT_BUDGET_MS = 3_000;
+/** A count that got a thread late (after a thread start, say) still gets this long to run. */
+const MIN_COUNT_RUN_MS = 500;
 /**
  * V8 heap of one thread. Inputs are sized, and the watchdog ends a thread at 75% of it, so it is
  * never reached: a thread at its heap limit can abort the whole process (exit 134) instead of
@@ -55,8 +57,8 @@ interface Job {
   options: ExtractOptions;
   resolve: (value: ExtractionResult | number) => void;
   reject: (reason: unknown) => void;
-  /** For countPdfPages: give up if still queued at this time (Date.now()). */
-  startBy?: number;
+  /** For countPdfPages: one deadline (Date.now()) for queueing and running together. */
+  deadline?: number;
 }
 
 interface Slot {
@@ -101,8 +103,8 @@ export class ExtractionPool {
   /** PDF page count only (for the upload-time EVIDENCE_MAX_PAGES check), with a short budget; undefined when it cannot tell quickly (then the ingestion decides). */
   async countPdfPages(bytes: Uint8Array): Promise<number | undefined> {
     try {
-      const startBy = Date.now() + COUNT_BUDGET_MS;
-      return (await this.#submit({ task: "count", bytes, mediaType: MEDIA_TYPES.PDF, budgetMs: COUNT_BUDGET_MS, options: {}, startBy })) as number;
+      const deadline = Date.now() + COUNT_BUDGET_MS;
+      return (await this.#submit({ task: "count", bytes, mediaType: MEDIA_TYPES.PDF, budgetMs: COUNT_BUDGET_MS, options: {}, deadline })) as number;
     } catch {
       return undefined;
     }
@@ -125,10 +127,10 @@ export class ExtractionPool {
       const queued: Job = { ...job, resolve, reject };
       this.#queue.push(queued);
       signal?.addEventListener("abort", () => this.#dequeue(queued, signal.reason), { once: true });
-      if (job.startBy !== undefined) {
+      if (job.deadline !== undefined) {
         // Both threads may be busy with long documents: do not keep the caller waiting for them.
         const giveUp = () => this.#dequeue(queued, new ExtractionError("TIMED_OUT", "Waited too long for a free extraction thread"));
-        setTimeout(giveUp, Math.max(0, job.startBy - Date.now())).unref();
+        setTimeout(giveUp, Math.max(0, job.deadline - Date.now())).unref();
       }
       this.#pump();
     });
@@ -161,10 +163,11 @@ export class ExtractionPool {
   #post(slot: Slot): void {
     const running = slot.running!;
     const { job } = running;
+    const budgetMs = job.deadline === undefined ? job.budgetMs : Math.max(MIN_COUNT_RUN_MS, job.deadline - Date.now());
     running.timer = setTimeout(() => {
-      const seconds = Math.round(job.budgetMs / 100) / 10;
+      const seconds = Math.round(budgetMs / 100) / 10;
       void this.#stop(slot, new ExtractionError("TIMED_OUT", `Extraction took longer than ${seconds} s (EXTRACTION_BUDGET_MS); the document may be too large or malformed`));
-    }, job.budgetMs);
+    }, budgetMs);
     // A copy of the caller's bytes is transferred (moved, not cloned again) to the thread.
     const bytes = new Uint8Array(job.bytes);
     const message: ThreadJob = { id: running.id, task: job.task, bytes, mediaType: job.mediaType };
