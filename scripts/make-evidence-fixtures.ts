@@ -15,6 +15,7 @@ import { createDeflate, crc32, deflateSync } from "node:zlib";
 import { createCanvas, GlobalFonts } from "@napi-rs/canvas";
 import JSZip from "jszip";
 import { PDFDocument, StandardFonts } from "pdf-lib";
+import { docxFromParagraphs } from "../src/cli/demo-files.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const FIXTURES = join(ROOT, "test/fixtures/evidence");
@@ -38,14 +39,6 @@ const DEMO_LETTER = [
   "frustrated with long words. We", "would like more help with spelling", "and writing. Homework takes over", "an hour most nights.", "", "Sincerely, a parent",
 ];
 const DOCX_SENTENCE = "The speech therapist reports steady progress in articulation of the r sound.";
-const DEMO_REPORT = [
-  "Progress report, second quarter",
-  "Goal 1, reading fluency: the student read 58 words correct per minute on grade-level passages, up from 41 in September, with 94% accuracy.",
-  "Goal 2, written expression: paragraphs now include a topic sentence and two supporting details in 3 of 4 samples; spelling errors average 6 per 100 words.",
-  "Goal 3, math problem solving: two-step word problems solved correctly in 11 of 20 trials using a bar model.",
-  "Accommodations used: extended time, text-to-speech for science readings, and a quiet testing room.",
-  "Next steps: continue structured literacy three times a week and add weekly spelling practice with morphology.",
-];
 
 // ---------------------------------------------------------------------------------------------
 // Images: text drawn with a canvas, encoded as 8-bit grayscale PNG (small, and what a scan is)
@@ -336,16 +329,8 @@ function rc4(key: Uint8Array, data: Uint8Array): Buffer {
 // ---------------------------------------------------------------------------------------------
 // ZIPs
 
-/** A minimal valid Word document: one paragraph per line. */
-function docx(paragraphs: string[]): Promise<Uint8Array> {
-  const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  const body = paragraphs.map((text) => `<w:p><w:r><w:t xml:space="preserve">${escape(text)}</w:t></w:r></w:p>`).join("");
-  return zip({
-    "[Content_Types].xml": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`,
-    "_rels/.rels": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`,
-    "word/document.xml": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`,
-  });
-}
+/** A minimal valid Word document: one paragraph per line (the demo seed builds its documents the same way). */
+const docx = docxFromParagraphs;
 
 function zip(files: Record<string, string | Uint8Array>): Promise<Uint8Array> {
   const archive = new JSZip();
@@ -377,7 +362,6 @@ async function main(): Promise<void> {
     [join(FIXTURES, "huge.png")]: hugePng(),
     [join(FIXTURES, "huge-image.pdf")]: hugeImagePdf(),
     [join(FIXTURES, "jpeg2000.pdf")]: jpeg2000Pdf(),
-    [join(DEMO, "progress-report.docx")]: await docx(DEMO_REPORT),
     [join(DEMO, "parent-letter.png")]: textImage(DEMO_LETTER, 1000, 900, 36),
   };
   for (const [path, bytes] of Object.entries(files)) {

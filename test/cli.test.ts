@@ -98,7 +98,7 @@ describe("seed --demo", () => {
     expect(guardians.every((row) => row.n >= 1)).toBe(true);
   });
 
-  it("gives each student 3-6 evidence documents, all ingested into chunks", async () => {
+  it("gives each student 3-8 evidence documents, all ingested into chunks", async () => {
     const { output } = first;
     const perStudent = await queryDatabase<{ student_id: string; total: number; ready: number; with_chunks: number; chunks: number; recorded: number }>(
       db.url,
@@ -114,7 +114,7 @@ describe("seed --demo", () => {
     expect(perStudent.map((row) => row.student_id).sort()).toEqual([...output.studentIds].sort());
     for (const row of perStudent) {
       expect(row.total).toBeGreaterThanOrEqual(3);
-      expect(row.total).toBeLessThanOrEqual(6);
+      expect(row.total).toBeLessThanOrEqual(8);
       expect(row.ready).toBe(row.total);
       expect(row.with_chunks).toBe(row.total);
       // chunk_count matches the chunks actually stored
@@ -126,6 +126,31 @@ describe("seed --demo", () => {
       [output.schoolId],
     );
     expect(dims?.bad).toBe(0);
+  });
+
+  it("gives two students files read end to end: evaluation and prior IEP PDFs (by page), a Word progress note and a scanned letter (OCR)", async () => {
+    const { output } = first;
+    const files = await queryDatabase<{ student_id: string; file_media_type: string; page_count: number | null; pages: number[]; body: string }>(
+      db.url,
+      `select e.student_id, e.file_media_type, e.page_count, e.body,
+              array(select distinct c.page from evidence_chunks c where c.evidence_id = e.id and c.page is not null order by 1) as pages
+         from evidence e where e.school_id = $1 and e.file_media_type is not null order by e.created_at`,
+      [output.schoolId],
+    );
+    const fileStudents = [...new Set(files.map((f) => f.student_id))];
+    expect(fileStudents).toHaveLength(2);
+    for (const studentId of fileStudents) {
+      expect(output.studentIds).toContain(studentId);
+      const own = files.filter((f) => f.student_id === studentId);
+      expect(own.map((f) => f.file_media_type).sort()).toEqual([
+        "application/pdf", "application/pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "image/png",
+      ]);
+      for (const pdf of own.filter((f) => f.file_media_type === "application/pdf")) {
+        expect(pdf.page_count).toBeGreaterThan(1);
+        expect(pdf.pages).toEqual(Array.from({ length: pdf.page_count! }, (_, i) => i + 1));
+      }
+      expect(own.find((f) => f.file_media_type === "image/png")!.body).toMatch(/spelling/i);
+    }
   });
 
   it("prints a token that verifies for that school and user", async () => {

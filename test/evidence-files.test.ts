@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { demoEvaluationPdf } from "../src/cli/demo-files.ts";
+import { demoDocumentPdf } from "../src/cli/demo-files.ts";
 import { wsClient } from "./helpers/generation.ts";
-import { fixture, uploadEvidenceId } from "./helpers/uploads.ts";
+import { fixture, uploadEvidence, uploadEvidenceId } from "./helpers/uploads.ts";
 import { startWorkerProcess, type WorkerProcess } from "./helpers/worker-process.ts";
 import { createStudentViaApi, startTestStack, waitFor, type TestStack } from "./helpers/stack.ts";
 
@@ -122,12 +122,11 @@ describe("evidence files", () => {
 
   it("fails each hostile file with its reason while a good document ingests beside them", async () => {
     const hostile = {
-      "encrypted.pdf": /encrypted|password/i,
-      "many-pages.pdf": /100000 pages.*EVIDENCE_MAX_PAGES/i,
-      "bomb.pdf": /EXTRACTION_BUDGET_MS|decompress|too large/i,
-      "truncated.pdf": /damaged|corrupt|truncated|invalid/i,
-      "renamed.docx": /not a Word document/i,
-      "huge.png": /30000 × 30000|30000 x 30000/i,
+      "encrypted.pdf": /^The PDF is encrypted \(password-protected\)/,
+      "many-pages.pdf": /^The PDF has 100000 pages; at most 200 \(EVIDENCE_MAX_PAGES\)/,
+      "bomb.pdf": /more than 200 MB when decompressed \(EVIDENCE_MAX_UNCOMPRESSED_BYTES\)/,
+      "truncated.pdf": /^The PDF is incomplete/,
+      "huge.png": /^The image is 30000 × 30000 pixels; at most 50 megapixels \(EVIDENCE_MAX_IMAGE_PIXELS\)/,
     };
     const other = await createStudentViaApi(stack, { firstName: "Bo", lastName: "Goodfile" });
     const ids = await Promise.all(Object.keys(hostile).map((name) =>
@@ -144,9 +143,23 @@ describe("evidence files", () => {
     expect(worker.hasExited()).toBe(false);
   });
 
+  it("refuses a ZIP renamed .docx at upload, saying what it is, and writes nothing", async () => {
+    const { rows: [before] } = await stack.runtime.pool.query("select count(*)::int as n from evidence");
+    const result = await uploadEvidence(stack, { studentId, title: "Renamed zip", bytes: fixture("renamed.docx"), filename: "report.docx" });
+    expect(result.data.addEvidence).toMatchObject({
+      __typename: "ValidationError",
+      message: expect.stringMatching(/"report.docx" is a ZIP archive, not a Word document \(\.docx\)/),
+    });
+    const { rows: [after] } = await stack.runtime.pool.query("select count(*)::int as n from evidence");
+    expect(after.n).toBe(before.n);
+  });
+
   it("pseudonymizes extracted text before Gemini sees it, and keeps the original in the chunks", async () => {
     const from = stack.simulator.requests.length;
-    const pdf = await demoEvaluationPdf({ firstName: "Zephyrine", lastName: "Quillfeather" });
+    const pdf = await demoDocumentPdf("Psychoeducational evaluation", [
+      "Student: Zephyrine Quillfeather.",
+      "Zephyrine Quillfeather was referred for slow, effortful reading. Her father, Octavian Quillfeather, reports that Zephyrine avoids homework.",
+    ].join("\n\n"));
     const id = await uploadEvidenceId(stack, { studentId, title: "Generated evaluation", bytes: pdf, filename: "eval.pdf" });
     const row = await settled(id);
     expect(row.status).toBe("READY");

@@ -16,21 +16,25 @@ import { createStudent } from "../services/students.ts";
 import { parseCliOptions } from "./args.ts";
 import { insertAssignment } from "../db/assignments.ts";
 import { createIepTemplate } from "../services/templates.ts";
-import { demoEvaluationPdf, demoParentLetterPng, demoProgressReportDocx } from "./demo-files.ts";
+import { demoDocumentDocx, demoDocumentPdf, demoParentLetterPng } from "./demo-files.ts";
 import { DEMO_ADMIN, DEMO_CASE_MANAGER, DEMO_SCHOOL_NAME_PREFIX, DEMO_STUDENTS, DEMO_TEACHER, DEMO_TEACHER_STUDENTS, DEMO_TEMPLATE } from "./demo-data.ts";
 
 /**
  * `npm run seed -- --demo`: a new synthetic school (a new tenant every run) with an ADMIN, a case
  * manager (whose caseload is every demo student), a TEACHER assigned the first DEMO_TEACHER_STUDENTS,
- * demo students whose evidence is ingested before it returns (the first DEMO_FILE_STUDENTS also get
- * files: a generated evaluation PDF, a Word progress report and a scanned letter read by OCR), and the school's own IEP template
+ * demo students whose evidence is ingested before it returns (DEMO_FILE_STUDENTS' include files: their
+ * evaluation and prior IEP as PDFs, progress notes as Word files and a scanned letter read by OCR), and the school's own IEP template
  * (DEMO_TEMPLATE; `iepTemplates` lists it next to the built-in one). Prints one JSON line:
  * {"token": "<case manager's JWT>", "schoolId": "…", "userId": "<case manager>", "studentIds": ["…"],
  *  "users": {"admin": {"userId", "token"}, "caseManager": {…}, "teacher": {…}}}
  */
 const usage = "npm run seed -- --demo";
-/** How many demo students get file evidence (PDF, DOCX, scanned image) besides their typed notes. */
-const DEMO_FILE_STUDENTS = 2;
+/**
+ * The demo students whose evidence includes files: their evaluation and prior IEP as PDFs and progress
+ * notes as Word files (instead of typed text), and a scanned parent letter. Not Nora, whose notes are kept free
+ * of "reading fluency" but one (demo-data.ts), nor the teacher's two.
+ */
+const DEMO_FILE_STUDENTS = new Set(["Jada", "Marcus"]);
 const options = parseCliOptions({ demo: { type: "boolean" } }, usage);
 if (!options.demo) {
   process.stderr.write(`nothing to do: pass --demo\nusage: ${usage}\n`);
@@ -57,12 +61,11 @@ try {
   const evidenceIds: string[] = [];
   const studentIds: string[] = [];
   const evidenceOptions = { maxChars: settings.EVIDENCE_MAX_CHARS, log: logger, files: { ...limits, countPdfPages: (bytes: Uint8Array) => extraction.countPdfPages(bytes) } };
-  for (const [index, { evidence, guardians, ...student }] of DEMO_STUDENTS.entries()) {
+  for (const { evidence, guardians, ...student } of DEMO_STUDENTS) {
     const created = await createStudent(pool, viewer, student);
     await setStudentGuardians(pool, viewer, { studentId: created.id, guardians });
     studentIds.push(created.id);
-    const files = index < DEMO_FILE_STUDENTS ? await demoFiles(student) : [];
-    for (const document of [...evidence, ...files]) {
+    for (const document of DEMO_FILE_STUDENTS.has(student.firstName) ? await withFiles(evidence) : evidence) {
       const stored = await addEvidence(pool, viewer, { studentId: created.id, ...document }, evidenceOptions);
       evidenceIds.push(stored.id);
     }
@@ -95,11 +98,17 @@ try {
   await gemini.simulator?.close();
 }
 
-/** A demo student's files, as uploads: the evaluation PDF (naming them), the progress report, the scanned letter. */
-async function demoFiles(student: { firstName: string; lastName: string }) {
-  return [
-    { kind: "EVALUATION" as const, title: "Psychoeducational evaluation (PDF)", file: new File([new Uint8Array(await demoEvaluationPdf(student))], "psychoeducational-evaluation.pdf") },
-    { kind: "PROGRESS_NOTE" as const, title: "Progress report (Word)", file: new File([new Uint8Array(await demoProgressReportDocx())], "progress-report.docx") },
-    { kind: "PARENT_INPUT" as const, title: "Parent letter (scanned)", file: new File([new Uint8Array(await demoParentLetterPng())], "parent-letter.png") },
-  ];
+type DemoDocument = (typeof DEMO_STUDENTS)[number]["evidence"][number];
+
+/** A student's documents as schools hold them: the evaluation and prior IEP as PDFs, progress notes as Word files, plus a scanned letter from home. */
+async function withFiles(evidence: readonly DemoDocument[]) {
+  const upload = (bytes: Uint8Array, name: string) => new File([new Uint8Array(bytes)], name);
+  const documents = await Promise.all(evidence.map(async ({ body, ...document }) => {
+    if (document.kind === "EVALUATION" || document.kind === "PRIOR_IEP") {
+      return { ...document, file: upload(await demoDocumentPdf(document.title, body), `${document.kind === "EVALUATION" ? "evaluation" : "prior-iep"}.pdf`) };
+    }
+    if (document.kind === "PROGRESS_NOTE") return { ...document, file: upload(await demoDocumentDocx(document.title, body), "progress-note.docx") };
+    return { ...document, body };
+  }));
+  return [...documents, { kind: "PARENT_INPUT" as const, title: "Letter from home (scanned)", file: upload(await demoParentLetterPng(), "letter-from-home.png") }];
 }

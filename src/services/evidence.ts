@@ -106,7 +106,7 @@ async function acceptFile(file: UploadedFile, intake: FileIntake): Promise<{ fil
   if (content.byteLength === 0) throw fileRefused("The file is empty; upload a document with some content");
   if (content.byteLength > intake.maxBytes) throw tooLarge(content.byteLength, intake.maxBytes);
   const mediaType = await sniffMediaType(content);
-  if (!mediaType || (mediaType === MEDIA_TYPES.TEXT && isMarkup(content))) throw fileRefused(`${describeName(file.name)} is not a supported file type; upload ${SUPPORTED_FILE_TYPES_TEXT}`);
+  if (!mediaType || (mediaType === MEDIA_TYPES.TEXT && isMarkup(content))) throw unsupported(file.name, content);
   if (mediaType === MEDIA_TYPES.PDF && intake.countPdfPages) {
     const pages = await intake.countPdfPages(content);
     if (pages !== undefined && pages > intake.maxPages) {
@@ -114,6 +114,13 @@ async function acceptFile(file: UploadedFile, intake: FileIntake): Promise<{ fil
     }
   }
   return { filename: cleanFilename(file.name, mediaType), mediaType, content };
+}
+
+/** The refusal of an unsupported file, saying what it is where that helps (a ZIP renamed .docx). */
+function unsupported(name: string, content: Uint8Array): ValidationError {
+  const isZip = content[0] === 0x50 && content[1] === 0x4b && content[2] === 0x03 && content[3] === 0x04;
+  const what = isZip ? "is a ZIP archive, not a Word document (.docx)" : "is not a supported file type";
+  return fileRefused(`${describeName(name)} ${what}; upload ${SUPPORTED_FILE_TYPES_TEXT}`);
 }
 
 /**
