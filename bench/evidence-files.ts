@@ -5,8 +5,10 @@
  * the upload until the document is READY (target: max ≤ 50 ms), and the API's latency for a small
  * query sent every 100 ms meanwhile. Raw baselines from the same run: the same delay over an idle
  * window of the same length, and how long tesseract takes to recognise ONE page: synchronous
- * WebAssembly work that would block the event loop that long per page if it ran on it.
+ * WebAssembly work that would block the event loop that long per page if it ran on it. The Gemini
+ * simulator runs as a child process, so the measured loop holds iepgen alone.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
@@ -26,10 +28,11 @@ const PROBE = `query BenchProbe { me { id } }`;
 export const run: Bench = async ({ quick }) => {
   const pages = quick ? 6 : 20;
   const stack = await createBenchStack();
+  const simulator = await startSimulatorChild();
   const runtime = await startRuntime({
     databaseUrl: stack.databaseUrl, poolMax: 10, jwtSecret: BENCH_JWT_SECRET, evidenceMaxChars: 200_000, production: false,
     logger: createLogger("error", "stderr"),
-    gemini: { apiKey: SIMULATOR_API_KEY, baseUrl: stack.geminiUrl, model: "gemini-2.5-flash", embeddingModel: "gemini-embedding-001",
+    gemini: { apiKey: SIMULATOR_API_KEY, baseUrl: simulator.url, model: "gemini-2.5-flash", embeddingModel: "gemini-embedding-001",
       timeoutMs: 60_000, simulated: true, resilience: { maxRetries: 2 } },
     worker: { concurrency: 2, pollIntervalMs: 200 },
     api: { host: "127.0.0.1", port: 0 },
@@ -77,9 +80,27 @@ export const run: Bench = async ({ quick }) => {
     };
   } finally {
     await runtime.close();
+    simulator.child.kill("SIGTERM");
     await stack.close();
   }
 };
+
+/** `npm run gemini:simulator` as a child on a free port; resolves with its URL once it listens. */
+async function startSimulatorChild(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ["src/gemini/simulator/main.ts"], {
+    cwd: ROOT, env: { ...process.env, GEMINI_SIMULATOR_PORT: "0", LOG_LEVEL: "error" }, stdio: ["ignore", "pipe", "inherit"],
+  });
+  let output = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const found = /listening at (http:\/\/\S+)/.exec(output)?.[1];
+      if (found) resolve(found);
+    });
+    child.once("exit", () => reject(new Error(`the Gemini simulator did not start:\n${output}`)));
+  });
+  return { child, url };
+}
 
 /** Runs `work` while sampling this process's event-loop delay and timing a small API query every 100 ms. */
 async function measure(work: (probe: () => Promise<void>) => Promise<unknown>, gql: (query: string) => Promise<unknown>) {

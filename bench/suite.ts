@@ -14,7 +14,7 @@ import type { Bench, BenchResult } from "./lib/report.ts";
 
 /** Every bench of the suite, in the order it runs. */
 export const BENCHES = [
-  "enqueue", "latency", "relay", "throughput", "in-flight", "fanout", "retrieval", "fairness", "rate-limit", "evidence-files",
+  "enqueue", "latency", "relay", "throughput", "in-flight", "fanout", "retrieval", "fairness", "rate-limit", "evidence-files", "ocr-event-loop",
 ] as const;
 
 /** A bench that runs longer is reported as an ERROR row (it may leave its scratch database behind). */
