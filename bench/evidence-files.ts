@@ -12,9 +12,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { PDFDocument } from "pdf-lib";
+import { ENGLISH_LANG_PATH } from "../src/extraction/ocr.ts";
 import { SIMULATOR_API_KEY } from "../src/gemini/config.ts";
 import { createLogger } from "../src/logger.ts";
 import { startRuntime } from "../src/runtime.ts";
@@ -166,9 +166,7 @@ async function upload(graphqlUrl: string, token: string, studentId: string, pdf:
 /** The baseline: how long tesseract.js takes to recognise one page image (in its own thread, timed from here). */
 async function onePageOcrMs(): Promise<number> {
   const { createWorker } = await import("tesseract.js");
-  const require = createRequire(import.meta.url);
-  const langPath = join(dirname(require.resolve("@tesseract.js-data/eng/package.json")), "4.0.0_best_int");
-  const worker = await createWorker("eng", 1, { langPath, gzip: true, cacheMethod: "none", errorHandler: () => {} });
+  const worker = await createWorker("eng", 1, { langPath: ENGLISH_LANG_PATH, gzip: true, cacheMethod: "none", errorHandler: () => {} });
   try {
     const image = readFileSync(join(ROOT, "test/fixtures/evidence/letter.png"));
     const started = performance.now();
