@@ -176,7 +176,7 @@ describe("evidence uploads", () => {
 
   it("refuses a zip that is not a Word document", async () => {
     const zip = new JSZip().file("hello.txt", "hello").generateAsync({ type: "uint8array" });
-    await refused({}, { bytes: await zip, name: "report.docx" }, /is not a supported file type/);
+    await refused({}, { bytes: await zip, name: "report.docx" }, /^"report.docx" is a ZIP archive, not a Word document \(\.docx\); upload a PDF/);
   });
 
   it("refuses a PDF over EVIDENCE_MAX_PAGES with its page count, and accepts one within it", async () => {
