@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
+import JSZip from "jszip";
 import { demoDocumentPdf } from "../src/cli/demo-files.ts";
 import { wsClient } from "./helpers/generation.ts";
 import { fixture, uploadEvidence, uploadEvidenceId } from "./helpers/uploads.ts";
@@ -34,6 +35,15 @@ const STATUS_CHANGES = /* GraphQL */ `
 
 /** The extraction budget of the test's worker: the decompression bomb must end by it. */
 const BUDGET_MS = 10_000;
+
+/**
+ * A ZIP of something else that passes for Word (its [Content_Types].xml names a Word document, so
+ * the upload's sniffing accepts it): only reading it shows there is no document inside.
+ */
+function fakeDocx(): Promise<Uint8Array> {
+  const types = `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`;
+  return new JSZip().file("[Content_Types].xml", types).file("notes.txt", "Shopping list: milk, eggs.").generateAsync({ type: "uint8array" });
+}
 
 interface StatusChange { id: string; status: string; stage: string | null; pageCount: number | null; pagesDone: number }
 
@@ -120,7 +130,7 @@ describe("evidence files", () => {
     }
   });
 
-  it("fails each hostile file with its reason while a good document ingests beside them", async () => {
+  it("fails each hostile file with its reason while a good document ingests beside them, and the worker carries on", async () => {
     const hostile = {
       "encrypted.pdf": /^The PDF is encrypted \(password-protected\)/,
       "many-pages.pdf": /^The PDF has 100000 pages; at most 200 \(EVIDENCE_MAX_PAGES\)/,
@@ -129,14 +139,16 @@ describe("evidence files", () => {
       "huge.png": /^The image is 30000 × 30000 pixels; at most 50 megapixels \(EVIDENCE_MAX_IMAGE_PIXELS\)/,
     };
     const other = await createStudentViaApi(stack, { firstName: "Bo", lastName: "Goodfile" });
-    const ids = await Promise.all(Object.keys(hostile).map((name) =>
-      uploadEvidenceId(stack, { studentId, title: `Hostile ${name}`, bytes: fixture(name), filename: name })));
+    const files: Record<string, Uint8Array> = { ...Object.fromEntries(Object.keys(hostile).map((name) => [name, fixture(name)])), "fake.docx": await fakeDocx() };
+    const reasons: Record<string, RegExp> = { ...hostile, "fake.docx": /^The file is a ZIP archive but not a Word document \(\.docx\)/ };
+    const ids = await Promise.all(Object.entries(files).map(([name, bytes]) =>
+      uploadEvidenceId(stack, { studentId, title: `Hostile ${name}`, bytes, filename: name })));
     const good = await uploadEvidenceId(stack, { studentId: other, title: "Good evaluation", bytes: fixture("text.pdf"), filename: "good.pdf" });
 
     expect((await settled(good, 60_000)).status).toBe("READY");
     const results = await Promise.all(ids.map((id) => settled(id, BUDGET_MS * 4)));
-    Object.values(hostile).forEach((reason, i) => {
-      expect(results[i].status, Object.keys(hostile)[i]).toBe("FAILED");
+    Object.values(reasons).forEach((reason, i) => {
+      expect(results[i].status, Object.keys(reasons)[i]).toBe("FAILED");
       expect(results[i].error).toMatch(reason);
       expect(results[i].chunkCount).toBe(0);
     });
