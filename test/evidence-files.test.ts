@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { createServer, type AddressInfo } from "node:net";
 import JSZip from "jszip";
 import { demoDocumentPdf } from "../src/cli/demo-files.ts";
 import { wsClient } from "./helpers/generation.ts";
@@ -36,6 +38,15 @@ const STATUS_CHANGES = /* GraphQL */ `
 /** The extraction budget of the test's worker: the decompression bomb must end by it. */
 const BUDGET_MS = 10_000;
 
+/** A port nothing listens on now (the worker's /healthz and /metrics listener takes it). */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /**
  * A ZIP of something else that passes for Word (its [Content_Types].xml names a Word document, so
  * the upload's sniffing accepts it): only reading it shows there is no document inside.
@@ -50,13 +61,15 @@ interface StatusChange { id: string; status: string; stage: string | null; pageC
 describe("evidence files", () => {
   let stack: TestStack;
   let worker: WorkerProcess;
+  let metricsPort: number;
   let studentId: string;
 
   beforeAll(async () => {
     // The API accepts any page count, so a PDF claiming 100,000 pages reaches the worker's own check.
     stack = await startTestStack({ worker: false, evidenceFiles: { maxPages: 1_000_000 } });
+    metricsPort = await freePort();
     worker = await startWorkerProcess(stack.db.url, stack.simulator.url, {
-      EXTRACTION_BUDGET_MS: String(BUDGET_MS), EXTRACTION_THREADS: "2", WORKER_CONCURRENCY: "4",
+      EXTRACTION_BUDGET_MS: String(BUDGET_MS), EXTRACTION_THREADS: "2", WORKER_CONCURRENCY: "4", WORKER_HEALTH_PORT: String(metricsPort),
     });
     studentId = await createStudentViaApi(stack, { firstName: "Zephyrine", lastName: "Quillfeather" });
   }, 90_000);
@@ -153,6 +166,11 @@ describe("evidence files", () => {
       expect(results[i].chunkCount).toBe(0);
     });
     expect(worker.hasExited()).toBe(false);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^iepgen_extraction_duration_seconds_count\{media_type="application\/pdf",outcome="ENCRYPTED"\} 1$/m);
+    expect(metrics).toMatch(/^iepgen_extraction_duration_seconds_count\{media_type="image\/png",outcome="IMAGE_TOO_LARGE"\} 1$/m);
+    expect(metrics).toMatch(/^iepgen_extraction_pages_total\{media_type="application\/pdf"\} [1-9]\d*$/m);
   });
 
   it("refuses a ZIP renamed .docx at upload, saying what it is, and writes nothing", async () => {
