@@ -8,17 +8,16 @@
  * every download is audited (EXPORTED).
  */
 import type { Plugin } from "graphql-yoga";
-import type { Session, Viewer } from "../auth.ts";
+import type { Viewer } from "../auth.ts";
 import type { AppDeps } from "../context.ts";
 import { findEvidenceFile, type EvidenceFile } from "../db/evidence.ts";
-import { findUser } from "../db/schools.ts";
 import { asSchool } from "../db/tenant.ts";
 import { extensionFor, SUPPORTED_MEDIA_TYPES, type EvidenceMediaType } from "../extraction/media-types.ts";
 import { isUuid } from "../ids.ts";
 import { loadStudentAccess, mayAccessStudents } from "../services/assignments.ts";
 import { audit } from "../services/audit.ts";
+import { linkViewer, type Authenticate } from "./link-viewer.ts";
 import { currentRequestId } from "./request-id.ts";
-import { hasSignature, verifySignedUrl } from "./signed-url.ts";
 
 const DOWNLOAD_PATH = /^\/evidence\/([^/]+)\/download$/;
 /** How long `EvidenceSource.downloadUrl` stays valid. */
@@ -34,7 +33,11 @@ const SECURITY_HEADERS = {
   "referrer-policy": "no-referrer",
 };
 
-type Authenticate = (deps: AppDeps, authorization: string | null) => Promise<Session>;
+
+const LINK_MESSAGES = {
+  expired: "This download link has expired: ask for a new one (EvidenceSource.downloadUrl)",
+  invalid: "Invalid download link signature",
+};
 
 /** Serves downloads before GraphQL handles the request; `authenticate` is the API's bearer check (src/yoga.ts). */
 export function downloadPlugin(deps: AppDeps, authenticate: Authenticate): Plugin {
@@ -46,7 +49,7 @@ export function downloadPlugin(deps: AppDeps, authenticate: Authenticate): Plugi
       const reply = (status: number, body: string, extra: Record<string, string> = {}) =>
         endResponse(new fetchAPI.Response(head ? null : body, { status, headers: { "content-type": "text/plain; charset=utf-8", ...SECURITY_HEADERS, ...extra } }));
       if (request.method !== "GET" && !head) return reply(405, "Method not allowed: GET the download", { allow: "GET, HEAD" });
-      const viewer = await viewerOf(deps, request, url, authenticate);
+      const viewer = await linkViewer(deps, request, url, authenticate, LINK_MESSAGES);
       if (typeof viewer === "string") return reply(401, viewer, { "www-authenticate": "Bearer" });
       const file = await asSchool(viewer.schoolId, () => readableFile(deps, viewer, match[1]!, !head));
       if (!file) return reply(404, "Evidence file not found");
@@ -55,22 +58,6 @@ export function downloadPlugin(deps: AppDeps, authenticate: Authenticate): Plugi
       endResponse(new fetchAPI.Response(head ? null : bytes, { status: 200, headers: { ...downloadHeaders(file), ...SECURITY_HEADERS } }));
     },
   };
-}
-
-/** The caller, from the bearer header or else the signed query; a message when neither authorises. */
-async function viewerOf(deps: AppDeps, request: Request, url: URL, authenticate: Authenticate): Promise<Viewer | string> {
-  const authorization = request.headers.get("authorization");
-  if (authorization || !hasSignature(url)) {
-    try {
-      return (await authenticate(deps, authorization)).viewer;
-    } catch (error) {
-      return error instanceof Error ? error.message : "Authentication required";
-    }
-  }
-  const signed = verifySignedUrl(url, deps.jwtSecret);
-  if (!signed.ok) return signed.reason === "expired" ? "This download link has expired: ask for a new one (EvidenceSource.downloadUrl)" : "Invalid download link signature";
-  const user = await findUser(deps.pool, signed.userId);
-  return user ? { userId: user.id, schoolId: user.school_id, role: user.role } : "The link's user no longer exists";
 }
 
 /**

@@ -9,11 +9,11 @@
  */
 import { createHash } from "node:crypto";
 import type { Plugin } from "graphql-yoga";
-import type { Session, Viewer } from "../auth.ts";
+import type { Viewer } from "../auth.ts";
 import type { AppDeps } from "../context.ts";
 import { findIep, type IepRecord } from "../db/ieps.ts";
 import { findEvidenceByIds, type Evidence, type EvidenceChunk } from "../db/evidence.ts";
-import { findUser, findUsersByIds } from "../db/schools.ts";
+import { findUsersByIds } from "../db/schools.ts";
 import { findStudent, type Student } from "../db/students.ts";
 import { asSchool } from "../db/tenant.ts";
 import { isUuid } from "../ids.ts";
@@ -22,7 +22,7 @@ import type { LaidOutSection } from "../iep/templates.ts";
 import { citedChunkLoader, layoutOf } from "../schema/ieps.ts";
 import { loadStudentAccess, mayAccessStudents } from "../services/assignments.ts";
 import { audit } from "../services/audit.ts";
-import { hasSignature, verifySignedUrl } from "./signed-url.ts";
+import { linkViewer, type Authenticate } from "./link-viewer.ts";
 import { currentRequestId } from "./request-id.ts";
 
 const PRINT_PATH = /^\/ieps\/([^/]+)\/print$/;
@@ -40,8 +40,13 @@ section{page-break-inside:auto}li{page-break-inside:avoid}
 const CSP = `default-src 'none'; style-src 'sha256-${createHash("sha256").update(CSS).digest("base64")}'; img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 const SECURITY_HEADERS = { "cache-control": "no-store", "x-content-type-options": "nosniff", "content-security-policy": CSP, "referrer-policy": "no-referrer" };
 
+const LINK_MESSAGES = {
+  expired: "This print link has expired: ask for a new one (Iep.printUrl)",
+  invalid: "Invalid print link signature",
+};
+
 /** Serves the print view before GraphQL handles the request; `authenticate` is the API's bearer check (src/yoga.ts). */
-export function printPlugin(deps: AppDeps, authenticate: (deps: AppDeps, authorization: string | null) => Promise<Session>): Plugin {
+export function printPlugin(deps: AppDeps, authenticate: Authenticate): Plugin {
   return {
     async onRequest({ url, request, endResponse, fetchAPI }) {
       const match = PRINT_PATH.exec(url.pathname);
@@ -49,7 +54,7 @@ export function printPlugin(deps: AppDeps, authenticate: (deps: AppDeps, authori
       const reply = (status: number, body: string, type = "text/plain; charset=utf-8", extra: Record<string, string> = {}) =>
         endResponse(new fetchAPI.Response(request.method === "HEAD" ? null : body, { status, headers: { "content-type": type, ...SECURITY_HEADERS, ...extra } }));
       if (request.method !== "GET" && request.method !== "HEAD") return reply(405, "Method not allowed: GET the print view", undefined, { allow: "GET, HEAD" });
-      const viewer = await viewerOf(deps, request, url, authenticate);
+      const viewer = await linkViewer(deps, request, url, authenticate, LINK_MESSAGES);
       if (typeof viewer === "string") return reply(401, viewer, undefined, { "www-authenticate": "Bearer" });
       const page = await asSchool(viewer.schoolId, () => printPage(deps, viewer, match[1]!, request.method === "GET"));
       if (page === "not-found") return reply(404, "IEP not found");
@@ -57,22 +62,6 @@ export function printPlugin(deps: AppDeps, authenticate: (deps: AppDeps, authori
       return reply(200, page, "text/html; charset=utf-8");
     },
   };
-}
-
-/** The caller, from the bearer header or else the signed query; a message when neither authorises. */
-async function viewerOf(deps: AppDeps, request: Request, url: URL, authenticate: (deps: AppDeps, authorization: string | null) => Promise<Session>): Promise<Viewer | string> {
-  const authorization = request.headers.get("authorization");
-  if (authorization || !hasSignature(url)) {
-    try {
-      return (await authenticate(deps, authorization)).viewer;
-    } catch (error) {
-      return error instanceof Error ? error.message : "Authentication required";
-    }
-  }
-  const signed = verifySignedUrl(url, deps.jwtSecret);
-  if (!signed.ok) return signed.reason === "expired" ? "This print link has expired: ask for a new one (Iep.printUrl)" : "Invalid print link signature";
-  const user = await findUser(deps.pool, signed.userId);
-  return user ? { userId: user.id, schoolId: user.school_id, role: user.role } : "The link's user no longer exists";
 }
 
 /** The page (audited as EXPORTED when `exported`: a GET, not a HEAD), or why not: the IEP is not in the viewer's school, or its student is not on their caseload. */
