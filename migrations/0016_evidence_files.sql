@@ -29,6 +29,9 @@ create table evidence_files (
   evidence_id uuid primary key,
   school_id uuid not null references schools (id) on delete cascade,
   content bytea not null,
+  -- The text read from it, page by page ([{"page": 1, "text": "…"}]), once read: a later attempt
+  -- (after a Gemini outage while embedding) reuses it instead of reading the file again.
+  extracted_pages jsonb check (jsonb_typeof(extracted_pages) = 'array'),
   foreign key (evidence_id, school_id) references evidence (id, school_id) on delete cascade
 );
 -- Uploads are mostly compressed already (PDF streams, DOCX zips, images): store them as they are.

@@ -173,6 +173,23 @@ describe("evidence files", () => {
     expect(metrics).toMatch(/^iepgen_extraction_pages_total\{media_type="application\/pdf"\} [1-9]\d*$/m);
   });
 
+  it("reads a file once: after a Gemini outage while embedding, the next attempt reuses the text already read", async () => {
+    const readsOf = async (mediaType: string) => {
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const pattern = new RegExp(`^iepgen_extraction_duration_seconds_count\\{media_type="${mediaType.replace("/", "\\/")}",outcome="ok"\\} (\\d+)$`, "m");
+      return Number(pattern.exec(metrics)?.[1] ?? 0);
+    };
+    const before = await readsOf("image/jpeg");
+    const embedsBefore = stack.simulator.requests.filter((r) => r.operation === "embed").length;
+    stack.simulator.injectFault({ kind: "server_error" }, { times: 4, operation: "embed" }); // the first attempt's call and its 3 retries
+    const id = await uploadEvidenceId(stack, { studentId, title: "Photographed letter", kind: "PARENT_INPUT", bytes: fixture("letter.jpg"), filename: "letter.jpg" });
+    const row = await settled(id);
+    expect(row.status, row.error).toBe("READY");
+    expect(row.body).toMatch(/drawing/i);
+    expect(stack.simulator.requests.filter((r) => r.operation === "embed").length - embedsBefore).toBeGreaterThanOrEqual(5);
+    expect(await readsOf("image/jpeg")).toBe(before + 1);
+  });
+
   it("refuses a ZIP renamed .docx at upload, saying what it is, and writes nothing", async () => {
     const { rows: [before] } = await stack.runtime.pool.query("select count(*)::int as n from evidence");
     const result = await uploadEvidence(stack, { studentId, title: "Renamed zip", bytes: fixture("renamed.docx"), filename: "report.docx" });

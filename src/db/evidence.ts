@@ -62,6 +62,8 @@ export interface EvidenceFile {
   filename: string;
   mediaType: string;
   content: Buffer;
+  /** The text an earlier attempt read from it, page by page; null until one has. */
+  extractedPages: { page: number | null; text: string }[] | null;
 }
 
 /** The school an evidence document belongs to (system: tasks learn it before they run as that school). */
@@ -73,14 +75,17 @@ export async function schoolOfEvidence(db: Queryable, id: string): Promise<strin
 /** A file document's original bytes (undefined for typed evidence, or another school's). */
 export async function findEvidenceFile(db: Queryable, schoolId: string, evidenceId: string): Promise<EvidenceFile | undefined> {
   const { rows } = await db.query(
-    `select e.id, e.school_id, e.student_id, e.file_name, e.file_media_type, f.content
+    `select e.id, e.school_id, e.student_id, e.file_name, e.file_media_type, f.content, f.extracted_pages
      from evidence e join evidence_files f on f.evidence_id = e.id and f.school_id = e.school_id
      where e.school_id = $1 and e.id = $2`,
     [schoolId, evidenceId],
   );
   const row = rows[0];
   return row
-    ? { evidenceId: row.id, schoolId: row.school_id, studentId: row.student_id, filename: row.file_name, mediaType: row.file_media_type, content: row.content }
+    ? {
+        evidenceId: row.id, schoolId: row.school_id, studentId: row.student_id, filename: row.file_name, mediaType: row.file_media_type,
+        content: row.content, extractedPages: row.extracted_pages,
+      }
     : undefined;
 }
 

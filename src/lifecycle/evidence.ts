@@ -8,7 +8,8 @@
  *               └──────recover─────────  (a dead runner; FAILED once attempts are used up)
  *
  * A file document passes through the stages of a PENDING document (`step`): EXTRACTING, with its
- * page count and pages done, then EMBEDDING, which also stores the extracted text as its body.
+ * page count and pages done, then EMBEDDING, which also stores the extracted text as its body (and
+ * its pages beside the file, in the same statement).
  * Each transition is ONE SQL statement that updates the row and NOTIFYs `evidence.status`
  * (delivered at commit), except `start`, which changes nothing a subscriber sees. A transition
  * that does not apply returns undefined and is logged at debug level.
@@ -36,10 +37,15 @@ const SQL = {
      )
      select updated.*, ${NOTIFY_EVIDENCE_STATUS_SQL} from updated`,
   start: transitionSql("attempts = attempts + 1, runner_id = $2, stage = null, pages_done = 0", "id = $1 and status = 'PENDING'", false),
-  step: transitionSql(
-    "stage = $2, pages_done = $3, page_count = coalesce($4, page_count), body = coalesce($5, body)",
-    "id = $1 and status = 'PENDING'",
-  ),
+  step: `with updated as (
+       update evidence set stage = $2, pages_done = $3, page_count = coalesce($4, page_count), body = coalesce($5, body), updated_at = now()
+       where id = $1 and status = 'PENDING' returning ${EVIDENCE_COLUMNS}
+     ),
+     kept as (
+       update evidence_files f set extracted_pages = $6::jsonb from updated
+       where f.evidence_id = updated.id and f.school_id = updated.school_id and $6::jsonb is not null
+     )
+     select updated.*, ${NOTIFY_EVIDENCE_STATUS_SQL} from updated`,
   succeed: transitionSql("status = 'READY', stage = null, error = null, chunk_count = $2, runner_id = null", "id = $1 and status = 'PENDING'"),
   requeue: transitionSql(
     "stage = null, error = $2, runner_id = null, attempts = case when $3 then greatest(attempts - 1, 0) else attempts end",
@@ -85,17 +91,23 @@ export async function queue(ctx: LifecycleContext, e: NewEvidence): Promise<Evid
   return parse(rows)!;
 }
 
-/** What a `step` reports: the stage, pages read so far and in all, and (entering EMBEDDING) the extracted text. */
+/**
+ * What a `step` reports: the stage, pages read so far and in all, and (entering EMBEDDING) the
+ * extracted text as the body, with its pages kept beside the file for a later attempt.
+ */
 export interface EvidenceStep {
   stage: EvidenceStage;
   pagesDone: number;
   pageCount?: number | null;
   body?: string;
+  pages?: readonly { page: number | null; text: string }[];
 }
 
 /** A PENDING document's progress through its stages (NOTIFYed, so subscribers see each step). */
 export async function step(ctx: LifecycleContext, id: string, progress: EvidenceStep): Promise<Evidence | undefined> {
-  const { rows } = await ctx.db.query(SQL.step, [id, progress.stage, progress.pagesDone, progress.pageCount ?? null, progress.body ?? null]);
+  const { rows } = await ctx.db.query(SQL.step, [
+    id, progress.stage, progress.pagesDone, progress.pageCount ?? null, progress.body ?? null, progress.pages ? JSON.stringify(progress.pages) : null,
+  ]);
   return parse(rows) ?? refused(ctx, "step", id);
 }
 

@@ -25,12 +25,17 @@ const STEP_INTERVAL_MS = 250;
 /**
  * The text of an evidence document: its body for typed text; for a file, the text read from it in
  * the extraction pool's threads, reported as lifecycle steps (EXTRACTING with pages done and page
- * count, throttled) so subscribers watch it. A missing file is a permanent failure.
+ * count, throttled) so subscribers watch it. Text an earlier attempt already read is reused, not
+ * read again. A missing file is a permanent failure.
  */
 export async function documentText(deps: FileExtractionDeps, evidence: Evidence, signal?: AbortSignal): Promise<DocumentText> {
   if (!evidence.file_media_type) return { pages: [{ page: null, text: evidence.body }], pageCount: null };
   const file = await findEvidenceFile(deps.pool, evidence.school_id, evidence.id);
   if (!file) throw new ExtractionError("UNSUPPORTED", "The uploaded file is missing from storage");
+  if (file.extractedPages) {
+    deps.logger.info({ evidenceId: evidence.id, pages: file.extractedPages.length }, "reusing the text an earlier attempt read from the file");
+    return { pages: file.extractedPages, pageCount: evidence.page_count };
+  }
   const progress = progressWriter(deps, evidence.id);
   await progress.write({ pagesDone: 0, pageCount: null }, true);
   const started = performance.now();

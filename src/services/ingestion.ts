@@ -71,7 +71,7 @@ function chunkPages(text: DocumentText): { text: string; page: number | null }[]
 async function enterEmbedding(deps: IngestionDeps, evidence: Evidence, text: DocumentText): Promise<void> {
   const body = text.pages.map((page) => page.text.trim()).filter((page) => page !== "").join("\n\n");
   await lifecycle.step({ db: deps.pool, log: deps.logger }, evidence.id, {
-    stage: "EMBEDDING", pagesDone: text.pageCount ?? 0, pageCount: text.pageCount, body,
+    stage: "EMBEDDING", pagesDone: text.pageCount ?? 0, pageCount: text.pageCount, body, pages: text.pages,
   });
 }
 
