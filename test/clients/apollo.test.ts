@@ -1,13 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, gql } from "@apollo/client";
 import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
+import UploadHttpLink from "apollo-upload-client/UploadHttpLink.mjs";
 import { getMainDefinition } from "@apollo/client/utilities";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import possibleTypes from "../../web/src/gql/possible-types.ts";
 import { studentWithEvidence } from "../helpers/generation.ts";
-import { startTestStack, type TestStack } from "../helpers/stack.ts";
+import { createStudentViaApi, startTestStack, waitFor, type TestStack } from "../helpers/stack.ts";
+import { fixture } from "../helpers/uploads.ts";
 
 /**
  * Apollo Client 4 as a frontend would set it up, against a real running server: HttpLink for
@@ -73,6 +75,22 @@ const BATCH_PROGRESS = gql`
   }
 `;
 
+const UPLOAD = gql`
+  mutation ClientsApolloUpload($input: AddEvidenceInput!) {
+    addEvidence(input: $input) {
+      __typename
+      ... on AddEvidenceSuccess { evidence { id status source { filename mediaType byteSize } } }
+      ... on Error { message }
+    }
+  }
+`;
+
+const EVIDENCE = gql`
+  query ClientsApolloEvidence($id: ID!) {
+    evidence(id: $id) { id status pageCount chunks { id page text } }
+  }
+`;
+
 interface Streamed { seq: number; status: string; stage: string; textDelta: string | null; generation: { id: string; status: string } }
 
 describe("Apollo Client 4 against a running server (HttpLink + GraphQLWsLink, generated possibleTypes)", () => {
@@ -88,6 +106,12 @@ describe("Apollo Client 4 against a running server (HttpLink + GraphQLWsLink, ge
     }, new GraphQLWsLink(ws), http);
     return new ApolloClient({ link, cache: new InMemoryCache({ possibleTypes: options.possibleTypes }) });
   };
+
+  /** Apollo with apollo-upload-client's UploadHttpLink: a File in the variables goes as a multipart request. */
+  const uploadingApollo = () => new ApolloClient({
+    link: new UploadHttpLink({ uri: stack.graphqlUrl, headers: { authorization: `Bearer ${stack.tenant.token}` } }),
+    cache: new InMemoryCache({ possibleTypes: possibleTypes.possibleTypes }),
+  });
 
   /** Every result of a subscription until the server completes it. */
   const follow = <T,>(client: ApolloClient, query: typeof EVENTS, variables: Record<string, unknown>) =>
@@ -202,6 +226,23 @@ describe("Apollo Client 4 against a running server (HttpLink + GraphQLWsLink, ge
       fragment: gql`fragment ClientsApolloBatchState on GenerationBatch { progress { id total queued done } }`,
     });
     expect(cached?.progress).toEqual({ __typename: "BatchProgress", id: batch.id, total: 1, queued: 0, done: true });
+    client.stop();
+  }, 60_000);
+
+  it("uploads a PDF with apollo-upload-client (GraphQL multipart request spec) and reads it back READY, page by page", async () => {
+    const client = uploadingApollo();
+    const upload = new File([new Uint8Array(fixture("text.pdf"))], "evaluation.pdf", { type: "application/pdf" });
+    const input = { studentId: await createStudentViaApi(stack, { firstName: "Apollo" }), kind: "EVALUATION", title: "Evaluation", file: upload };
+    const added = await client.mutate({ mutation: UPLOAD, variables: { input } });
+    const payload = (added.data as { addEvidence: { __typename: string; evidence: { id: string; source: unknown } } }).addEvidence;
+    expect(payload).toMatchObject({ __typename: "AddEvidenceSuccess", evidence: { source: { filename: "evaluation.pdf", mediaType: "application/pdf" } } });
+    const ready = await waitFor(async () => {
+      const { data } = await client.query({ query: EVIDENCE, variables: { id: payload.evidence.id }, fetchPolicy: "network-only" });
+      const evidence = (data as { evidence: { status: string; pageCount: number; chunks: { page: number }[] } }).evidence;
+      return evidence.status === "READY" && evidence;
+    }, 30_000, "the uploaded PDF to be READY");
+    expect(ready.pageCount).toBe(3);
+    expect(ready.chunks.map((c) => c.page)).toEqual([1, 2, 3]);
     client.stop();
   }, 60_000);
 });
