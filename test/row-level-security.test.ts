@@ -55,6 +55,17 @@ describe("row-level security: a second wall between schools", () => {
     expect(all.rows.map((row) => row.id).sort()).toEqual([mine, theirs].sort());
   });
 
+  it("covers every table that holds a school's rows: row-level security on, with a policy (evidence_files included)", async () => {
+    const { rows } = await stack.runtime.pool.query<{ table: string; secured: boolean; policies: number }>(
+      `select c.relname as table, c.relrowsecurity as secured, (select count(*)::int from pg_policy p where p.polrelid = c.oid) as policies
+         from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'public' and c.relkind = 'r'
+          and exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'school_id' and not a.attisdropped)
+        order by 1`);
+    expect(rows.map((row) => row.table)).toContain("evidence_files");
+    expect(rows.filter((row) => !row.secured || row.policies === 0)).toEqual([]);
+  });
+
   it("answers GraphQL as before: each school reaches its own students only", async () => {
     const query = `{ students(first: 10) { edges { node { id } } } }`;
     expect((await stack.gql(query)).data.students.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([mine]);
