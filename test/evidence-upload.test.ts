@@ -77,6 +77,15 @@ describe("evidence uploads", () => {
   }, 60_000);
   afterAll(() => stack?.close());
 
+  it("tells clients its limits before they upload (evidenceUploadLimits), as configured", async () => {
+    const { data, errors } = await stack.gql(`{ evidenceUploadLimits { maxBytes maxPages mediaTypes } }`);
+    expect(errors).toBeUndefined();
+    expect(data.evidenceUploadLimits).toEqual({
+      maxBytes: MAX_BYTES, maxPages: MAX_PAGES,
+      mediaTypes: ["application/pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "image/png", "image/jpeg", "image/tiff", "text/plain"],
+    });
+  });
+
   it("stores a file sent with fetch + FormData as PENDING with its source, sniffing the type whatever the client claims", async () => {
     const bytes = fixture("letter.png");
     const result = await post({ title: "Parent letter", kind: "PARENT_INPUT" }, { bytes, name: "letter.pdf", type: "application/pdf" });

@@ -7,6 +7,8 @@
 import { GraphQLError } from "graphql";
 import { builder } from "../builder.ts";
 import { EvidenceStage, type Evidence } from "../db/evidence.ts";
+import type { EvidenceFileLimits } from "../evidence-limits.ts";
+import { SUPPORTED_MEDIA_TYPES } from "../extraction/media-types.ts";
 import { DOWNLOAD_URL_TTL_MS, evidenceDownloadPath } from "../http/download.ts";
 import { signPath } from "../http/signed-url.ts";
 
@@ -62,3 +64,24 @@ export const EvidenceSourceRef = builder.objectRef<FileEvidence>("EvidenceSource
     }),
   }),
 });
+
+const EvidenceUploadLimitsRef = builder.objectRef<EvidenceFileLimits>("EvidenceUploadLimits").implement({
+  description: "What `addEvidence` accepts as a file on this server, so a client can check before it sends one (the server checks again).",
+  fields: (t) => ({
+    maxBytes: t.exposeInt("maxBytes", { description: "The largest file, in bytes (EVIDENCE_MAX_BYTES)." }),
+    maxPages: t.exposeInt("maxPages", { description: "The most pages a PDF may have (EVIDENCE_MAX_PAGES)." }),
+    mediaTypes: t.stringList({
+      description: "The media types read, recognised from the bytes: PDF, DOCX, PNG, JPEG, TIFF and plain text.",
+      resolve: () => [...SUPPORTED_MEDIA_TYPES],
+    }),
+  }),
+});
+
+builder.queryField("evidenceUploadLimits", (t) =>
+  t.field({
+    type: EvidenceUploadLimitsRef,
+    description: "The limits on uploaded evidence files on this server.",
+    authScopes: { staff: true },
+    resolve: (_root, _args, ctx) => ctx.deps.limits.evidenceFiles,
+  }),
+);

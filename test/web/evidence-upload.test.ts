@@ -3,6 +3,9 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generate, waitForStatus } from "../helpers/generation.ts";
 import { createStudentViaApi, startTestStack, type TestStack } from "../helpers/stack.ts";
+
+/** The stack's EVIDENCE_MAX_BYTES. */
+const MAX_BYTES = 2 * 1024 * 1024;
 import { fixture } from "../helpers/uploads.ts";
 import { axeViolations, launchChromium, openPage, screenshotter } from "./browser.ts";
 
@@ -10,7 +13,7 @@ import { axeViolations, launchChromium, openPage, screenshotter } from "./browse
  * Evidence files in the web page, in a real browser against a real stack (API and worker, with its
  * extraction threads): upload a PDF through the file input, watch it being read live until it is
  * Ready with its pages, and download the original; a file the server cannot read is refused with
- * its ValidationError, a file over 25 MB before it is sent; a citation from the PDF names its page.
+ * its ValidationError, a file over the server's limit before it is sent; a citation from the PDF names its page.
  */
 const WAIT = { timeout: 30_000 };
 /** The simulator's answer delay while the PDF is embedded: holds the "Embedding…" step long enough to be seen. */
@@ -25,7 +28,8 @@ let studentId: string;
 const problems: string[] = [];
 
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([startTestStack(), launchChromium()]);
+  // A 2 MB EVIDENCE_MAX_BYTES: the page must check the server's limit, not a number of its own.
+  [stack, browser] = await Promise.all([startTestStack({ evidenceFiles: { maxBytes: MAX_BYTES } }), launchChromium()]);
   studentId = await createStudentViaApi(stack);
   page = await openPage(browser, new URL(stack.httpUrl).origin, problems);
 }, 60_000);
@@ -81,7 +85,7 @@ describe("evidence files in the web page", () => {
     expect(new Uint8Array(await response.arrayBuffer())).toEqual(pdf);
   }, 60_000);
 
-  it("shows the server's ValidationError for a file it cannot read, and refuses a file over 25 MB before sending it", async () => {
+  it("shows the server's ValidationError for a file it cannot read, and refuses a file over the server's EVIDENCE_MAX_BYTES before sending it", async () => {
     const form = page.locator("form.add-document");
     const rows = await page.locator(".evidence li").count();
     // An executable's bytes named .pdf: the server sniffs the bytes, not the name.
@@ -94,16 +98,17 @@ describe("evidence files in the web page", () => {
 
     const requests: string[] = [];
     page.on("request", (request) => void (request.method() === "POST" && requests.push(request.url())));
-    // Made in the page (sending 25 MB over CDP is slow), then handed to the file input as a picker would.
+    expect(await form.textContent()).toContain("up to 2 MB");
+    // Made in the page (sending megabytes over CDP is slow), then handed to the file input as a picker would.
     await page.getByLabel("File", { exact: true }).evaluate((input: any, size) => {
       const transfer = new (globalThis as any).DataTransfer();
       transfer.items.add(new File([new Uint8Array(size)], "scan.tiff", { type: "image/tiff" }));
       input.files = transfer.files;
       input.dispatchEvent(new Event("change", { bubbles: true }));
-    }, 25 * 1024 * 1024 + 1);
-    await expect.poll(() => form.getByRole("alert").textContent(), WAIT).toBe("“scan.tiff” is 25.1 MB: a file can be at most 25 MB. Split it, or scan it at a lower resolution.");
+    }, MAX_BYTES + 1);
+    await expect.poll(() => form.getByRole("alert").textContent(), WAIT).toBe("“scan.tiff” is 2.1 MB: a file can be at most 2 MB. Split it, or scan it at a lower resolution.");
     await page.getByRole("button", { name: "Add document" }).click();
-    expect(await form.getByRole("alert").textContent()).toMatch(/^“scan\.tiff” is 25\.1 MB/);
+    expect(await form.getByRole("alert").textContent()).toMatch(/^“scan\.tiff” is 2\.1 MB/);
     expect(requests).toEqual([]);
     expect(await axeViolations(page)).toEqual([]);
   }, 30_000);

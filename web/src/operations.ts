@@ -28,6 +28,7 @@ export const WebStudent = graphql(`
     generations(first: 5, filter: { studentId: $id }) {
       edges { node { id status stage progress createdAt kind } }
     }
+    evidenceUploadLimits { maxBytes maxPages }
   }
 `);
 

@@ -9,8 +9,11 @@ export const EVIDENCE_KINDS: EvidenceKind[] = [
   "EVALUATION", "ASSESSMENT", "PROGRESS_NOTE", "TEACHER_OBSERVATION", "PARENT_INPUT", "PRIOR_IEP", "OTHER",
 ];
 
-/** The largest upload: the server's default EVIDENCE_MAX_BYTES (it checks again, with its own setting). */
-export const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+/** The server's limits on a file (`evidenceUploadLimits`): checked here before sending, and by the server again. */
+export interface UploadLimits {
+  maxBytes: number;
+  maxPages: number;
+}
 /** What the file picker offers: the types the server reads (it sniffs the bytes: the name is only a hint). */
 export const ACCEPTED_FILES = ".pdf,.docx,.png,.jpg,.jpeg,.tif,.tiff,.txt";
 
@@ -24,10 +27,10 @@ export function titleFromFilename(name: string): string {
 }
 
 /** Why a file cannot be sent (checked in the page; the server checks again), or undefined. */
-export function fileProblem(file: File): string | undefined {
+export function fileProblem(file: File, maxBytes: number): string | undefined {
   if (file.size === 0) return `“${file.name}” is empty.`;
-  if (file.size > MAX_UPLOAD_BYTES) {
-    return `“${file.name}” is ${formatBytes(file.size, "up")}: a file can be at most ${formatBytes(MAX_UPLOAD_BYTES)}. Split it, or scan it at a lower resolution.`;
+  if (file.size > maxBytes) {
+    return `“${file.name}” is ${formatBytes(file.size, "up")}: a file can be at most ${formatBytes(maxBytes)}. Split it, or scan it at a lower resolution.`;
   }
   return undefined;
 }
@@ -42,10 +45,10 @@ function validationText(payload: Extract<Payload, { __typename: "ValidationError
 /**
  * The "Add a document" form: a title, a kind, and either typed text or a file (PDF, Word, image or
  * plain text; sent as a GraphQL multipart request by urql). The title defaults to the file's name;
- * a file over 25 MB is refused before it is sent. Errors (the server's ValidationError included)
+ * a file over the server's `maxBytes` is refused before it is sent. Errors (the server's ValidationError included)
  * show below the form, and the fields they name are marked invalid.
  */
-export function addDocumentForm(context: AppContext, studentId: string, added: (evidence: Evidence) => void): HTMLElement {
+export function addDocumentForm(context: AppContext, studentId: string, limits: UploadLimits, added: (evidence: Evidence) => void): HTMLElement {
   const title = h("input", { name: "title", required: true, maxlength: 200 });
   const kind = h("select", { name: "kind" }, EVIDENCE_KINDS.map((value) => h("option", { value }, humanize(value))));
   const body = h("textarea", { name: "body", rows: 6, required: true });
@@ -53,7 +56,7 @@ export function addDocumentForm(context: AppContext, studentId: string, added: (
   const controls: Record<string, HTMLElement> = { title, kind, body, file };
   const bodyField = field("Text", body, "Plain text: the evaluation, notes or report.");
   const fileField = field("File", file,
-    "PDF, Word (.docx), PNG, JPEG, TIFF or plain text, up to 25 MB. Scanned pages are read with OCR. The title defaults to the file's name.");
+    `PDF (up to ${limits.maxPages} pages), Word (.docx), PNG, JPEG, TIFF or plain text, up to ${formatBytes(limits.maxBytes)}. Scanned pages are read with OCR. The title defaults to the file's name.`);
   const group = uid("source");
   const choices = ([["text", "Type text"], ["file", "Upload a file"]] as const).map(([value, label]) => {
     const radio = h("input", { type: "radio", name: group, value, id: uid("source"), checked: value === "text" });
@@ -89,7 +92,7 @@ export function addDocumentForm(context: AppContext, studentId: string, added: (
     const chosen = file.files?.[0];
     if (!chosen) return;
     if (!title.value.trim() || title.value === autoTitle) title.value = autoTitle = titleFromFilename(chosen.name);
-    const problem = fileProblem(chosen);
+    const problem = fileProblem(chosen, limits.maxBytes);
     markInvalid(problem ? ["file"] : []);
     replace(status, problem ? errorBox(problem) : null);
   });
@@ -100,7 +103,7 @@ export function addDocumentForm(context: AppContext, studentId: string, added: (
     if (source === "text") return { ...common, title: title.value, body: body.value };
     const chosen = file.files?.[0];
     if (!chosen) return "Choose a file to upload.";
-    return fileProblem(chosen) ?? { ...common, title: title.value.trim() || titleFromFilename(chosen.name), file: chosen };
+    return fileProblem(chosen, limits.maxBytes) ?? { ...common, title: title.value.trim() || titleFromFilename(chosen.name), file: chosen };
   };
 
   form.addEventListener("submit", async (event) => {

@@ -1,7 +1,7 @@
 import type { AppContext } from "../app.ts";
 import { h } from "../dom.ts";
 import { WebEvidenceStatus, WebStudent } from "../operations.ts";
-import { addDocumentForm } from "./evidence-form.ts";
+import { addDocumentForm, type UploadLimits } from "./evidence-form.ts";
 import { evidenceItem, type Evidence, type EvidenceItem } from "./evidence-item.ts";
 
 export { EVIDENCE_KINDS } from "./evidence-form.ts";
@@ -13,7 +13,7 @@ const PENDING_POLL_MS = 5000;
  * The student's documents with their status and, while a file is read, its progress (live,
  * re-read after a reconnect), and a form to add one: typed text or an uploaded file.
  */
-export function evidencePanel(context: AppContext, studentId: string, initial: Evidence[]): HTMLElement {
+export function evidencePanel(context: AppContext, studentId: string, initial: Evidence[], limits: UploadLimits): HTMLElement {
   const documents = new Map(initial.map((evidence) => [evidence.id, { ...evidence }]));
   const list = h("ul", { class: "evidence" });
   const render = documentList(context, list);
@@ -48,7 +48,7 @@ export function evidencePanel(context: AppContext, studentId: string, initial: E
     clearInterval(pendingPoll);
   });
 
-  const form = addDocumentForm(context, studentId, (added) => {
+  const form = addDocumentForm(context, studentId, limits, (added) => {
     // The subscription may already have told a later state of it.
     if (!documents.has(added.id)) documents.set(added.id, { ...added });
     show();

@@ -18,7 +18,7 @@ export function studentView(context: AppContext, id: string): HTMLElement {
         h("h1", {}, student.fullName),
         h("p", { class: "meta" }, `Grade ${student.grade} · age ${student.age} · ${student.primaryLanguage}`,
           student.disabilityCategories.length ? ` · ${student.disabilityCategories.map(humanize).join(", ")}` : "")),
-      evidencePanel(context, id, student.evidence),
+      evidencePanel(context, id, student.evidence, data.evidenceUploadLimits),
       generateForm(context, id),
       h("section", { class: "card", "aria-labelledby": "ieps-title" },
         h("h2", { id: "ieps-title" }, "IEP drafts"),
