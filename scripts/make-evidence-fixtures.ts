@@ -3,13 +3,13 @@
  * hostile documents) and src/cli/demo-files/* (what the demo seed uploads). The committed bytes are
  * what tests and runtime use; this script only documents and reproduces them.
  *
- * Run: node scripts/make-evidence-fixtures.ts
+ * Run: node scripts/make-evidence-fixtures.ts [file names to write, e.g. letter-3pages.tif; default all]
  * Needs the devDependency @napi-rs/canvas (to draw the text of the "scanned" images) and a TrueType
  * font (DejaVu Sans where installed, else whatever fonts the canvas finds).
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createDeflate, crc32, deflateSync } from "node:zlib";
 import { createCanvas, GlobalFonts } from "@napi-rs/canvas";
@@ -34,6 +34,8 @@ const SCANNED_PAGES = [
   ["Recommendations", "Provide a graphic organizer and", "allow speech to text software", "for longer writing assignments."],
 ];
 const LETTER = ["Dear IEP team,", "Our daughter enjoys drawing", "but struggles with spelling.", "Thank you, Maria Lopez"];
+/** One page per frame of a multi-page TIFF (a faxed record), each with its own words. */
+const FAXED_PAGES = [["Faxed school record", "Attendance is regular."], ["Second page", "Vision screening passed."], ["Third page", "Hearing screening passed."]];
 const DEMO_LETTER = [
   "Dear IEP team,", "Thank you for meeting with us.", "At home our child reads every", "night for twenty minutes but gets",
   "frustrated with long words. We", "would like more help with spelling", "and writing. Homework takes over", "an hour most nights.", "", "Sincerely, a parent",
@@ -73,28 +75,34 @@ function textImage(lines: string[], width: number, height: number, fontPx: numbe
   return pngGray(width, height, 8, (row) => gray.subarray(row * width, (row + 1) * width));
 }
 
-/** A baseline little-endian TIFF of 8-bit gray samples, PackBits-compressed, in one strip. */
-function tiffGray({ width, height, gray }: GrayImage): Uint8Array {
-  const strip = Buffer.from(Array.from({ length: height }, (_, y) => packBits(gray.subarray(y * width, (y + 1) * width))).flat());
-  // tag, type (3 = SHORT, 4 = LONG), value
-  const entries: [number, number, number][] = [
-    [256, 3, width], [257, 3, height], [258, 3, 8], [259, 3, 32773], [262, 3, 1], [273, 4, 0], [277, 3, 1], [278, 3, height], [279, 4, strip.length],
-  ];
-  const header = Buffer.alloc(8 + 2 + entries.length * 12 + 4);
-  entries[5]![2] = header.length;
-  header.write("II", 0, "latin1");
-  header.writeUInt16LE(42, 2);
-  header.writeUInt32LE(8, 4);
-  header.writeUInt16LE(entries.length, 8);
-  entries.forEach(([tag, type, value], index) => {
-    const at = 10 + index * 12;
-    header.writeUInt16LE(tag, at);
-    header.writeUInt16LE(type, at + 2);
-    header.writeUInt32LE(1, at + 4);
-    if (type === 3) header.writeUInt16LE(value, at + 8);
-    else header.writeUInt32LE(value, at + 8);
+/** A baseline little-endian TIFF of 8-bit gray samples, PackBits-compressed, one strip per frame (several frames: a multi-page TIFF). */
+function tiffGray(...frames: GrayImage[]): Uint8Array {
+  const parts: Buffer[] = [Buffer.from("II*\0\x08\0\0\0", "latin1")];
+  let offset = 8;
+  frames.forEach(({ width, height, gray }, index) => {
+    const strip = Buffer.from(Array.from({ length: height }, (_, y) => packBits(gray.subarray(y * width, (y + 1) * width))).flat());
+    // tag, type (3 = SHORT, 4 = LONG), value
+    const entries: [number, number, number][] = [
+      [256, 3, width], [257, 3, height], [258, 3, 8], [259, 3, 32773], [262, 3, 1], [273, 4, 0], [277, 3, 1], [278, 3, height], [279, 4, strip.length],
+    ];
+    const directory = Buffer.alloc(2 + entries.length * 12 + 4);
+    entries[5]![2] = offset + directory.length;
+    directory.writeUInt16LE(entries.length, 0);
+    entries.forEach(([tag, type, value], index) => {
+      const at = 2 + index * 12;
+      directory.writeUInt16LE(tag, at);
+      directory.writeUInt16LE(type, at + 2);
+      directory.writeUInt32LE(1, at + 4);
+      if (type === 3) directory.writeUInt16LE(value, at + 8);
+      else directory.writeUInt32LE(value, at + 8);
+    });
+    offset += directory.length + strip.length;
+    const padding = Buffer.alloc(index < frames.length - 1 ? offset % 2 : 0); // directories start on a word boundary
+    offset += padding.length;
+    if (index < frames.length - 1) directory.writeUInt32LE(offset, directory.length - 4);
+    parts.push(directory, strip, padding);
   });
-  return Buffer.concat([header, strip]);
+  return Buffer.concat(parts);
 }
 
 /** TIFF PackBits: runs of 2–128 equal bytes as (257 − n, byte), other bytes as (n − 1, n literal bytes). */
@@ -354,6 +362,7 @@ async function main(): Promise<void> {
     [join(FIXTURES, "letter.png")]: textImage(LETTER, 900, 420, 44),
     [join(FIXTURES, "letter.jpg")]: await drawText(LETTER, 900, 420, 44).jpeg(),
     [join(FIXTURES, "letter.tif")]: tiffGray(drawText(LETTER, 900, 420, 44)),
+    [join(FIXTURES, "letter-3pages.tif")]: tiffGray(...FAXED_PAGES.map((lines) => drawText(lines, 900, 420, 44))),
     [join(FIXTURES, "encrypted.pdf")]: encryptedPdf(),
     [join(FIXTURES, "many-pages.pdf")]: manyPagesPdf(),
     [join(FIXTURES, "bomb.pdf")]: await bombPdf(),
@@ -364,7 +373,9 @@ async function main(): Promise<void> {
     [join(FIXTURES, "jpeg2000.pdf")]: jpeg2000Pdf(),
     [join(DEMO, "parent-letter.png")]: textImage(DEMO_LETTER, 1000, 900, 36),
   };
+  const only = process.argv.slice(2); // file names to write, e.g. letter-3pages.tif; none = all
   for (const [path, bytes] of Object.entries(files)) {
+    if (only.length > 0 && !only.includes(basename(path))) continue;
     writeFileSync(path, bytes);
     console.log(`${path.slice(ROOT.length + 1)}\t${bytes.length} bytes`);
   }
