@@ -47,6 +47,7 @@ describe("extraction", () => {
     expect(await sniffMediaType(fixture("letter.png"))).toBe(MEDIA_TYPES.PNG);
     expect(await sniffMediaType(fixture("letter.jpg"))).toBe(MEDIA_TYPES.JPEG);
     expect(await sniffMediaType(fixture("letter.tif"))).toBe(MEDIA_TYPES.TIFF);
+    expect(await sniffMediaType(fixture("letter-3pages.tif"))).toBe(MEDIA_TYPES.TIFF);
     expect(await sniffMediaType(Buffer.from("Teacher note: reads 48 wcpm ✓\r\n\tform feed \f ok"))).toBe(MEDIA_TYPES.TEXT);
     expect(await sniffMediaType(fixture("renamed.docx"))).toBeUndefined(); // a ZIP, not Word
     expect(await sniffMediaType(Buffer.from("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00", "latin1"))).toBeUndefined();
@@ -91,6 +92,36 @@ describe("extraction", () => {
       expect(image.pages).toHaveLength(1);
       expect(image.pages[0]).toMatchObject({ page: 1, ocr: true });
       expect(words(image.pages[0]!.text)).toContain("struggles with spelling");
+    }
+  });
+
+  it("reads every frame of a multi-page TIFF as a page, with progress per frame; a single-frame TIFF stays one page", async () => {
+    const progress: ExtractionProgress[] = [];
+    const single: ExtractionProgress[] = [];
+    const [tiff, letter] = await Promise.all([
+      pool.extract(fixture("letter-3pages.tif"), MEDIA_TYPES.TIFF, { onProgress: (p) => progress.push(p) }),
+      pool.extract(fixture("letter.tif"), MEDIA_TYPES.TIFF, { onProgress: (p) => single.push(p) }),
+    ]);
+    expect(tiff.pageCount).toBe(3);
+    expect(tiff.pages.map((p) => [p.page, p.ocr])).toEqual([[1, true], [2, true], [3, true]]);
+    expect(words(tiff.pages[0]!.text)).toContain("faxed school record");
+    expect(words(tiff.pages[1]!.text)).toContain("vision screening");
+    expect(words(tiff.pages[1]!.text)).not.toContain("hearing");
+    expect(words(tiff.pages[2]!.text)).toContain("hearing screening");
+    expect(progress).toEqual([0, 1, 2, 3].map((pagesDone) => ({ pagesDone, pageCount: 3 })));
+    expect(letter.pageCount).toBe(1);
+    expect(single).toEqual([0, 1].map((pagesDone) => ({ pagesDone, pageCount: 1 })));
+  });
+
+  it("refuses a TIFF with more frames than EVIDENCE_MAX_PAGES before reading any frame", async () => {
+    const small = new ExtractionPool({ size: 1, limits: { ...LIMITS, maxPages: 2 }, logger });
+    try {
+      const progress: ExtractionProgress[] = [];
+      const error = await failure(small.extract(fixture("letter-3pages.tif"), MEDIA_TYPES.TIFF, { onProgress: (p) => progress.push(p) }));
+      expect({ code: error.code, message: error.message }).toEqual({ code: "TOO_MANY_PAGES", message: "The TIFF has 3 pages; at most 2 (EVIDENCE_MAX_PAGES)" });
+      expect(progress).toEqual([]); // refused before the first frame's progress (and OCR)
+    } finally {
+      await small.close();
     }
   });
 

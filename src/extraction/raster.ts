@@ -1,6 +1,7 @@
 /**
- * Turns the decoded images pdf.js hands out ({ width, height, kind, data }) into PNM files
- * (netpbm: a short text header and the raw samples), which tesseract's leptonica reads directly.
+ * Turns the decoded images pdf.js hands out ({ width, height, kind, data }), and TIFF frames decoded
+ * to RGBA, into PNM files (netpbm: a short text header and the raw samples), which tesseract's
+ * leptonica reads directly.
  */
 
 /** pdf.js ImageKind: 1 = 1 bit per pixel grayscale (bit set = white), 2 = RGB, 3 = RGBA. */

@@ -57,11 +57,7 @@ async function run({ id, task, bytes, mediaType }: ThreadJob): Promise<Extractio
     case MEDIA_TYPES.PNG:
     case MEDIA_TYPES.JPEG:
     case MEDIA_TYPES.TIFF:
-      onProgress({ pagesDone: 0, pageCount: 1 });
-      return extractImage(bytes, limits, ocr).then((result) => {
-        onProgress({ pagesDone: 1, pageCount: 1 });
-        return result;
-      });
+      return extractImage(bytes, limits, ocr, onProgress);
     case MEDIA_TYPES.TEXT:
       return extractPlainText(bytes);
     default:
