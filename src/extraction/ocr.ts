@@ -18,7 +18,7 @@ type TesseractWorker = Awaited<ReturnType<typeof tesseract.createWorker>>;
 export class Ocr {
   #worker: Promise<TesseractWorker> | undefined;
 
-  /** The text tesseract reads in an encoded image (PNG, JPEG, TIFF's first frame, PNM …). */
+  /** The text tesseract reads in one encoded image (PNG, JPEG, a single-frame TIFF, PNM …); image.ts hands it a multi-page TIFF frame by frame. */
   async recognize(image: Uint8Array): Promise<string> {
     this.#worker ??= tesseract.createWorker("eng", LSTM_ONLY, {
       langPath: ENGLISH_LANG_PATH,
