@@ -49,6 +49,8 @@ const CASES: Record<string, Case> = {
   "Query.student": { document: (f) => ({ args: `(id: "${f.studentId}")`, selection: "{ id fullName }" }), outsider: "hidden", teacher: "forbidden" },
   "Query.students": { document: () => ({ args: "(first: 10)", selection: "{ totalCount edges { node { id } } }" }), outsider: "empty", teacher: "empty" },
   "Query.evidence": { document: (f) => ({ args: `(id: "${f.evidenceId}")`, selection: "{ id body }" }), outsider: "hidden", teacher: "forbidden" },
+  // The server's own settings, no school's data: anyone signed in may read them.
+  "Query.evidenceUploadLimits": { document: () => ({ args: "", selection: "{ maxBytes maxPages mediaTypes }" }), outsider: "own", teacher: "own" },
   "Query.searchEvidence": {
     document: (f) => ({ args: `(studentId: "${f.studentId}", query: "reading")`, selection: "{ score chunk { text } }" }),
     outsider: "hidden", teacher: "forbidden",
