@@ -42,7 +42,7 @@ export async function extractImage(bytes: Uint8Array, limits: ExtractionLimits, 
 }
 
 /** IMAGE_TOO_LARGE before any pixel is decoded (a 30000 × 30000 PNG is 150 KB on disk, 3.6 GB decoded). */
-export function checkImageSize(bytes: Uint8Array, limits: ExtractionLimits): void {
+function checkImageSize(bytes: Uint8Array, limits: ExtractionLimits): void {
   let frames: { width?: number; height?: number }[];
   try {
     const size = imageSize(bytes);

@@ -36,7 +36,7 @@ const MIN_COUNT_RUN_MS = 500;
  * never reached: a thread at its heap limit can abort the whole process (exit 134) instead of
  * failing alone. 1024 rather than 512 MB because mammoth needs ~50× a document's XML in heap.
  */
-export const THREAD_HEAP_MB = 1024;
+const THREAD_HEAP_MB = 1024;
 /**
  * Memory watchdog, polled while a thread works (worker.getHeapStatistics answers even while the
  * thread is busy): its V8 heap past this share of THREAD_HEAP_MB, or its ArrayBuffers (decoded
@@ -44,7 +44,7 @@ export const THREAD_HEAP_MB = 1024;
  * before the machine or the heap limit does. The pre-checks (bombs, page count, image size) refuse
  * known cases earlier; this is the net under the ones they miss.
  */
-export const THREAD_EXTERNAL_MB = 1536;
+const THREAD_EXTERNAL_MB = 1536;
 const HEAP_SHARE = 0.75;
 const WATCH_INTERVAL_MS = 200;
 const THREAD_URL = new URL("./thread.ts", import.meta.url);

@@ -77,7 +77,7 @@ async function readableFile(deps: AppDeps, viewer: Viewer, id: string, exported:
 }
 
 /** Type, length and an attachment disposition whose name carries the extension of the sniffed type. */
-export function downloadHeaders(file: Pick<EvidenceFile, "filename" | "mediaType" | "content">): Record<string, string> {
+function downloadHeaders(file: Pick<EvidenceFile, "filename" | "mediaType" | "content">): Record<string, string> {
   const type = file.mediaType as EvidenceMediaType;
   return {
     "content-type": type === "text/plain" ? "text/plain; charset=utf-8" : type,

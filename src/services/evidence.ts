@@ -48,7 +48,7 @@ export interface AddEvidenceOptions {
 }
 
 /** The supported types, named for people (the refusal of any other file lists them). */
-export const SUPPORTED_FILE_TYPES_TEXT = "a PDF, Word (.docx), PNG, JPEG, TIFF or plain-text file";
+const SUPPORTED_FILE_TYPES_TEXT = "a PDF, Word (.docx), PNG, JPEG, TIFF or plain-text file";
 /** The longest stored filename, in characters (the evidence.file_name check). */
 const MAX_FILENAME_CHARS = 255;
 
